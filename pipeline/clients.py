@@ -1,0 +1,40 @@
+"""Client records: create, import from a profile file, list."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.config import ClientProfile, first_error
+from pipeline.errors import ConfigError
+from pipeline.models import Client
+
+
+def build_profile(**fields) -> ClientProfile:
+    try:
+        return ClientProfile(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(first_error(exc)) from exc
+
+
+def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, bool]:
+    """Create the client, or update it when the slug exists; returns (client, created)."""
+    client = session.scalar(select(Client).where(Client.slug == profile.slug))
+    created = client is None
+    if created:
+        client = Client(slug=profile.slug)
+        session.add(client)
+    client.name = profile.name
+    client.timezone = profile.timezone
+    client.language = profile.language
+    client.brand_voice = profile.brand_voice
+    client.hashtags = list(profile.hashtags)
+    client.platforms = list(profile.platforms)
+    client.posting_slots = client.posting_slots or []
+    session.flush()
+    return client, created
+
+
+def list_clients(session: Session) -> list[Client]:
+    return list(session.scalars(select(Client).order_by(Client.slug)))

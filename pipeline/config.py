@@ -1,0 +1,151 @@
+"""Settings and client profiles, validated with pydantic.
+
+Precedence, lowest first: the defaults below (mirrored in config/castmill.toml),
+``$CASTMILL_HOME/castmill.toml``, then environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from pipeline.errors import ConfigError
+
+ENGINES = ("faster-whisper", "openai-whisper")
+
+
+class StorageSettings(BaseModel):
+    database_url: str = ""
+
+
+class IngestSettings(BaseModel):
+    max_download_bytes: int = Field(2 * 1024**3, gt=0)
+    http_timeout: float = Field(30, gt=0)
+    feed_latest: int = Field(5, gt=0)
+
+
+class TranscribeSettings(BaseModel):
+    engine: str = "faster-whisper"
+    model: str = "tiny.en"
+    beam_size: int = Field(5, ge=1, le=20)
+    vad: bool = True
+    compute_type: str = "int8"
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in ENGINES:
+            raise ValueError(f"unknown engine {value!r}; choose one of {', '.join(ENGINES)}")
+        return value
+
+
+class ModelSettings(BaseModel):
+    hub_url: str = "https://huggingface.co"
+    openai_base_url: str = "https://openaipublic.azureedge.net/main/whisper/models"
+
+
+class Settings(BaseModel):
+    home: Path
+    storage: StorageSettings = StorageSettings()
+    ingest: IngestSettings = IngestSettings()
+    transcribe: TranscribeSettings = TranscribeSettings()
+    models: ModelSettings = ModelSettings()
+
+    @property
+    def database_url(self) -> str:
+        return self.storage.database_url or f"sqlite:///{self.home / 'castmill.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+
+class ClientProfile(BaseModel):
+    """A client as written in config/clients/*.toml."""
+
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    brand_voice: str = ""
+    hashtags: list[str] = []
+    platforms: list[str] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Jakarta)")
+        return value
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("CASTMILL_HOME") or Path.home() / ".castmill").expanduser()
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", source=path) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError("not UTF-8 text", source=path) from exc
+
+
+def _env_overrides() -> dict:
+    overrides: dict = {}
+    if url := os.environ.get("CASTMILL_DATABASE_URL"):
+        overrides.setdefault("storage", {})["database_url"] = url
+    if hub := os.environ.get("CASTMILL_MODEL_HUB_URL"):
+        overrides.setdefault("models", {})["hub_url"] = hub
+    if base := os.environ.get("CASTMILL_OPENAI_MODEL_URL"):
+        overrides.setdefault("models", {})["openai_base_url"] = base
+    return overrides
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(home: Path | None = None) -> Settings:
+    """Settings for ``home`` (default ``$CASTMILL_HOME`` or ``~/.castmill``)."""
+    home = (home or default_home()).expanduser().resolve()
+    data: dict = {}
+    user_file = home / "castmill.toml"
+    if user_file.is_file():
+        data = _read_toml(user_file)
+    data = _merge(data, _env_overrides())
+    try:
+        return Settings(home=home, **data)
+    except ValidationError as exc:
+        raise ConfigError(first_error(exc), source=user_file) from exc
+
+
+def load_client_profile(path: Path) -> ClientProfile:
+    try:
+        return ClientProfile(**_read_toml(path))
+    except ValidationError as exc:
+        raise ConfigError(first_error(exc), source=path) from exc
+
+
+def first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else err["msg"]

@@ -1,0 +1,83 @@
+"""RSS/Atom feeds: fetch, parse with feedparser, pick the newest enclosures."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import feedparser
+import requests
+
+from pipeline.download import USER_AGENT
+from pipeline.errors import IngestError
+
+MEDIA_TYPE_PREFIXES = ("audio/", "video/")
+MAX_FEED_BYTES = 50 * 1024**2  # the largest real podcast feeds are a few MB
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    feed_url: str
+    url: str
+    title: str
+    published: datetime | None
+    media_type: str
+    length: int
+
+
+def fetch_feed(url: str, timeout: float) -> bytes:
+    try:
+        response = requests.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT})
+    except requests.RequestException as exc:
+        raise IngestError(f"cannot fetch feed: {type(exc).__name__}", source=url) from exc
+    if response.status_code >= 400:
+        raise IngestError(f"feed returned HTTP {response.status_code}", source=url)
+    if len(response.content) > MAX_FEED_BYTES:
+        raise IngestError(f"feed is larger than {MAX_FEED_BYTES:,} bytes", source=url)
+    return response.content
+
+
+def parse_feed(url: str, body: bytes) -> list[FeedItem]:
+    """All media enclosures of the feed, newest first."""
+    parsed = feedparser.parse(body)
+    if not parsed.entries:
+        if parsed.bozo and not parsed.feed:
+            raise IngestError("not an RSS or Atom feed", source=url)
+        raise IngestError("feed has no episodes", source=url)
+    items = [item for entry in parsed.entries if (item := _media_item(url, entry))]
+    if not items:
+        raise IngestError("feed has no audio or video enclosures", source=url)
+    return sorted(items, key=lambda i: i.published or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+
+
+def _media_item(feed_url: str, entry) -> FeedItem | None:
+    for link in entry.get("enclosures", []) or []:
+        media_type = (link.get("type") or "").lower()
+        href = link.get("href")
+        if href and (media_type.startswith(MEDIA_TYPE_PREFIXES) or not media_type):
+            return FeedItem(
+                feed_url=feed_url,
+                url=href,
+                title=entry.get("title", ""),
+                published=_published(entry),
+                media_type=media_type,
+                length=_int(link.get("length")),
+            )
+    return None
+
+
+def _published(entry) -> datetime | None:
+    struct = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc) if struct else None
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def latest_items(url: str, timeout: float, latest: int) -> list[FeedItem]:
+    return parse_feed(url, fetch_feed(url, timeout))[:latest]

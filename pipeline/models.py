@@ -1,0 +1,100 @@
+"""SQLAlchemy ORM models: every box of the pipeline is a row.
+
+Schema changes go through an Alembic migration in ``pipeline/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    brand_voice: Mapped[str] = mapped_column(Text, default="")
+    hashtags: Mapped[list] = mapped_column(JSON, default=list)
+    platforms: Mapped[list] = mapped_column(JSON, default=list)
+    posting_slots: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
+
+
+class Episode(Base):
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("client_id", "sha256", name="uq_episode_client_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    source_uri: Mapped[str] = mapped_column(Text)
+    media_path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text, default="")
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    has_video: Mapped[bool] = mapped_column(default=False)
+    probe: Mapped[dict] = mapped_column(JSON, default=dict)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="episodes")
+    stages: Mapped[list["EpisodeStage"]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", order_by="EpisodeStage.id"
+    )
+    transcripts: Mapped[list["Transcript"]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan"
+    )
+
+    def stage(self, name: str) -> "EpisodeStage | None":
+        return next((s for s in self.stages if s.stage == name), None)
+
+
+class EpisodeStage(Base):
+    """The status of one stage for one episode; ``input_key`` says what it was computed from."""
+
+    __tablename__ = "episode_stages"
+    __table_args__ = (UniqueConstraint("episode_id", "stage", name="uq_stage_episode_stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    input_key: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    episode: Mapped[Episode] = relationship(back_populates="stages")
+
+
+class Transcript(Base):
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    engine: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[float] = mapped_column(Float)
+    segments: Mapped[list] = mapped_column(JSON)
+    input_key: Mapped[str] = mapped_column(Text)
+    seconds_taken: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    episode: Mapped[Episode] = relationship(back_populates="transcripts")

@@ -1,0 +1,34 @@
+"""Speech to text with word timestamps, behind one ``Transcriber`` protocol."""
+
+from __future__ import annotations
+
+from pipeline.errors import TranscribeError
+from pipeline.transcribe.base import (
+    SAMPLE_RATE,
+    Segment,
+    Transcriber,
+    TranscribeOptions,
+    TranscriptResult,
+    Word,
+)
+from pipeline.transcribe.weights import ModelStore
+
+ENGINES = ("faster-whisper", "openai-whisper")
+
+__all__ = [
+    "ENGINES", "SAMPLE_RATE", "ModelStore", "Segment", "Transcriber", "TranscribeOptions",
+    "TranscriptResult", "Word", "get_transcriber",
+]
+
+
+def get_transcriber(engine: str, store: ModelStore) -> Transcriber:
+    """The engine named ``engine``; heavy imports happen on first use."""
+    if engine == "faster-whisper":
+        from pipeline.transcribe.faster_whisper import FasterWhisperTranscriber
+
+        return FasterWhisperTranscriber(store)
+    if engine == "openai-whisper":
+        from pipeline.transcribe.openai_whisper import OpenAIWhisperTranscriber
+
+        return OpenAIWhisperTranscriber(store)
+    raise TranscribeError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

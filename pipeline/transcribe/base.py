@@ -1,0 +1,121 @@
+"""The transcription contract shared by every engine.
+
+Engines take 16 kHz mono float32 audio (see ``pipeline.audio``) and return a
+``TranscriptResult`` with word timestamps. Everything here is plain data so a
+result can be stored as JSON and compared across engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    # Model name ("tiny.en", "base", "small" …) or a path to a model directory/file.
+    model: str = "tiny.en"
+    # Spoken language code; None lets the model detect it (".en" models are English only).
+    language: str | None = None
+    # Beam width; 5 is both engines' documented default for accuracy.
+    beam_size: int = 5
+    # Skip long silences with a voice activity detector before decoding.
+    vad: bool = True
+    # CPU threads per engine instance; 0 lets the engine decide.
+    threads: int = 0
+    # Compute type for CTranslate2 (int8 is fastest on CPU with no measured WER loss).
+    compute_type: str = "int8"
+    # Sampling temperature for the first pass; both engines fall back to higher ones on failure.
+    temperature: float = 0.0
+
+    @property
+    def temperatures(self) -> tuple[float, ...]:
+        """Both engines' default fallback ladder, starting at ``temperature``."""
+        return tuple(t for t in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if t >= self.temperature) or (self.temperature,)
+
+    def cache_key(self, engine: str) -> str:
+        """A stable string naming everything that changes the output."""
+        return (
+            f"{engine}|{self.model}|{self.language}|beam={self.beam_size}|vad={self.vad}"
+            f"|ct={self.compute_type}|t={self.temperature}"
+        )
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class TranscriptResult:
+    language: str
+    duration: float
+    segments: tuple[Segment, ...]
+    engine: str = ""
+    model: str = ""
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments).strip()
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+    def to_dict(self) -> dict:
+        """The public JSON shape: language, duration, segments[start,end,text,words]."""
+        return {
+            "language": self.language,
+            "duration": round(self.duration, 3),
+            "segments": [
+                {
+                    "start": round(s.start, 3),
+                    "end": round(s.end, 3),
+                    "text": s.text.strip(),
+                    "words": [
+                        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(w).items()}
+                        for w in s.words
+                    ],
+                }
+                for s in self.segments
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, *, engine: str = "", model: str = "") -> "TranscriptResult":
+        segments = tuple(
+            Segment(
+                start=float(s["start"]),
+                end=float(s["end"]),
+                text=s["text"],
+                words=tuple(Word(**w) for w in s.get("words", [])),
+            )
+            for s in data["segments"]
+        )
+        return cls(data["language"], float(data["duration"]), segments, engine, model)
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """One speech-to-text engine. Implementations load their model lazily."""
+
+    name: str
+
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> TranscriptResult:
+        """Transcribe 16 kHz mono float32 samples with word timestamps."""
+        ...
