@@ -177,12 +177,15 @@ def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> N
 
         castmill process --client acme episodes/*.mp3 https://example.com/feed.xml --latest 3
     """
+    from pipeline.ingest import get_client
     from pipeline.progress import RichReporter
     from pipeline.runner import TranscribeJob, process_batch
 
     settings = _settings(ctx)
     job = TranscribeJob(engine or settings.transcribe.engine, _transcribe_options(settings, engine, model, None, None, None))
     db = _database(ctx)
+    with db.session() as session:
+        get_client(session, client_slug)  # before any progress bar is drawn
     if as_json:
         report = process_batch(db, settings, client_slug, list(inputs), job=job, latest=latest, jobs=jobs)
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))

@@ -16,6 +16,10 @@ CHUNK_BYTES = 1 << 20
 USER_AGENT = "castmill/0.1 (+podcast to social pipeline)"
 
 
+# A connection cut mid-body surfaces as ChunkedEncodingError; the retry resumes the .part file.
+RETRYABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
 class RetryableHTTPError(Exception):
     """A 5xx or connection failure worth another try."""
 
@@ -36,7 +40,7 @@ def _check_type(url: str, content_type: str, allowed: tuple[str, ...] | None, er
 
 
 @retry(
-    retry=retry_if_exception_type((RetryableHTTPError, requests.ConnectionError, requests.Timeout)),
+    retry=retry_if_exception_type((RetryableHTTPError, *RETRYABLE_ERRORS)),
     stop=stop_after_attempt(3),
     wait=wait_exponential(multiplier=0.5, max=8),
     reraise=True,
@@ -59,12 +63,20 @@ def _fetch(url, dest, *, max_bytes, timeout, allowed_types, error_cls) -> Downlo
         _check_type(url, content_type, allowed_types, error_cls)
         resumed = response.status_code == 206
         offset = have if resumed else 0
-        total = offset + int(response.headers.get("Content-Length") or 0)
+        total = offset + _announced_length(response)
         if total > max_bytes:
             raise error_cls(f"file is {total:,} bytes, over the {max_bytes:,}-byte limit", source=url)
         written = _stream_to(part, response, offset, max_bytes, url, error_cls)
     os.replace(part, dest)
     return Downloaded(dest, content_type, written)
+
+
+def _announced_length(response) -> int:
+    """Content-Length, or 0 when missing or garbled (the streamed count still enforces the cap)."""
+    try:
+        return max(0, int(response.headers.get("Content-Length") or 0))
+    except ValueError:
+        return 0
 
 
 def _stream_to(part: Path, response, offset: int, max_bytes: int, url: str, error_cls) -> int:

@@ -69,7 +69,7 @@ class RichReporter:
 
     def failed(self, source, error):
         self.progress.update(self._task(source), status="[red]failed")
-        self.progress.console.print(f"[red]error:[/red] {escape(error)}", markup=True, highlight=False)
+        self.progress.console.print(f"[red]error:[/red] {escape(error)}", markup=True, highlight=False, soft_wrap=True)
 
     def _index(self, task: TaskID) -> int:
         return next(i for i, t in enumerate(self.progress.tasks) if t.id == task)

@@ -1,0 +1,58 @@
+# Castmill: `make demo` and `make test` do everything on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+CASTMILL := $(VENV)/bin/castmill
+STAMP := $(VENV)/.castmill-installed
+# torch's CPU wheel: where this machine kind keeps it; PyPI's default build pulls CUDA.
+TORCH_WHEELS ?= /opt/wheels
+TORCH_SPEC := torch==2.13.0
+DASHBOARD_PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: help setup system venv test demo demo-run dashboard bench sample clean
+
+help:
+	@echo "make demo   install, process the bundled sample episode, start the dashboard"
+	@echo "make test   install, run the whole test suite (real models, ffmpeg, PostgreSQL)"
+	@echo "make bench  run the benchmarks and rewrite BENCHMARKS.md"
+
+system:
+	@bash scripts/install_system.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	@# torch first, from the CPU wheel, so nothing later resolves a CUDA build.
+	$(PIP) install -q $(if $(wildcard $(TORCH_WHEELS)/torch-*),--find-links $(TORCH_WHEELS)) $(TORCH_SPEC)
+	$(PIP) install -q $(if $(wildcard $(TORCH_WHEELS)/torch-*),--find-links $(TORCH_WHEELS)) -e '.[openai,postgres,test,bench]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+setup: system venv
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo-run: setup
+	$(CASTMILL) init
+	$(CASTMILL) client import config/clients/example.toml
+	$(CASTMILL) process --client acme samples/sample_episode.mp3
+	$(CASTMILL) episodes list --client acme
+
+dashboard: setup
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT)
+
+demo: demo-run dashboard
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+sample: setup
+	$(PY) scripts/make_sample.py --out-dir samples
+
+clean:
+	rm -rf $(VENV) .pytest_cache bench-data
