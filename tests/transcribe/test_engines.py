@@ -1,0 +1,100 @@
+"""Both engines, same bundled weights, real speech: text, word timings, VAD offsets, exports."""
+
+from __future__ import annotations
+
+import jiwer
+import numpy as np
+import pytest
+from whisper.normalizers import EnglishTextNormalizer
+
+from pipeline.audio import SAMPLE_RATE, decode_audio
+from pipeline.errors import TranscribeError
+from pipeline.transcribe import ENGINES, ModelStore, TranscribeOptions, TranscriptResult, get_transcriber
+from pipeline.transcribe.base import Segment, Word
+from pipeline.transcribe.export import render
+from tests.media_factory import SAMPLE_SCRIPT
+
+normalize = EnglishTextNormalizer()
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> ModelStore:
+    return ModelStore(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def sample_audio(sample_episode) -> np.ndarray:
+    return decode_audio(sample_episode)
+
+
+@pytest.fixture(scope="module")
+def results(store, sample_audio) -> dict[str, TranscriptResult]:
+    options = TranscribeOptions(model="tiny.en", beam_size=5)
+    return {engine: get_transcriber(engine, store).transcribe(sample_audio, options) for engine in ENGINES}
+
+
+def wer(result: TranscriptResult) -> float:
+    return jiwer.wer(normalize(SAMPLE_SCRIPT.read_text()), normalize(result.text))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_recognises_the_sample_script(results, engine):
+    result = results[engine]
+    assert result.engine == engine and result.language == "en"
+    assert abs(result.duration - 107.2) < 0.5
+    assert wer(result) < 0.12, result.text
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_word_timestamps_are_ordered_and_inside_the_audio(results, engine):
+    words = results[engine].words
+    assert len(words) > 200
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start <= w.end <= results[engine].duration + 0.5 for w in words)
+    assert all(0.0 <= w.probability <= 1.0 for w in words)
+
+
+def test_engines_agree_on_the_same_weights(results):
+    a, b = (normalize(results[e].text).split() for e in ENGINES)
+    assert jiwer.wer(" ".join(a), " ".join(b)) < 0.1
+    assert abs(wer(results["faster-whisper"]) - wer(results["openai-whisper"])) < 0.03
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_vad_skips_leading_silence_and_keeps_original_times(store, sample_audio, engine):
+    lead = 6.0
+    padded = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), np.float32), sample_audio[: 20 * SAMPLE_RATE]])
+    result = get_transcriber(engine, store).transcribe(padded, TranscribeOptions(vad=True))
+    first = result.words[0]
+    assert first.word.strip().lower().startswith("welcome")
+    assert lead - 0.6 <= first.start <= lead + 1.0
+
+
+def test_progress_callback_reports_seconds(store, sample_audio):
+    seen: list[float] = []
+    get_transcriber("faster-whisper", store).transcribe(
+        sample_audio[: 30 * SAMPLE_RATE], TranscribeOptions(), progress=seen.append
+    )
+    assert seen and seen == sorted(seen) and 20 < seen[-1] <= 30.5
+
+
+def test_unknown_engine_and_model_are_clear_errors(store):
+    with pytest.raises(TranscribeError, match="unknown engine 'whisperx'"):
+        get_transcriber("whisperx", store)
+    with pytest.raises(TranscribeError, match="not found"):
+        get_transcriber("openai-whisper", store).transcribe(
+            np.zeros(SAMPLE_RATE, np.float32), TranscribeOptions(model="/nowhere/model.pt")
+        )
+
+
+def test_json_round_trip_and_subtitle_timestamps():
+    result = TranscriptResult(
+        "en", 3725.5,
+        (Segment(3661.25, 3662.5, " Hello there.", (Word(" Hello", 3661.25, 3661.8, 0.9),)),),
+    )
+    assert TranscriptResult.from_dict(result.to_dict()).to_dict() == result.to_dict()
+    assert "01:01:01,250 --> 01:01:02,500\nHello there." in render(result, "srt")
+    assert "01:01:01.250 --> 01:01:02.500\nHello there." in render(result, "vtt")
+    assert render(result, "txt") == "Hello there.\n"
