@@ -58,7 +58,9 @@ def _fetch(url, dest, *, max_bytes, timeout, allowed_types, error_cls) -> Downlo
             os.replace(part, dest)
             return Downloaded(dest, "", dest.stat().st_size)
         if response.status_code >= 400:
-            raise error_cls(f"download failed: HTTP {response.status_code}", source=url)
+            error = error_cls(f"download failed: HTTP {response.status_code}", source=url)
+            error.http_status = response.status_code
+            raise error
         content_type = response.headers.get("Content-Type", "")
         _check_type(url, content_type, allowed_types, error_cls)
         resumed = response.status_code == 206

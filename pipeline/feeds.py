@@ -41,9 +41,9 @@ def fetch_feed(url: str, timeout: float) -> bytes:
 def parse_feed(url: str, body: bytes) -> list[FeedItem]:
     """All media enclosures of the feed, newest first."""
     parsed = feedparser.parse(body)
+    if not parsed.get("version"):  # feedparser names the format it recognised; an HTML page has none
+        raise IngestError("not an RSS or Atom feed", source=url)
     if not parsed.entries:
-        if parsed.bozo and not parsed.feed:
-            raise IngestError("not an RSS or Atom feed", source=url)
         raise IngestError("feed has no episodes", source=url)
     items = [item for entry in parsed.entries if (item := _media_item(url, entry))]
     if not items:

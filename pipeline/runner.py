@@ -7,11 +7,12 @@ worker opens its own database session, and progress comes back on a queue.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from pathlib import Path
 import queue as queue_module
-from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import psutil
@@ -97,36 +98,33 @@ def process_batch(
 
 
 def _ingest(db: Database, settings: Settings, client_slug: str, source: Source, reporter: Reporter) -> EpisodeOutcome:
+    """Fetch, hash and probe one source; the episode row exists even when probing fails."""
     outcome = EpisodeOutcome(source.uri, title=source.title)
     reporter.started(source.uri, source.title)
     try:
         path = fetch_source(source, settings, client_slug)
         with db.session() as session:
-            client = get_client(session, client_slug)
-            episode, _created = find_or_create_episode(session, client, source, path)
-            outcome.episode_id, outcome.title = episode.id, episode.title
-            row = stage_row(session, episode, "ingest")
-            if not is_current(row, episode.sha256):
-                mark_running(row, episode.sha256)
+            episode, _created = find_or_create_episode(session, get_client(session, client_slug), source, path)
+            outcome.episode_id = episode.id
         with db.session() as session:
             episode = session.get(Episode, outcome.episode_id)
             row = stage_row(session, episode, "ingest")
-            if row.status != DONE:
+            if not is_current(row, episode.sha256):
                 _probe_into(episode, row)
-            outcome.title = episode.title
-            outcome.stages["ingest"] = row.status
-            if row.status == FAILED:
-                outcome.status, outcome.error = FAILED, row.error
-                reporter.failed(source.uri, row.error)
-            else:
-                reporter.stage(source.uri, "ingest", episode.duration)
+            outcome.title, outcome.stages["ingest"] = episode.title, row.status
+            outcome.status, outcome.error = (FAILED, row.error) if row.status == FAILED else (outcome.status, None)
+            duration = episode.duration
     except CastmillError as exc:
         outcome.status, outcome.error = FAILED, str(exc)
-        reporter.failed(source.uri, str(exc))
+    if outcome.status == FAILED:
+        reporter.failed(source.uri, outcome.error)
+    else:
+        reporter.stage(source.uri, "transcribe", duration)
     return outcome
 
 
 def _probe_into(episode: Episode, row) -> None:
+    mark_running(row, episode.sha256)
     try:
         apply_probe(episode, probe(episode.media_path))
         mark_done(row)
@@ -232,7 +230,7 @@ def _worker_init(database_url: str, home: str, engine: str, threads: int, events
 
 def _worker_transcribe(episode_id: int, source: str, job: TranscribeJob) -> str | None:
     events = _worker_state["events"]
-    options = TranscribeOptions(**{**job.options.__dict__, "threads": _worker_state["threads"]})
+    options = dataclasses.replace(job.options, threads=_worker_state["threads"])
     progress = lambda seconds: events.put((source, seconds))
     return transcribe_episode(_worker_state["db"], episode_id, TranscribeJob(job.engine, options), _worker_state["transcriber"], progress)
 

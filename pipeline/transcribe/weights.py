@@ -17,7 +17,12 @@ from pipeline.download import download, sha256_file
 from pipeline.errors import ModelDownloadError, TranscribeError
 
 BUNDLED_MODEL = "tiny.en"
-CT2_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
+# What faster-whisper's own download_model fetches: large-v3 ships vocabulary.json instead of
+# vocabulary.txt, and preprocessor_config.json (mel bins) only where it differs from 80.
+CT2_REQUIRED = ("config.json", "model.bin", "tokenizer.json")
+CT2_VOCABULARIES = ("vocabulary.txt", "vocabulary.json")
+CT2_OPTIONAL = ("preprocessor_config.json",)
+CT2_COMPLETE = ".complete"
 CT2_REPO = "Systran/faster-whisper-{name}"
 MAX_MODEL_BYTES = 4 * 1024**3  # large-v3 fp16 is ~3.1 GB
 # openai-whisper's published checkpoints: name -> "<sha256>/<file>" (from whisper/__init__.py _MODELS).
@@ -82,14 +87,30 @@ class ModelStore:
 
     def _download_ct2(self, name: str) -> Path:
         target = self.cache_dir / "ct2" / name
-        if all((target / f).is_file() for f in CT2_FILES):
+        if (target / CT2_COMPLETE).is_file():
             return target
         base = f"{self.settings.hub_url.rstrip('/')}/{CT2_REPO.format(name=name)}/resolve/main"
-        for filename in CT2_FILES:
-            if not (target / filename).is_file():
-                download(f"{base}/{filename}", target / filename, max_bytes=MAX_MODEL_BYTES,
-                         timeout=60, error_cls=ModelDownloadError)
+        for filename in CT2_REQUIRED:
+            self._fetch_model_file(f"{base}/{filename}", target / filename)
+        if not any(self._fetch_model_file(f"{base}/{v}", target / v, optional=True) for v in CT2_VOCABULARIES):
+            raise ModelDownloadError("model has no vocabulary.txt or vocabulary.json", source=base)
+        for filename in CT2_OPTIONAL:
+            self._fetch_model_file(f"{base}/{filename}", target / filename, optional=True)
+        (target / CT2_COMPLETE).touch()
         return target
+
+    @staticmethod
+    def _fetch_model_file(url: str, dest: Path, optional: bool = False) -> bool:
+        """Download one file unless present; an optional file may be missing (HTTP 404)."""
+        if dest.is_file():
+            return True
+        try:
+            download(url, dest, max_bytes=MAX_MODEL_BYTES, timeout=60, error_cls=ModelDownloadError)
+        except ModelDownloadError as exc:
+            if optional and getattr(exc, "http_status", None) == 404:
+                return False
+            raise
+        return True
 
     def _download_openai(self, name: str) -> Path:
         if name not in OPENAI_CHECKPOINTS:
