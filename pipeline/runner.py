@@ -33,6 +33,7 @@ from pipeline.transcribe import ModelStore, TranscribeOptions, get_transcriber
 WORKER_BASE_BYTES = 600 * 1024**2
 # Audio as float32 plus the mel features and decode buffers built from it (~3x the samples).
 BYTES_PER_AUDIO_SECOND = 16_000 * 4 * 3
+DUPLICATE = "duplicate"
 
 
 @dataclass
@@ -40,7 +41,7 @@ class EpisodeOutcome:
     source: str
     episode_id: int | None = None
     title: str = ""
-    status: str = "pending"  # done | skipped | failed
+    status: str = "pending"  # done | skipped | duplicate | failed
     error: str | None = None
     stages: dict[str, str] = field(default_factory=dict)
 
@@ -92,9 +93,22 @@ def process_batch(
         reporter.failed(failure.uri, failure.error)
     ingested = [_ingest(db, settings, client_slug, source, reporter) for source in sources]
     report.outcomes += ingested
-    pending = [o for o in ingested if o.status != FAILED]
+    pending = _first_of_each_episode([o for o in ingested if o.status != FAILED], reporter)
     _transcribe_all(db, settings, pending, job, jobs, reporter)
     return report
+
+
+def _first_of_each_episode(outcomes: list[EpisodeOutcome], reporter: Reporter) -> list[EpisodeOutcome]:
+    """Two sources with the same bytes are one episode: transcribe it once."""
+    first: dict[int, EpisodeOutcome] = {}
+    for outcome in outcomes:
+        if outcome.episode_id in first:
+            outcome.status = DUPLICATE
+            outcome.error = None
+            reporter.finished(outcome.source, f"same content as {first[outcome.episode_id].source}")
+        else:
+            first[outcome.episode_id] = outcome
+    return list(first.values())
 
 
 def _ingest(db: Database, settings: Settings, client_slug: str, source: Source, reporter: Reporter) -> EpisodeOutcome:

@@ -187,3 +187,16 @@ def _rss(items: list[tuple[str, str | None, str | None]]) -> bytes:
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Show</title>'
         + "".join(entries) + "</channel></rss>"
     ).encode()
+
+
+@pytest.mark.slow
+def test_same_content_under_two_names_is_one_episode(acme, tmp_path, sample_episode):
+    import shutil
+
+    copy = shutil.copy(sample_episode, tmp_path / "renamed copy.mp3")
+    result, report = castmill_json("process", "--client", acme, str(sample_episode), str(copy))
+    assert result.exit_code == 0, result.stderr
+    assert [o["status"] for o in report["episodes"]] == ["done", "duplicate"]
+    assert report["episodes"][0]["episode_id"] == report["episodes"][1]["episode_id"]
+    _, listed = castmill_json("episodes", "list")
+    assert len(listed) == 1

@@ -8,11 +8,14 @@ result can be stored as JSON and compared across engines.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
 SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
+
+# Called with the number of seconds of audio transcribed so far.
+ProgressCallback = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class Transcriber(Protocol):
 
     name: str
 
-    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> TranscriptResult:
+    def transcribe(
+        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
+    ) -> TranscriptResult:
         """Transcribe 16 kHz mono float32 samples with word timestamps."""
         ...

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from pipeline.errors import TranscribeError
-from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, TranscriptResult, Word
+from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, TranscriptResult, Word
 from pipeline.transcribe.weights import ModelStore
-
-ProgressCallback = Callable[[float], None]
 
 
 class FasterWhisperTranscriber:

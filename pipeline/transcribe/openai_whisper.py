@@ -6,16 +6,12 @@ converts the CTranslate2 model into an openai-whisper checkpoint.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from pipeline.errors import TranscribeError
-from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, TranscriptResult, Word
+from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, TranscriptResult, Word
 from pipeline.transcribe.vad import keep_speech, restore_times
 from pipeline.transcribe.weights import ModelStore
-
-ProgressCallback = Callable[[float], None]
 
 
 class OpenAIWhisperTranscriber:
