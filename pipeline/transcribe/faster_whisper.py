@@ -7,6 +7,7 @@ import numpy as np
 from pipeline.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, TranscriptResult, Word
 from pipeline.transcribe.weights import ModelStore
+from pipeline.transcribe.windows import transcribe_in_windows
 
 
 class FasterWhisperTranscriber:
@@ -30,28 +31,26 @@ class FasterWhisperTranscriber:
                 raise TranscribeError(f"cannot load CTranslate2 model: {exc}", source=path) from exc
         return self._models[key]
 
-    def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
-    ) -> TranscriptResult:
-        model = self._model(options)
-        segments_iter, info = model.transcribe(
+    def _decode(self, audio: np.ndarray, options: TranscribeOptions, prompt: str | None):
+        segments, info = self._model(options).transcribe(
             audio,
             language=options.language,
             beam_size=options.beam_size,
             temperature=list(options.temperatures),
             word_timestamps=True,
-            vad_filter=options.vad,
+            initial_prompt=prompt,
+            vad_filter=False,  # VAD already ran in transcribe_in_windows, once for the whole episode
         )
-        segments = []
-        for seg in segments_iter:  # lazy: decoding happens while we iterate
-            words = tuple(Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in seg.words or ())
-            segments.append(Segment(float(seg.start), float(seg.end), seg.text, words))
-            if progress:
-                progress(float(seg.end))
-        return TranscriptResult(
-            language=info.language,
-            duration=audio.size / SAMPLE_RATE,
-            segments=tuple(segments),
-            engine=self.name,
-            model=options.model,
-        )
+        return info.language, (_segment(s) for s in segments)  # lazy: decoding happens on iteration
+
+    def transcribe(
+        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
+    ) -> TranscriptResult:
+        self._model(options)  # a bad model name fails now, even for audio with no speech
+        language, segments = transcribe_in_windows(audio, options, self._decode, progress)
+        return TranscriptResult(language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name, options.model)
+
+
+def _segment(seg) -> Segment:
+    words = tuple(Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in seg.words or ())
+    return Segment(float(seg.start), float(seg.end), seg.text, words)

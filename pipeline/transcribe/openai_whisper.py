@@ -10,8 +10,8 @@ import numpy as np
 
 from pipeline.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, TranscriptResult, Word
-from pipeline.transcribe.vad import keep_speech, restore_times
 from pipeline.transcribe.weights import ModelStore
+from pipeline.transcribe.windows import transcribe_in_windows
 
 
 class OpenAIWhisperTranscriber:
@@ -38,30 +38,26 @@ class OpenAIWhisperTranscriber:
             self._models[str(path)] = load_openai_model(path)
         return self._models[str(path)]
 
-    def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
-    ) -> TranscriptResult:
-        model = self._model(options)
-        speech = keep_speech(audio) if options.vad else None
-        decode_audio = speech.audio if speech else audio
+    def _decode(self, audio: np.ndarray, options: TranscribeOptions, prompt: str | None):
         language = options.language or ("en" if options.model.endswith(".en") else None)
-        if decode_audio.size == 0:
-            return TranscriptResult(language or "en", audio.size / SAMPLE_RATE, (), self.name, options.model)
-        result = model.transcribe(
-            decode_audio,
+        result = self._model(options).transcribe(
+            audio,
             language=language,
             beam_size=options.beam_size,
             temperature=options.temperatures,
             word_timestamps=True,
+            initial_prompt=prompt,
             fp16=False,
             verbose=None,
         )
-        segments = tuple(_segment(s) for s in result["segments"])
-        if speech:
-            segments = tuple(restore_times(s, speech) for s in segments)
-        if progress:
-            progress(audio.size / SAMPLE_RATE)
-        return TranscriptResult(result.get("language") or "en", audio.size / SAMPLE_RATE, segments, self.name, options.model)
+        return result.get("language") or language, [_segment(s) for s in result["segments"]]
+
+    def transcribe(
+        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
+    ) -> TranscriptResult:
+        self._model(options)  # a bad model name fails now, even for audio with no speech
+        language, segments = transcribe_in_windows(audio, options, self._decode, progress)
+        return TranscriptResult(language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name, options.model)
 
 
 def _segment(raw: dict) -> Segment:

@@ -98,3 +98,27 @@ def test_json_round_trip_and_subtitle_timestamps():
     assert "01:01:01,250 --> 01:01:02,500\nHello there." in render(result, "srt")
     assert "01:01:01.250 --> 01:01:02.500\nHello there." in render(result, "vtt")
     assert render(result, "txt") == "Hello there.\n"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_short_windows_keep_accuracy_and_original_times(store, sample_audio, results, monkeypatch, engine):
+    """Forcing 40-second windows (three cuts in the sample) must not cost accuracy or shift times."""
+    from pipeline.transcribe import windows
+
+    monkeypatch.setattr(windows, "WINDOW_SECONDS", 40.0)
+    windowed = get_transcriber(engine, store).transcribe(sample_audio, TranscribeOptions())
+    assert wer(windowed) <= wer(results[engine]) + 0.02, windowed.text
+    starts = [w.start for w in windowed.words]
+    assert starts == sorted(starts)
+    shifts = _matched_start_shifts(windowed.words, results[engine].words)
+    assert len(shifts) > 0.9 * len(results[engine].words)
+    assert np.mean(np.array(shifts) < 0.5) > 0.95, sorted(shifts)[-10:]
+
+
+def _matched_start_shifts(a: list[Word], b: list[Word]) -> list[float]:
+    """|start difference| of every word the two transcripts share, aligned in order."""
+    import difflib
+
+    key = lambda words: [w.word.strip().lower() for w in words]  # noqa: E731
+    blocks = difflib.SequenceMatcher(a=key(a), b=key(b), autojunk=False).get_matching_blocks()
+    return [abs(a[i + k].start - b[j + k].start) for i, j, n in blocks for k in range(n)]

@@ -1,0 +1,91 @@
+"""Long audio in bounded windows: the driver both engines share.
+
+Both engines compute log-mel features for all the audio they are given at once
+(a 60-minute episode: ~1 GB of STFT scratch in faster-whisper). We cut the
+speech into windows of at most ``WINDOW_SECONDS``, at the quietest frame near
+each boundary, decode them one by one with the previous window's last text as
+the prompt, and map every timestamp back to the original audio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, Word
+from pipeline.transcribe.vad import SpeechOnly, keep_speech, restore_times
+
+# 10 minutes keeps feature memory near 200 MB and is 20 Whisper contexts, so the
+# cross-window prompt matters for only 1 in 20 boundaries.
+WINDOW_SECONDS = 600.0
+# How far back from a window's nominal end we look for a quiet cut point.
+CUT_SEARCH_SECONDS = 20.0
+_FRAME = SAMPLE_RATE // 50  # 20 ms energy frames
+_SMOOTH_FRAMES = 15  # ~300 ms: a pause between sentences, longer than a stop consonant
+# The prompt is capped like Whisper's own: it keeps the last 223 tokens; ~60 words is safely under.
+PROMPT_WORDS = 60
+
+# decode(window_audio, options, prompt) -> (language, segments with times relative to the window)
+WindowDecoder = Callable[[np.ndarray, TranscribeOptions, str | None], tuple[str, Iterable[Segment]]]
+
+
+def window_bounds(audio: np.ndarray, window_seconds: float = WINDOW_SECONDS) -> list[tuple[int, int]]:
+    """[start, end) sample ranges of at most ``window_seconds`` covering ``audio``.
+
+    Windows are of near-equal length (no short tail for Whisper to hallucinate
+    on), each inner cut at the quietest moment within ``search`` of its nominal place.
+    """
+    window = int(window_seconds * SAMPLE_RATE)
+    if audio.size <= window:
+        return [(0, audio.size)]
+    search = int(min(CUT_SEARCH_SECONDS * SAMPLE_RATE, window / 4))
+    count = -(-audio.size // (window - search))  # ceil: nominal length + search <= window
+    nominal = audio.size / count
+    cuts = [_quietest_frame(audio, int(k * nominal - search / 2), int(k * nominal + search / 2)) for k in range(1, count)]
+    edges = [0, *cuts, audio.size]
+    return list(zip(edges, edges[1:]))
+
+
+def _quietest_frame(audio: np.ndarray, lo: int, hi: int) -> int:
+    """The middle of the quietest ~300 ms between ``lo`` and ``hi``: a cut there splits no word."""
+    frames = audio[lo:hi][: (hi - lo) // _FRAME * _FRAME].reshape(-1, _FRAME)
+    energy = np.einsum("ij,ij->i", frames, frames)
+    smoothed = np.convolve(energy, np.ones(_SMOOTH_FRAMES), mode="same")
+    quietest = np.flatnonzero(smoothed <= smoothed.min() * (1 + 1e-6) + 1e-12)
+    return lo + int(quietest[len(quietest) // 2]) * _FRAME + _FRAME // 2
+
+
+def transcribe_in_windows(
+    audio: np.ndarray,
+    options: TranscribeOptions,
+    decode: WindowDecoder,
+    progress: ProgressCallback | None = None,
+    window_seconds: float | None = None,
+) -> tuple[str | None, list[Segment]]:
+    """VAD (if on), then decode window by window; returns (language, segments in original time)."""
+    speech = keep_speech(audio) if options.vad else SpeechOnly(audio, None)
+    language, segments, prompt = options.language, [], None
+    if speech.audio.size == 0:
+        return language, segments
+    for start, end in window_bounds(speech.audio, window_seconds or WINDOW_SECONDS):
+        window_language, decoded = decode(speech.audio[start:end], replace(options, language=language), prompt)
+        language = language or window_language
+        for segment in _shifted(decoded, start / SAMPLE_RATE):
+            segments.append(restore_times(segment, speech))
+            if progress:
+                progress(segments[-1].end)
+        prompt = _prompt(segments)
+    return language, segments
+
+
+def _shifted(segments: Iterable[Segment], offset: float) -> Iterator[Segment]:
+    for s in segments:
+        words = tuple(Word(w.word, w.start + offset, w.end + offset, w.probability) for w in s.words)
+        yield Segment(s.start + offset, s.end + offset, s.text, words)
+
+
+def _prompt(segments: list[Segment]) -> str | None:
+    words = " ".join(s.text.strip() for s in segments[-8:]).split()
+    return " ".join(words[-PROMPT_WORDS:]) or None
