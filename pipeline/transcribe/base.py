@@ -34,6 +34,9 @@ class TranscribeOptions:
     compute_type: str = "int8"
     # Sampling temperature for the first pass; both engines fall back to higher ones on failure.
     temperature: float = 0.0
+    # faster-whisper only: 30-second chunks decoded together (BatchedInferencePipeline).
+    # 8 measured 1.3x faster than sequential decoding on 2 cores at the same WER; 1 = sequential.
+    batch_size: int = 8
 
     @property
     def temperatures(self) -> tuple[float, ...]:
@@ -44,7 +47,7 @@ class TranscribeOptions:
         """A stable string naming everything that changes the output."""
         return (
             f"{engine}|{self.model}|{self.language}|beam={self.beam_size}|vad={self.vad}"
-            f"|ct={self.compute_type}|t={self.temperature}"
+            f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}"
         )
 
 

@@ -7,7 +7,10 @@ import numpy as np
 from pipeline.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, TranscriptResult, Word
 from pipeline.transcribe.weights import ModelStore
-from pipeline.transcribe.windows import transcribe_in_windows
+from pipeline.transcribe.windows import transcribe_in_windows, window_bounds
+
+# Whisper's context is 30 s; a little under it so no chunk is truncated by rounding.
+CHUNK_SECONDS = 29.0
 
 
 class FasterWhisperTranscriber:
@@ -32,15 +35,24 @@ class FasterWhisperTranscriber:
         return self._models[key]
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions, prompt: str | None):
-        segments, info = self._model(options).transcribe(
-            audio,
+        common = dict(
             language=options.language,
             beam_size=options.beam_size,
             temperature=list(options.temperatures),
             word_timestamps=True,
-            initial_prompt=prompt,
-            vad_filter=False,  # VAD already ran in transcribe_in_windows, once for the whole episode
         )
+        model = self._model(options)
+        if options.batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            # Chunks cut at quiet points; each is decoded on its own, so no cross-chunk prompt.
+            clips = [{"start": s / SAMPLE_RATE, "end": e / SAMPLE_RATE} for s, e in window_bounds(audio, CHUNK_SECONDS)]
+            segments, info = BatchedInferencePipeline(model).transcribe(
+                audio, clip_timestamps=clips, batch_size=options.batch_size, **common
+            )
+        else:
+            # VAD already ran once for the whole episode in transcribe_in_windows.
+            segments, info = model.transcribe(audio, initial_prompt=prompt, vad_filter=False, **common)
         return info.language, (_segment(s) for s in segments)  # lazy: decoding happens on iteration
 
     def transcribe(

@@ -122,3 +122,9 @@ def _matched_start_shifts(a: list[Word], b: list[Word]) -> list[float]:
     key = lambda words: [w.word.strip().lower() for w in words]  # noqa: E731
     blocks = difflib.SequenceMatcher(a=key(a), b=key(b), autojunk=False).get_matching_blocks()
     return [abs(a[i + k].start - b[j + k].start) for i, j, n in blocks for k in range(n)]
+
+
+def test_sequential_faster_whisper_matches_batched(store, sample_audio, results):
+    sequential = get_transcriber("faster-whisper", store).transcribe(sample_audio, TranscribeOptions(batch_size=1))
+    assert wer(sequential) < 0.12
+    assert jiwer.wer(normalize(sequential.text), normalize(results["faster-whisper"].text)) < 0.08
