@@ -8,7 +8,6 @@ from email.utils import format_datetime
 
 import pytest
 
-from pipeline.errors import IngestError
 from pipeline.feeds import parse_feed
 from pipeline.ingest import fetch_source, resolve_inputs
 from tests.fake_http import Route

@@ -34,7 +34,7 @@ class FasterWhisperTranscriber:
                 raise TranscribeError(f"cannot load CTranslate2 model: {exc}", source=path) from exc
         return self._models[key]
 
-    def _decode(self, audio: np.ndarray, options: TranscribeOptions, prompt: str | None):
+    def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         common = dict(
             language=options.language,
             beam_size=options.beam_size,
@@ -52,7 +52,7 @@ class FasterWhisperTranscriber:
             )
         else:
             # VAD already ran once for the whole episode in transcribe_in_windows.
-            segments, info = model.transcribe(audio, initial_prompt=prompt, vad_filter=False, **common)
+            segments, info = model.transcribe(audio, vad_filter=False, **common)
         return info.language, (_segment(s) for s in segments)  # lazy: decoding happens on iteration
 
     def transcribe(

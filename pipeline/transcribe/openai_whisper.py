@@ -38,7 +38,7 @@ class OpenAIWhisperTranscriber:
             self._models[str(path)] = load_openai_model(path)
         return self._models[str(path)]
 
-    def _decode(self, audio: np.ndarray, options: TranscribeOptions, prompt: str | None):
+    def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         language = options.language or ("en" if options.model.endswith(".en") else None)
         result = self._model(options).transcribe(
             audio,
@@ -46,7 +46,6 @@ class OpenAIWhisperTranscriber:
             beam_size=options.beam_size,
             temperature=options.temperatures,
             word_timestamps=True,
-            initial_prompt=prompt,
             fp16=False,
             verbose=None,
         )

@@ -47,19 +47,18 @@ def test_windows_tile_the_audio_without_gaps_or_overlap(seconds, window):
         assert min(lengths) >= max(lengths) / 3
 
 
-def test_segments_are_shifted_back_and_prompts_carry_over():
+def test_segments_are_shifted_back_to_original_time():
     audio = _speechy(130, gaps=[45.0, 85.0])  # three windows of ~43 s
     calls = []
 
-    def decode(window_audio, options, prompt):
-        calls.append((window_audio.size / SAMPLE_RATE, prompt, options.language))
+    def decode(window_audio, options):
+        calls.append((window_audio.size / SAMPLE_RATE, options.language))
         n = len(calls)
         return "en", [Segment(1.0, 2.0, f" window {n}", (Word(f" window{n}", 1.0, 2.0, 0.9),))]
 
     language, segments = transcribe_in_windows(audio, TranscribeOptions(vad=False), decode, window_seconds=60)
     assert language == "en"
-    assert [c[1] for c in calls] == [None, "window 1", "window 1 window 2"]
-    assert [c[2] for c in calls] == [None, "en", "en"]  # detected once, then fixed
+    assert [c[1] for c in calls] == [None, "en", "en"]  # detected once, then fixed
     starts = [s.start for s in segments]
     assert starts[0] == pytest.approx(1.0)
     assert starts[1] == pytest.approx(1.0 + 45.25, abs=0.05)
