@@ -113,8 +113,9 @@ def measure_levels(audio: np.ndarray) -> AudioLevels:
     if audio.size == 0:
         return AudioLevels(float("-inf"), float("-inf"), 0.0)
     block = SAMPLE_RATE * 60
-    energy = sum(float(np.dot(audio[i : i + block], audio[i : i + block])) for i in range(0, audio.size, block))
-    peak = float(np.max(np.abs(audio)))
+    blocks = [audio[i : i + block] for i in range(0, audio.size, block)]
+    energy = sum(float(np.dot(b, b)) for b in blocks)
+    peak = max(max(float(b.max()), -float(b.min())) for b in blocks)
     rms = (energy / audio.size) ** 0.5
     return AudioLevels(_dbfs(rms), _dbfs(peak), audio.size / SAMPLE_RATE)
 

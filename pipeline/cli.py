@@ -153,6 +153,7 @@ def _transcribe_options(settings: Settings, engine, model, beam_size, vad, langu
         beam_size=beam_size or t.beam_size,
         vad=t.vad if vad is None else vad,
         compute_type=t.compute_type,
+        batch_size=t.batch_size,
     )
 
 

@@ -34,6 +34,7 @@ class TranscribeSettings(BaseModel):
     beam_size: int = Field(5, ge=1, le=20)
     vad: bool = True
     compute_type: str = "int8"
+    batch_size: int = Field(8, ge=1, le=64)
 
     @field_validator("engine")
     @classmethod

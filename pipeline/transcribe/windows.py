@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, Word
-from pipeline.transcribe.vad import SpeechOnly, keep_speech, restore_times
+from pipeline.transcribe.vad import SpeechOnly, all_audio, keep_speech, restore_times
 
 # 10 minutes keeps feature memory near 500 MB; only 1 in 20 Whisper contexts starts cold.
 WINDOW_SECONDS = 600.0
@@ -29,7 +29,7 @@ _SMOOTH_FRAMES = 15  # ~300 ms: a pause between sentences, longer than a stop co
 WindowDecoder = Callable[[np.ndarray, TranscribeOptions], tuple[str, Iterable[Segment]]]
 
 
-def window_bounds(audio: np.ndarray, window_seconds: float = WINDOW_SECONDS) -> list[tuple[int, int]]:
+def window_bounds(audio: np.ndarray | SpeechOnly, window_seconds: float = WINDOW_SECONDS) -> list[tuple[int, int]]:
     """[start, end) sample ranges of at most ``window_seconds`` covering ``audio``.
 
     Windows are of near-equal length (no short tail for Whisper to hallucinate
@@ -46,7 +46,7 @@ def window_bounds(audio: np.ndarray, window_seconds: float = WINDOW_SECONDS) -> 
     return list(zip(edges, edges[1:]))
 
 
-def _quietest_frame(audio: np.ndarray, lo: int, hi: int) -> int:
+def _quietest_frame(audio: np.ndarray | SpeechOnly, lo: int, hi: int) -> int:
     """The middle of the quietest ~300 ms between ``lo`` and ``hi``: a cut there splits no word."""
     frames = audio[lo:hi][: (hi - lo) // _FRAME * _FRAME].reshape(-1, _FRAME)
     energy = np.einsum("ij,ij->i", frames, frames)
@@ -63,12 +63,12 @@ def transcribe_in_windows(
     window_seconds: float | None = None,
 ) -> tuple[str | None, list[Segment]]:
     """VAD (if on), then decode window by window; returns (language, segments in original time)."""
-    speech = keep_speech(audio) if options.vad else SpeechOnly(audio, None)
+    speech = keep_speech(audio) if options.vad else all_audio(audio)
     language, segments = options.language, []
-    if speech.audio.size == 0:
+    if speech.size == 0:
         return language, segments
-    for start, end in window_bounds(speech.audio, window_seconds or WINDOW_SECONDS):
-        window_language, decoded = decode(speech.audio[start:end], replace(options, language=language))
+    for start, end in window_bounds(speech, window_seconds or WINDOW_SECONDS):
+        window_language, decoded = decode(speech[start:end], replace(options, language=language))
         language = language or window_language
         for segment in _shifted(decoded, start / SAMPLE_RATE):
             segments.append(restore_times(segment, speech))
