@@ -5,34 +5,30 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.errors import TranscribeError
-from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, TranscriptResult, Word
-from pipeline.transcribe.weights import ModelStore
-from pipeline.transcribe.windows import transcribe_in_windows, window_bounds
+from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
+from pipeline.transcribe.windows import WindowedTranscriber, window_bounds
 
 # Whisper's context is 30 s; a little under it so no chunk is truncated by rounding.
 CHUNK_SECONDS = 29.0
 
 
-class FasterWhisperTranscriber:
+class FasterWhisperTranscriber(WindowedTranscriber):
     name = "faster-whisper"
 
-    def __init__(self, store: ModelStore):
-        self.store = store
-        self._models: dict[tuple, object] = {}
-
-    def _model(self, options: TranscribeOptions):
-        from faster_whisper import WhisperModel
-
+    def _load(self, options: TranscribeOptions):
         path = self.store.ct2_model(options.model)
-        key = (str(path), options.compute_type, options.threads)
-        if key not in self._models:
+
+        def load():
+            from faster_whisper import WhisperModel
+
             try:
-                self._models[key] = WhisperModel(
+                return WhisperModel(
                     str(path), device="cpu", compute_type=options.compute_type, cpu_threads=options.threads
                 )
             except (RuntimeError, ValueError) as exc:
                 raise TranscribeError(f"cannot load CTranslate2 model: {exc}", source=path) from exc
-        return self._models[key]
+
+        return (str(path), options.compute_type, options.threads), load
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         common = dict(
@@ -54,13 +50,6 @@ class FasterWhisperTranscriber:
             # VAD already ran once for the whole episode in transcribe_in_windows.
             segments, info = model.transcribe(audio, vad_filter=False, **common)
         return info.language, (_segment(s) for s in segments)  # lazy: decoding happens on iteration
-
-    def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
-    ) -> TranscriptResult:
-        self._model(options)  # a bad model name fails now, even for audio with no speech
-        language, segments = transcribe_in_windows(audio, options, self._decode, progress)
-        return TranscriptResult(language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name, options.model)
 
 
 def _segment(seg) -> Segment:

@@ -9,19 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.errors import TranscribeError
-from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, TranscriptResult, Word
-from pipeline.transcribe.weights import ModelStore
-from pipeline.transcribe.windows import transcribe_in_windows
+from pipeline.transcribe.base import Segment, TranscribeOptions, Word
+from pipeline.transcribe.windows import WindowedTranscriber
 
 
-class OpenAIWhisperTranscriber:
+class OpenAIWhisperTranscriber(WindowedTranscriber):
     name = "openai-whisper"
 
-    def __init__(self, store: ModelStore):
-        self.store = store
-        self._models: dict[str, object] = {}
-
-    def _model(self, options: TranscribeOptions):
+    def _load(self, options: TranscribeOptions):
         try:
             import torch
             import whisper  # noqa: F401
@@ -32,11 +27,13 @@ class OpenAIWhisperTranscriber:
         from pipeline.transcribe.convert import load_openai_model
 
         path = self.store.openai_checkpoint(options.model)
-        if str(path) not in self._models:
+
+        def load():
             if options.threads:
                 torch.set_num_threads(options.threads)
-            self._models[str(path)] = load_openai_model(path)
-        return self._models[str(path)]
+            return load_openai_model(path)
+
+        return str(path), load
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         language = options.language or ("en" if options.model.endswith(".en") else None)
@@ -50,13 +47,6 @@ class OpenAIWhisperTranscriber:
             verbose=None,
         )
         return result.get("language") or language, [_segment(s) for s in result["segments"]]
-
-    def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
-    ) -> TranscriptResult:
-        self._model(options)  # a bad model name fails now, even for audio with no speech
-        language, segments = transcribe_in_windows(audio, options, self._decode, progress)
-        return TranscriptResult(language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name, options.model)
 
 
 def _segment(raw: dict) -> Segment:

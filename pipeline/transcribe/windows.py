@@ -16,7 +16,14 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from pipeline.transcribe.base import SAMPLE_RATE, ProgressCallback, Segment, TranscribeOptions, Word
+from pipeline.transcribe.base import (
+    SAMPLE_RATE,
+    ProgressCallback,
+    Segment,
+    TranscribeOptions,
+    TranscriptResult,
+    Word,
+)
 from pipeline.transcribe.vad import SpeechOnly, all_audio, keep_speech, restore_times
 
 # 10 minutes keeps feature memory near 500 MB; only 1 in 20 Whisper contexts starts cold.
@@ -82,3 +89,36 @@ def _shifted(segments: Iterable[Segment], offset: float) -> Iterator[Segment]:
         words = tuple(Word(w.word, w.start + offset, w.end + offset, w.probability) for w in s.words)
         yield Segment(s.start + offset, s.end + offset, s.text, words)
 
+
+
+class WindowedTranscriber:
+    """What both engines share: a model cache and ``transcribe()`` over windows.
+
+    Subclasses set ``name`` and implement ``_load(options)`` (returns a cache key
+    and a loader) and ``_decode(window_audio, options)`` (a ``WindowDecoder``).
+    """
+
+    name = ""
+
+    def __init__(self, store):
+        self.store = store
+        self._models: dict = {}
+
+    def _model(self, options: TranscribeOptions):
+        key, load = self._load(options)
+        if key not in self._models:
+            self._models[key] = load()
+        return self._models[key]
+
+    def _load(self, options: TranscribeOptions):
+        raise NotImplementedError
+
+    def _decode(self, audio: np.ndarray, options: TranscribeOptions):
+        raise NotImplementedError
+
+    def transcribe(
+        self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
+    ) -> TranscriptResult:
+        self._model(options)  # a bad model name fails now, even for audio with no speech
+        language, segments = transcribe_in_windows(audio, options, self._decode, progress)
+        return TranscriptResult(language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name, options.model)
