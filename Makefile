@@ -10,6 +10,8 @@ STAMP := $(VENV)/.castmill-installed
 TORCH_WHEELS ?= /opt/wheels
 TORCH_SPEC := torch==2.13.0
 DASHBOARD_PORT ?= 8501
+# 0.0.0.0 to let clients on other machines reach it.
+DASHBOARD_ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: help setup system venv test demo demo-run dashboard bench sample clean
@@ -44,7 +46,8 @@ demo-run: setup
 	$(CASTMILL) episodes list --client acme
 
 dashboard: setup
-	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT)
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT) \
+		--server.address $(DASHBOARD_ADDRESS) --browser.gatherUsageStats false
 
 demo: demo-run dashboard
 

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 class Reporter(Protocol):
     def started(self, source: str, title: str) -> None: ...
-    def stage(self, source: str, stage: str, total_seconds: float) -> None: ...
+    def stage(self, source: str, stage: str, total_seconds: float, title: str = "") -> None: ...
     def advance(self, source: str, seconds_done: float) -> None: ...
     def finished(self, source: str, message: str) -> None: ...
     def failed(self, source: str, error: str) -> None: ...
@@ -19,7 +19,7 @@ class Reporter(Protocol):
 
 class NullReporter:
     def started(self, source, title): pass
-    def stage(self, source, stage, total_seconds): pass
+    def stage(self, source, stage, total_seconds, title=""): pass
     def advance(self, source, seconds_done): pass
     def finished(self, source, message): pass
     def failed(self, source, error): pass
@@ -56,8 +56,9 @@ class RichReporter:
     def started(self, source, title):
         self.progress.update(self._task(source, title), status="ingesting")
 
-    def stage(self, source, stage, total_seconds):
-        self.progress.update(self._task(source), total=max(total_seconds, 1.0), completed=0, status="transcribing")
+    def stage(self, source, stage, total_seconds, title=""):
+        fields = {"title": title[-48:]} if title else {}
+        self.progress.update(self._task(source), total=max(total_seconds, 1.0), completed=0, status=f"{stage}…", **fields)
 
     def advance(self, source, seconds_done):
         self.progress.update(self._task(source), completed=seconds_done)
@@ -68,7 +69,10 @@ class RichReporter:
         self.progress.update(task, total=total, completed=total, status=f"[green]{message}")
 
     def failed(self, source, error):
-        self.progress.update(self._task(source), status="[red]failed")
+        task = self._task(source)
+        if self.progress.tasks[self._index(task)].total is None:  # stop the "working" pulse
+            self.progress.update(task, total=1, completed=0)
+        self.progress.update(task, status="[red]failed")
         self.progress.console.print(f"[red]error:[/red] {escape(error)}", markup=True, highlight=False, soft_wrap=True)
 
     def _index(self, task: TaskID) -> int:

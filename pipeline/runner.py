@@ -133,7 +133,7 @@ def _ingest(db: Database, settings: Settings, client_slug: str, source: Source, 
     if outcome.status == FAILED:
         reporter.failed(source.uri, outcome.error)
     else:
-        reporter.stage(source.uri, "transcribe", duration)
+        reporter.stage(source.uri, "transcribing", duration, outcome.title)
     return outcome
 
 
