@@ -195,21 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  wall {proc.wall_s:.1f} s, peak tree RSS {proc.peak_tree_rss / MB:.0f} MiB, "
             f"ru_maxrss {proc.ru_maxrss / MB:.0f} MiB, ok={process['ok']}")
 
-        peers = {}
-        for name, code in DECODERS:
-            wait_for_quiet()
-            log(f"peer: {name}")
-            peers[name] = run_child(code, str(episode))
-            log(f"  peak tree RSS {peers[name]['peak_tree_rss'] / MB:.0f} MiB, wall {peers[name]['wall_s']:.1f} s")
+        peers = run_decoders(episode, "peer")
         # The bench episode is light (mono, 22.05 kHz); typical podcast MP3s are 44.1 kHz stereo,
         # which is what pydub keeps in memory, while our decode is 16 kHz mono either way.
         stereo = stereo_copy(episode)
-        peers_stereo = {}
-        for name, code in DECODERS:
-            wait_for_quiet()
-            log(f"peer on 44.1 kHz stereo copy: {name}")
-            peers_stereo[name] = run_child(code, str(stereo))
-            log(f"  peak tree RSS {peers_stereo[name]['peak_tree_rss'] / MB:.0f} MiB")
+        peers_stereo = run_decoders(stereo, "peer on 44.1 kHz stereo copy")
 
         breakdown = None
         if not args.no_breakdown:
@@ -249,6 +239,17 @@ def main(argv: list[str] | None = None) -> int:
     log(f"wrote {rel(path)}")
     return 0
 
+
+
+def run_decoders(path: Path, label: str) -> dict:
+    """Each decoder in DECODERS on ``path``, one at a time on a quiet machine."""
+    results = {}
+    for name, code in DECODERS:
+        wait_for_quiet()
+        log(f"{label}: {name}")
+        results[name] = run_child(code, str(path))
+        log(f"  peak tree RSS {results[name]['peak_tree_rss'] / MB:.0f} MiB, wall {results[name]['wall_s']:.1f} s")
+    return results
 
 def print_summary(data: dict) -> None:
     p = data["process"]
