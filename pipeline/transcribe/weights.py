@@ -52,6 +52,9 @@ class ModelStore:
     def __init__(self, cache_dir: Path, settings: ModelSettings | None = None):
         self.cache_dir = Path(cache_dir)
         self.settings = settings or ModelSettings()
+        # Checkpoints already hashed (a converted or downloaded .pt is verified by SHA-256,
+        # 75 MB for tiny.en, 1.5 GB for medium): engines ask once per window, hash once.
+        self._checkpoints: dict[str, Path] = {}
 
     def ct2_model(self, name: str) -> Path:
         """A CTranslate2 model directory for ``name``."""
@@ -71,9 +74,12 @@ class ModelStore:
             if not as_path.is_file():
                 raise TranscribeError("checkpoint not found", source=as_path)
             return as_path
-        if as_path.is_dir() or name == BUNDLED_MODEL:
-            return self._converted(self.ct2_model(name), name)
-        return self._download_openai(name)
+        if name not in self._checkpoints:
+            if as_path.is_dir() or name == BUNDLED_MODEL:
+                self._checkpoints[name] = self._converted(self.ct2_model(name), name)
+            else:
+                self._checkpoints[name] = self._download_openai(name)
+        return self._checkpoints[name]
 
     def _converted(self, ct2_dir: Path, name: str) -> Path:
         from pipeline.transcribe.convert import convert_ct2_to_openai
