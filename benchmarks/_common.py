@@ -105,10 +105,12 @@ def machine_info() -> dict:
     }
 
 
-def save_result(name: str, data: dict) -> Path:
+def save_result(name: str, data: dict, quick: bool = False) -> Path:
+    """Write bench-data/results/NAME[-quick].json and say where."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
+    path = RESULTS_DIR / f"{name}{'-quick' if quick else ''}.json"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    log(f"wrote {rel(path)}")
     return path
 
 

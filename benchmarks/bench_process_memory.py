@@ -234,9 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         "breakdown": breakdown,
         "elapsed_s": time.perf_counter() - started,
     }
-    path = save_result("process_memory" + ("-quick" if args.quick else ""), data)
     print_summary(data)
-    log(f"wrote {rel(path)}")
+    save_result("process_memory", data, quick=args.quick)
     return 0
 
 

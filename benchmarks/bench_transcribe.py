@@ -324,9 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         "max_other_cores": MAX_OTHER_CORES,
         "elapsed_s": time.perf_counter() - started,
     }
-    path = save_result("transcribe" + ("-quick" if args.quick else ""), data)
     print_summary(data)
-    log(f"wrote {rel(path)}")
+    save_result("transcribe", data, quick=args.quick)
     return 0
 
 
