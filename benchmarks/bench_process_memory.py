@@ -87,7 +87,7 @@ path = Path(sys.argv[1])
 settings = load_settings(Path(sys.argv[2]))
 t = settings.transcribe
 try:  # exactly the options `castmill process` builds
-    from pipeline.cli import _transcribe_options
+    from pipeline.cli import transcribe_options as _transcribe_options
     options = _transcribe_options(settings, None, None, None, None, None)
 except (ImportError, TypeError):
     options = TranscribeOptions(model=t.model, beam_size=t.beam_size, vad=t.vad, compute_type=t.compute_type)

@@ -4,44 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli_support import ENGINE_CHOICE, database_of, err_console, friendly_errors, settings_of
 from pipeline.config import Settings, load_client_profile, load_settings
 from pipeline.errors import CastmillError
-
-ENGINE_CHOICE = click.Choice(["faster-whisper", "openai-whisper"])
-err_console = Console(stderr=True)
-
-
-def friendly_errors(func):
-    """Print a CastmillError as one line on stderr and exit non-zero."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except CastmillError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj["settings"]
-
-
-def _database(ctx: click.Context):
-    from pipeline.db import Database
-
-    if "db" not in ctx.obj:
-        ctx.obj["db"] = Database(_settings(ctx).database_url)
-    return ctx.obj["db"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,7 +40,7 @@ def init(ctx: click.Context) -> None:
     """
     from pipeline.db import current_revision, safe_url
 
-    db = _database(ctx)
+    db = database_of(ctx)
     click.echo(f"database ready at revision {current_revision(db.engine)}: {safe_url(db.url)}")
 
 
@@ -97,7 +68,7 @@ def client_add(ctx, slug, name, timezone, language) -> None:
     from pipeline.clients import build_profile, upsert_client
 
     profile = build_profile(slug=slug, name=name, timezone=timezone, language=language)
-    with _database(ctx).session() as session:
+    with database_of(ctx).session() as session:
         _client, created = upsert_client(session, profile)
     click.echo(f"{'added' if created else 'updated'} client {slug}")
 
@@ -116,7 +87,7 @@ def client_import(ctx, profile: Path) -> None:
     from pipeline.clients import upsert_client
 
     loaded = load_client_profile(profile)
-    with _database(ctx).session() as session:
+    with database_of(ctx).session() as session:
         _client, created = upsert_client(session, loaded)
     click.echo(f"{'added' if created else 'updated'} client {loaded.slug}")
 
@@ -129,7 +100,7 @@ def client_list(ctx, as_json: bool) -> None:
     """List clients."""
     from pipeline.clients import list_clients
 
-    with _database(ctx).session() as session:
+    with database_of(ctx).session() as session:
         rows = [{"slug": c.slug, "name": c.name, "timezone": c.timezone, "language": c.language}
                 for c in list_clients(session)]
     if as_json:
@@ -143,7 +114,7 @@ def client_list(ctx, as_json: bool) -> None:
 
 # --- processing ---------------------------------------------------------------------------------
 
-def _transcribe_options(settings: Settings, engine, model, beam_size, vad, language):
+def transcribe_options(settings: Settings, engine, model, beam_size, vad, language):
     from pipeline.transcribe import TranscribeOptions
 
     t = settings.transcribe
@@ -182,9 +153,9 @@ def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> N
     from pipeline.progress import RichReporter
     from pipeline.runner import TranscribeJob, process_batch
 
-    settings = _settings(ctx)
-    job = TranscribeJob(engine or settings.transcribe.engine, _transcribe_options(settings, engine, model, None, None, None))
-    db = _database(ctx)
+    settings = settings_of(ctx)
+    job = TranscribeJob(engine or settings.transcribe.engine, transcribe_options(settings, engine, model, None, None, None))
+    db = database_of(ctx)
     with db.session() as session:
         get_client(session, client_slug)  # before any progress bar is drawn
     if as_json:
@@ -219,15 +190,18 @@ def episodes_list(ctx, client_slug, as_json) -> None:
     """
     from pipeline.episodes import list_episodes
 
-    with _database(ctx).session() as session:
+    with database_of(ctx).session() as session:
         rows = list_episodes(session, client_slug)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
         return
-    table = Table("id", "client", "title", "duration", "ingest", "transcribe", "error")
+    from pipeline.stages import STAGES
+
+    table = Table("id", "client", "title", "duration", *STAGES, "error")
     for r in rows:
-        table.add_row(str(r.id), r.client, r.title, f"{r.duration:.0f} s", r.stages["ingest"],
-                      r.stages["transcribe"], r.error or "")
+        stages = [r.stages[s] + (f" ({r.highlights})" if s == "highlights" and r.stages[s] == "done" else "")
+                  for s in STAGES]
+        table.add_row(str(r.id), r.client, r.title, f"{r.duration:.0f} s", *stages, r.error or "")
     Console().print(table)
 
 
@@ -248,20 +222,20 @@ def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad) ->
 
         castmill transcribe episode.mp3 --format srt > episode.srt
     """
-    from pipeline.audio import decode_audio, measure_levels
-    from pipeline.errors import MediaError
-    from pipeline.media import probe
-    from pipeline.transcribe import ModelStore, get_transcriber
+    from pipeline.transcribe import ModelStore, transcribe_file
     from pipeline.transcribe.export import render
 
-    settings = _settings(ctx)
-    options = _transcribe_options(settings, engine, model, beam_size, vad, language)
-    info = probe(file)
-    audio = decode_audio(file, expected_seconds=info.duration)
-    if measure_levels(audio).is_silent:
-        raise MediaError("contains only silence", source=file)
-    transcriber = get_transcriber(engine or settings.transcribe.engine, ModelStore(settings.models_dir, settings.models))
-    click.echo(render(transcriber.transcribe(audio, options), fmt))
+    settings = settings_of(ctx)
+    options = transcribe_options(settings, engine, model, beam_size, vad, language)
+    store = ModelStore(settings.models_dir, settings.models)
+    result, _audio = transcribe_file(file, engine or settings.transcribe.engine, options, store)
+    click.echo(render(result, fmt))
+
+from pipeline.cli_highlights import feedback, highlights, refit  # noqa: E402  (commands live in their own module)
+
+cli.add_command(highlights)
+cli.add_command(feedback)
+cli.add_command(refit)
 
 
 def main() -> None:

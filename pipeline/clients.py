@@ -32,6 +32,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.hashtags = list(profile.hashtags)
     client.platforms = list(profile.platforms)
     client.posting_slots = client.posting_slots or []
+    client.highlight_settings = profile.highlights.model_dump(exclude_defaults=True)
     session.flush()
     return client, created
 

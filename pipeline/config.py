@@ -49,12 +49,52 @@ class ModelSettings(BaseModel):
     openai_base_url: str = "https://openaipublic.azureedge.net/main/whisper/models"
 
 
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat-completions endpoint that may re-rank highlights (off by default)."""
+
+    enabled: bool = False
+    base_url: str = "https://api.openai.com/v1"
+    # Prefer the CASTMILL_LLM_API_KEY environment variable over writing the key in a file.
+    api_key: str = Field("", repr=False)
+    model: str = "gpt-4o-mini"
+    timeout: float = Field(30, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    # Only the best N candidates by feature score are sent (cost and latency stay bounded).
+    max_candidates: int = Field(20, ge=1, le=100)
+    # Share of the final score that comes from the model (the rest from the explained features).
+    weight: float = Field(0.5, ge=0, le=1)
+
+
+class ClipBounds(BaseModel):
+    min_seconds: float = Field(gt=0)
+    max_seconds: float = Field(gt=0)
+
+
+class HighlightOverrides(BaseModel):
+    """Per-client highlight settings in a client profile's ``[highlights]`` table."""
+
+    min_seconds: float | None = Field(None, gt=0)
+    max_seconds: float | None = Field(None, gt=0)
+    # Feature name -> weight; only the features given change (see FeatureWeights).
+    weights: dict[str, float] = {}
+    # Platform name -> clip length bounds, e.g. tiktok = { min_seconds = 20, max_seconds = 60 }.
+    platforms: dict[str, ClipBounds] = {}
+
+
+class HighlightSettings(HighlightOverrides):
+    top: int = Field(8, ge=1, le=50)
+    min_seconds: float = Field(15, gt=0)
+    max_seconds: float = Field(90, gt=0)
+    llm: LLMSettings = LLMSettings()
+
+
 class Settings(BaseModel):
     home: Path
     storage: StorageSettings = StorageSettings()
     ingest: IngestSettings = IngestSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
     models: ModelSettings = ModelSettings()
+    highlights: HighlightSettings = HighlightSettings()
 
     @property
     def database_url(self) -> str:
@@ -79,6 +119,7 @@ class ClientProfile(BaseModel):
     brand_voice: str = ""
     hashtags: list[str] = []
     platforms: list[str] = []
+    highlights: HighlightOverrides = HighlightOverrides()
 
     @field_validator("timezone")
     @classmethod
@@ -112,6 +153,8 @@ def _env_overrides() -> dict:
         overrides.setdefault("models", {})["hub_url"] = hub
     if base := os.environ.get("CASTMILL_OPENAI_MODEL_URL"):
         overrides.setdefault("models", {})["openai_base_url"] = base
+    if key := os.environ.get("CASTMILL_LLM_API_KEY"):
+        overrides.setdefault("highlights", {}).setdefault("llm", {})["api_key"] = key
     return overrides
 
 

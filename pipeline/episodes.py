@@ -21,16 +21,19 @@ class EpisodeRow:
     source: str
     stages: dict[str, str]
     error: str | None
+    highlights: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def list_episodes(session: Session, client_slug: str | None = None) -> list[EpisodeRow]:
-    query = select(Episode).options(selectinload(Episode.stages), selectinload(Episode.client)).order_by(Episode.id)
+    query = select(Episode).options(selectinload(Episode.stages), selectinload(Episode.client),
+                                    selectinload(Episode.highlights)).order_by(Episode.id)
     if client_slug:
         query = query.where(Episode.client_id == get_client(session, client_slug).id)
     return [
-        EpisodeRow(e.id, e.client.slug, e.title, round(e.duration, 2), e.source_uri, stage_summary(e), episode_error(e))
+        EpisodeRow(e.id, e.client.slug, e.title, round(e.duration, 2), e.source_uri, stage_summary(e), episode_error(e),
+                   len(e.highlights))
         for e in session.scalars(query)
     ]

@@ -46,3 +46,7 @@ class TranscribeError(CastmillError):
 
 class ModelDownloadError(TranscribeError):
     """Model weights could not be fetched or failed verification."""
+
+
+class HighlightError(CastmillError):
+    """A transcript cannot be mined for highlights (empty, unreadable)."""

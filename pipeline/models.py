@@ -31,6 +31,10 @@ class Client(Base):
     hashtags: Mapped[list] = mapped_column(JSON, default=list)
     platforms: Mapped[list] = mapped_column(JSON, default=list)
     posting_slots: Mapped[list] = mapped_column(JSON, default=list)
+    # The profile's [highlights] table (bounds, weights, per-platform bounds).
+    highlight_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Weights re-fitted from good/bad labels (``castmill refit``); empty until then.
+    fitted_weights: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
@@ -58,6 +62,9 @@ class Episode(Base):
     )
     transcripts: Mapped[list["Transcript"]] = relationship(
         back_populates="episode", cascade="all, delete-orphan"
+    )
+    highlights: Mapped[list["Highlight"]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", order_by="Highlight.rank"
     )
 
     def stage(self, name: str) -> "EpisodeStage | None":
@@ -98,3 +105,45 @@ class Transcript(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episode: Mapped[Episode] = relationship(back_populates="transcripts")
+
+
+class Highlight(Base):
+    """One mined moment of an episode: cut points, explained score, suggestions."""
+
+    __tablename__ = "highlights"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    features: Mapped[dict] = mapped_column(JSON)
+    reasons: Mapped[list] = mapped_column(JSON)
+    caveats: Mapped[list] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    key_phrases: Mapped[list] = mapped_column(JSON, default=list)
+    hashtags: Mapped[list] = mapped_column(JSON, default=list)
+    llm: Mapped[dict | None] = mapped_column(JSON)
+    input_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    episode: Mapped[Episode] = relationship(back_populates="highlights")
+
+
+class HighlightFeedback(Base):
+    """A good/bad label on a highlight. Keeps its own copy of the features so labels
+    survive re-mining (which replaces the highlight rows) and can re-fit weights."""
+
+    __tablename__ = "highlight_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    highlight_id: Mapped[int | None] = mapped_column(ForeignKey("highlights.id", ondelete="SET NULL"), index=True)
+    label: Mapped[str] = mapped_column(String(8))  # good | bad
+    features: Mapped[dict] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,4 +1,4 @@
-"""The batch runner behind ``castmill process``: ingest then transcribe, resumable.
+"""The batch runner behind ``castmill process``: ingest, transcribe, mine highlights; resumable.
 
 Ingest (download, hash, probe) runs in this process, one source at a time.
 Transcription runs here for ``jobs=1`` or in a process pool otherwise; each
@@ -44,6 +44,7 @@ class EpisodeOutcome:
     status: str = "pending"  # done | skipped | duplicate | failed
     error: str | None = None
     stages: dict[str, str] = field(default_factory=dict)
+    highlights: int | None = None
 
 
 @dataclass
@@ -95,7 +96,29 @@ def process_batch(
     report.outcomes += ingested
     pending = _first_of_each_episode([o for o in ingested if o.status != FAILED], reporter)
     _transcribe_all(db, settings, pending, job, jobs, reporter)
+    _mine_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
     return report
+
+
+def _mine_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:
+    """The highlights stage for every transcribed episode; a failure is recorded and the batch goes on."""
+    from pipeline.highlights.store import run_highlight_stage
+
+    for outcome in outcomes:
+        reporter.stage(outcome.source, "mining highlights", 1.0)
+        try:
+            result = run_highlight_stage(db, settings, outcome.episode_id)
+        except CastmillError as exc:
+            outcome.status, outcome.error, outcome.stages["highlights"] = FAILED, str(exc), FAILED
+            reporter.failed(outcome.source, str(exc))
+            continue
+        outcome.stages["highlights"] = DONE
+        if result is None:
+            reporter.finished(outcome.source, "ready (highlights already current)")
+            continue
+        outcome.highlights = len(result.highlights)
+        message = f"{len(result.highlights)} highlight(s)" if result.highlights else result.notes[-1]
+        reporter.finished(outcome.source, message)
 
 
 def _first_of_each_episode(outcomes: list[EpisodeOutcome], reporter: Reporter) -> list[EpisodeOutcome]:

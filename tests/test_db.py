@@ -12,7 +12,7 @@ from pipeline.errors import DatabaseError
 from pipeline.models import Episode, EpisodeStage, Transcript
 from tests.cli_helpers import castmill, castmill_json
 
-TABLES = {"alembic_version", "clients", "episodes", "episode_stages", "transcripts"}
+TABLES = {"alembic_version", "clients", "episodes", "episode_stages", "transcripts", "highlights", "highlight_feedback"}
 
 
 def _exercise(db: Database) -> None:
@@ -42,16 +42,26 @@ def _exercise(db: Database) -> None:
 
 def test_sqlite_is_migrated_on_first_use_with_wal_and_foreign_keys(fresh_db):
     assert TABLES <= set(inspect(fresh_db.engine).get_table_names())
-    assert current_revision(fresh_db.engine) == head_revision(fresh_db.engine) == "0001"
+    assert current_revision(fresh_db.engine) == head_revision(fresh_db.engine) == "0002"
     with fresh_db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     _exercise(fresh_db)
 
 
+def test_migrations_match_the_models(fresh_db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from pipeline.models import Base
+
+    with fresh_db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
 def test_migrate_is_idempotent(fresh_db):
-    assert migrate(fresh_db.engine) == "0001"
-    assert migrate(fresh_db.engine) == "0001"
+    assert migrate(fresh_db.engine) == "0002"
+    assert migrate(fresh_db.engine) == "0002"
 
 
 def test_safe_url_hides_passwords():
@@ -68,7 +78,7 @@ def test_postgresql_migrates_and_stores(postgres_url):
     db = Database(postgres_url)
     try:
         assert TABLES <= set(inspect(db.engine).get_table_names())
-        assert current_revision(db.engine) == "0001"
+        assert current_revision(db.engine) == "0002"
         _exercise(db)
     finally:
         db.dispose()
@@ -77,7 +87,7 @@ def test_postgresql_migrates_and_stores(postgres_url):
 @pytest.mark.slow
 def test_cli_runs_on_postgresql(castmill_home, postgres_url, monkeypatch, sample_episode):
     monkeypatch.setenv("CASTMILL_DATABASE_URL", postgres_url)
-    assert "revision 0001" in castmill("init").stdout
+    assert "revision 0002" in castmill("init").stdout
     castmill("client", "add", "acme", "--name", "Acme")
     result, report = castmill_json("process", "--client", "acme", str(sample_episode))
     assert result.exit_code == 0, result.stderr

@@ -32,3 +32,15 @@ def get_transcriber(engine: str, store: ModelStore) -> Transcriber:
 
         return OpenAIWhisperTranscriber(store)
     raise TranscribeError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def transcribe_file(path, engine: str, options: TranscribeOptions, store: ModelStore):
+    """Probe, decode and transcribe one media file; returns (result, the decoded 16 kHz samples)."""
+    from pipeline.audio import decode_audio, measure_levels
+    from pipeline.errors import MediaError
+    from pipeline.media import probe
+
+    audio = decode_audio(path, expected_seconds=probe(path).duration)
+    if measure_levels(audio).is_silent:
+        raise MediaError("contains only silence", source=path)
+    return get_transcriber(engine, store).transcribe(audio, options), audio

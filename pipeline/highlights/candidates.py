@@ -1,0 +1,137 @@
+"""Candidate windows from sentence boundaries, with clean cut points.
+
+A candidate runs from the first word of one sentence to the last word of a
+later one. Its cut points sit in the pauses around those words: at least
+``lead_min`` before the first word and ``tail_min`` after the last when the
+pause is that long, at the quietest frame of the allowed stretch when audio
+energy is known, and never inside any word. ``clean_cut_violations`` states
+the invariants; tests and the evaluation harness both check them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.highlights.energy import EnergyEnvelope
+from pipeline.highlights.options import HighlightOptions
+from pipeline.highlights.timeline import Timeline, TimedWord
+
+# Timings are stored to the millisecond; comparisons allow for that rounding.
+EPSILON = 1e-3
+
+
+@dataclass(frozen=True)
+class Cut:
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Candidate:
+    first: int  # index of the first sentence
+    last: int  # index of the last sentence (inclusive)
+    cut: Cut
+
+
+def place_start(first_word: float, previous_end: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float:
+    """Start cut in the pause before the first word (``previous_end`` is 0 at the episode start)."""
+    gap = first_word - previous_end
+    if gap >= options.lead_min:
+        low, high = max(previous_end, first_word - options.lead_max), first_word - options.lead_min
+        target = max(low, first_word - (options.lead_min + options.lead_max) / 2)
+    else:
+        low, high = previous_end, first_word
+        target = previous_end + gap / 2
+    return _snap(low, high, target, energy)
+
+
+def place_end(last_word: float, next_start: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float:
+    """End cut in the pause after the last word (``next_start`` is the duration at the episode end)."""
+    gap = next_start - last_word
+    if gap >= options.tail_min:
+        low, high = last_word + options.tail_min, min(next_start, last_word + options.tail_max)
+        target = min(high, last_word + (options.tail_min + options.tail_max) / 2)
+    else:
+        low, high = last_word, max(last_word, next_start)
+        target = last_word + max(gap, 0.0) / 2
+    return _snap(low, high, target, energy)
+
+
+def _snap(low: float, high: float, target: float, energy: EnergyEnvelope | None) -> float:
+    if energy is None or high - low < 0.02:
+        return round(target, 3)
+    # Round inwards so millisecond storage cannot push a cut outside its pause.
+    return float(np.clip(round(energy.quietest(low, high, target), 3), np.ceil(low * 1000) / 1000, np.floor(high * 1000) / 1000))
+
+
+def cut_points(timeline: Timeline, options: HighlightOptions, energy: EnergyEnvelope | None) -> tuple[np.ndarray, np.ndarray]:
+    """Start cut before each sentence and end cut after each sentence."""
+    s = timeline.sentences
+    starts = np.array([
+        place_start(s[i].start, s[i - 1].end if i else 0.0, options, energy) for i in range(len(s))
+    ])
+    ends = np.array([
+        place_end(s[i].end, s[i + 1].start if i + 1 < len(s) else timeline.duration, options, energy)
+        for i in range(len(s))
+    ])
+    return starts, ends
+
+
+def enumerate_candidates(timeline: Timeline, options: HighlightOptions, energy: EnergyEnvelope | None) -> list[Candidate]:
+    """Every sentence-bounded window whose cut length is within [min_seconds, max_seconds]."""
+    sentences = timeline.sentences
+    if not sentences:
+        return []
+    starts, ends = cut_points(timeline, options, energy)
+    can_start = [not s.continues_previous for s in sentences]
+    can_end = np.array([not s.continues_next for s in sentences])
+    out: list[Candidate] = []
+    for i, start in enumerate(starts):
+        if not can_start[i]:
+            continue
+        low = np.searchsorted(ends, start + options.min_seconds, side="left")
+        high = np.searchsorted(ends, start + options.max_seconds, side="right")
+        for j in range(max(low, i), high):
+            if can_end[j]:
+                out.append(Candidate(i, j, Cut(float(start), float(ends[j]))))
+    return out
+
+
+def clean_cut_violations(cut: Cut, first: int, last: int, timeline: Timeline, options: HighlightOptions) -> list[str]:
+    """Every clean-cut rule ``cut`` breaks for sentences ``first..last`` (empty when clean)."""
+    sentences, problems = timeline.sentences, []
+    first_word, last_word = sentences[first].words[0], sentences[last].words[-1]
+    previous_end = sentences[first - 1].end if first else 0.0
+    next_start = sentences[last + 1].start if last + 1 < len(sentences) else timeline.duration
+    if cut.start > first_word.start + EPSILON:
+        problems.append(f"starts at {cut.start:.3f} s, after its first word ({first_word.start:.3f} s)")
+    if cut.end < last_word.end - EPSILON:
+        problems.append(f"ends at {cut.end:.3f} s, before its last word ends ({last_word.end:.3f} s)")
+    problems += [f"cuts inside the word {w.text!r} at {t:.3f} s" for t in (cut.start, cut.end)
+                 for w in _words_spanning(timeline.words, t)]
+    if first_word.start - previous_end >= options.lead_min and first_word.start - cut.start < options.lead_min - EPSILON:
+        problems.append(f"lead {first_word.start - cut.start:.3f} s is below {options.lead_min} s although the pause allows it")
+    if next_start - last_word.end >= options.tail_min and cut.end - last_word.end < options.tail_min - EPSILON:
+        problems.append(f"tail {cut.end - last_word.end:.3f} s is below {options.tail_min} s although the pause allows it")
+    if sentences[first].continues_previous:
+        problems.append("starts in the middle of a sentence")
+    if sentences[last].continues_next:
+        problems.append("ends before its sentence ends")
+    if cut.start < -EPSILON or cut.end > timeline.duration + EPSILON:
+        problems.append(f"cut {cut.start:.3f}–{cut.end:.3f} s falls outside the episode (0–{timeline.duration:.3f} s)")
+    if not options.min_seconds - EPSILON <= cut.seconds <= options.max_seconds + EPSILON:
+        problems.append(f"length {cut.seconds:.2f} s is outside {options.min_seconds:g}–{options.max_seconds:g} s")
+    return problems
+
+
+def _words_spanning(words: list[TimedWord], t: float) -> list[TimedWord]:
+    # Words are monotonic, so only the last word starting before t can span it.
+    index = bisect.bisect_left([w.start for w in words], t - EPSILON) - 1
+    return [w for w in words[max(index, 0) : index + 1] if w.start + EPSILON < t < w.end - EPSILON]

@@ -1,0 +1,122 @@
+"""Every number that shapes highlight mining, in one place (see openai/whisper's DecodingOptions).
+
+``FeatureWeights`` names the explained features; ``HighlightOptions`` holds the
+weights plus the cut and length rules. Settings, client profiles and weights
+re-fitted from feedback all end up as one ``HighlightOptions``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from pipeline.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class FeatureWeights:
+    # Hook strength of the first sentence: question, bold claim, number, "here's the thing" opener.
+    hook: float = 0.22
+    # No dangling "that/this/he" reference at the start; the clip makes sense alone.
+    self_contained: float = 0.12
+    # Ends on a finished sentence followed by a pause (not cut off mid-thought).
+    complete_thought: float = 0.10
+    # Density of the episode's key phrases (YAKE) inside the clip.
+    focus: float = 0.14
+    # Loudness of the speech relative to the rest of the episode.
+    energy: float = 0.10
+    # Variation of loudness inside the clip (animated delivery rather than monotone).
+    energy_variation: float = 0.04
+    # Words per second close to a lively conversational pace.
+    speech_rate: float = 0.05
+    # Laughter, exclamations and intensifiers ("absolutely", "banget").
+    emphasis: float = 0.05
+    # Holds a short complete sentence that could stand alone as a text post.
+    quotability: float = 0.18
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def with_overrides(self, overrides: dict[str, float] | None, *, source: str = "weights") -> "FeatureWeights":
+        if not overrides:
+            return self
+        unknown = sorted(set(overrides) - set(self.names()))
+        if unknown:
+            raise ConfigError(f"unknown highlight feature(s) {', '.join(unknown)}; known: {', '.join(self.names())}",
+                              source=source)
+        bad = [k for k, v in overrides.items() if not 0 <= float(v) <= 10]
+        if bad:
+            raise ConfigError(f"weight for {bad[0]} must be between 0 and 10", source=source)
+        merged = replace(self, **{k: float(v) for k, v in overrides.items()})
+        if merged.total <= 0:
+            raise ConfigError("at least one highlight weight must be above 0", source=source)
+        return merged
+
+    @property
+    def total(self) -> float:
+        return sum(asdict(self).values())
+
+    def normalized(self) -> dict[str, float]:
+        return {name: value / self.total for name, value in asdict(self).items()}
+
+
+# Clip length bounds per platform in seconds (min, max) used when --platform is given.
+# The max is the shorter of the platform's own video limit and what performs as a clip:
+# YouTube Shorts allows 3 min, Facebook Reels 90 s, X 140 s (DESIGN.md platform table).
+PLATFORM_BOUNDS: dict[str, tuple[float, float]] = {
+    "tiktok": (15.0, 90.0),
+    "instagram": (15.0, 90.0),
+    "youtube": (15.0, 60.0),
+    "facebook": (15.0, 90.0),
+    "x": (15.0, 90.0),
+    "linkedin": (20.0, 90.0),
+    "threads": (15.0, 60.0),
+    "bluesky": (15.0, 60.0),
+    "mastodon": (15.0, 60.0),
+}
+
+
+@dataclass(frozen=True)
+class HighlightOptions:
+    # Highlights returned per episode.
+    top: int = 8
+    # Clip length bounds in seconds, measured between the cut points.
+    min_seconds: float = 15.0
+    max_seconds: float = 90.0
+    # Silence kept before the first word when the pause allows it (issue 4: lead >= 0.2 s).
+    lead_min: float = 0.2
+    # Never reach further back than this into a long pause.
+    lead_max: float = 0.8
+    # Silence kept after the last word when the pause allows it (issue 4: tail >= 0.3 s).
+    tail_min: float = 0.3
+    tail_max: float = 1.0
+    # An unpunctuated gap this long ends a sentence (speech without punctuation).
+    sentence_pause: float = 1.0
+    # Sentences longer than this are split at their longest pause (run-on transcripts).
+    max_sentence_seconds: float = 30.0
+    # Maximal marginal relevance: 1.0 ranks by score only, lower values spread picks out.
+    diversity_lambda: float = 0.75
+    weights: FeatureWeights = field(default_factory=FeatureWeights)
+
+    def __post_init__(self) -> None:
+        if self.top < 1:
+            raise ConfigError("top must be at least 1")
+        if not 0 < self.min_seconds < self.max_seconds:
+            raise ConfigError(f"need 0 < min ({self.min_seconds:g} s) < max ({self.max_seconds:g} s)")
+
+    def for_platform(self, platform: str | None, bounds: dict[str, tuple[float, float]] | None = None) -> "HighlightOptions":
+        """These options with the clip length bounds of ``platform`` (client bounds win)."""
+        if not platform:
+            return self
+        table = {**PLATFORM_BOUNDS, **(bounds or {})}
+        if platform not in table:
+            raise ConfigError(f"unknown platform {platform!r}; known: {', '.join(sorted(table))}")
+        low, high = table[platform]
+        return replace(self, min_seconds=low, max_seconds=high)
+
+    def cache_key(self) -> str:
+        """Changes whenever anything that changes the output changes."""
+        blob = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
