@@ -21,6 +21,8 @@ HOOK_QUESTION, HOOK_OPENER, HOOK_NUMBER, HOOK_BOLD = 0.45, 0.5, 0.35, 0.3
 # A quotable sentence is short enough for a text post and long enough to say something.
 QUOTE_MIN_WORDS, QUOTE_MAX_WORDS = 6, 25
 KEYWORDS_PER_EPISODE = 20
+# Sentences up to this many words count in full as a hook or as substance; longer ones are diluted.
+PUNCHY_WORDS = 22
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class SentenceFacts:
     keywords: tuple[str, ...]  # episode key phrases found in this sentence
     emphasis: tuple[str, ...]  # emphasis cues found ("laughter", "!", "absolutely")
     quote: float
+    # 0–1: carries a number, a bold claim or opener, or key phrases (filler carries none).
+    substance: float
     loudness: float  # mean dB over the sentence
     loudness_spread: float  # standard deviation of dB over the sentence
 
@@ -65,13 +69,17 @@ def _sentence_facts(sentence: Sentence, cues: LanguageCues | None, matcher: "Key
     text = sentence.text
     words = tokens(text)
     hook, reasons, has_number = hook_strength(text, words, cues)
+    brevity = min(1.0, PUNCHY_WORDS / max(len(words), 1))  # a hook is a short line; so is a dense one
+    hook *= brevity
     first = words[0] if words else ""
     dangling = first if cues and first in cues.dangling_starts else None
     loudness, spread = energy.stats(sentence.start, sentence.end) if energy else (FLOOR_DB, 0.0)
     found = matcher.find(words)
     emphasis = _emphasis(text, words, cues)
+    claim = any(r.startswith(("bold claim", "hook opener")) for r in reasons)
+    substance = min(1.0, 0.4 * has_number + 0.4 * claim + 0.3 * min(len(found), 2)) * brevity
     return SentenceFacts(hook, reasons, has_number, dangling, found, emphasis,
-                         _quote_score(sentence, len(words), hook, dangling, found), loudness, spread)
+                         _quote_score(sentence, len(words), hook, dangling, found), substance, loudness, spread)
 
 
 def hook_strength(text: str, words: list[str], cues: LanguageCues | None) -> tuple[float, tuple[str, ...], bool]:
@@ -90,7 +98,7 @@ def hook_strength(text: str, words: list[str], cues: LanguageCues | None) -> tup
         if opener:
             score += HOOK_OPENER
             reasons.append(f"hook opener “{opener}”")
-        bold = next((w for w in words if w in cues.bold_words), None)
+        bold = next((w for w in words if w in cues.bold_words or cues.is_superlative(w)), None)
         if bold:
             score += HOOK_BOLD
             reasons.append(f"bold claim (“{bold}”)")
@@ -144,7 +152,7 @@ def episode_keywords(text: str, language: str, cues: LanguageCues | None, top: i
     code = (language or "en").split("-")[0].lower()
     stop = set(_stopwords(code))
     if cues:
-        stop |= cues.dangling_starts | set(cues.title_fillers) | cues.intensifiers
+        stop |= cues.dangling_starts | set(cues.title_fillers) | cues.intensifiers | cues.generic_words
     extractor = yake.KeywordExtractor(lan=code, n=2, top=top, stopwords=stop)
     phrases = [phrase.lower() for phrase, _score in extractor.extract_keywords(text)]
     return [p for p in phrases if not set(p.split()) & stop]

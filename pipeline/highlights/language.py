@@ -28,6 +28,14 @@ class LanguageCues:
     intensifiers: frozenset[str]
     # Filler removed from the front of a title.
     title_fillers: tuple[str, ...]
+    # Vague words YAKE would otherwise pick as key phrases of a chatty episode.
+    generic_words: frozenset[str] = frozenset()
+    # Superlatives by suffix ("cheapest"), minus the words that only look like one.
+    superlative: re.Pattern | None = None
+    not_superlative: frozenset[str] = frozenset()
+
+    def is_superlative(self, word: str) -> bool:
+        return bool(self.superlative and self.superlative.fullmatch(word) and word not in self.not_superlative)
 
 
 ENGLISH = LanguageCues(
@@ -39,8 +47,8 @@ ENGLISH = LanguageCues(
         "the one thing", "if you only", "forget", "everyone thinks", "it turns out", "here is the question",
     ),
     bold_words=frozenset({
-        "always", "never", "everyone", "everybody", "nobody", "nothing", "every", "best", "worst",
-        "biggest", "most", "only", "guaranteed", "secret", "mistake", "wrong", "myth", "truth",
+        "always", "never", "nobody", "nothing", "best", "worst",
+        "biggest", "only", "guaranteed", "secret", "mistake", "wrong", "myth", "truth",
         "impossible", "million", "billion", "doubled", "tripled", "killed", "changed",
     }),
     number_words=frozenset({
@@ -59,6 +67,19 @@ ENGLISH = LanguageCues(
         "amazing", "wow", "literally", "seriously", "massive", "extremely",
     }),
     title_fillers=("so", "well", "and", "but", "um", "uh", "you know", "i mean", "okay", "ok", "yeah"),
+    generic_words=frozenset({
+        "thing", "things", "stuff", "kind", "sort", "lot", "lots", "way", "guess", "fine", "day", "mean",
+        "know", "talked", "remember", "actually", "basically", "pretty", "good", "great", "back", "today",
+        "episode", "show", "guys", "everyone", "welcome", "thanks", "sure", "yes", "okay", "right", "bit",
+        "gonna", "wanna", "like", "just", "said", "say", "think", "thought", "moved", "special",
+    }),
+    superlative=re.compile(r"[a-z]{3,}i?est"),
+    not_superlative=frozenset({
+        "interest", "honest", "request", "suggest", "latest", "modest", "forest", "guest", "protest", "invest",
+        "harvest", "contest", "digest", "manifest", "arrest", "earnest", "conquest", "inquest", "bequest",
+        "congest", "ingest", "attest", "detest", "divest", "infest", "molest", "retest", "pretest", "unrest",
+        "behest", "tempest", "dearest", "interest", "southwest", "northwest", "midwest", "everest",
+    }),
 )
 
 INDONESIAN = LanguageCues(
@@ -70,7 +91,7 @@ INDONESIAN = LanguageCues(
     ),
     bold_words=frozenset({
         "selalu", "tidak pernah", "nggak pernah", "semua", "semua orang", "tidak ada", "terbaik",
-        "terburuk", "terbesar", "paling", "satu-satunya", "rahasia", "salah", "mitos", "fakta",
+        "terburuk", "terbesar", "termurah", "termahal", "tercepat", "paling", "satu-satunya", "rahasia", "salah", "mitos", "fakta",
         "pasti", "juta", "miliar", "dua kali lipat",
     }),
     number_words=frozenset({
@@ -87,6 +108,10 @@ INDONESIAN = LanguageCues(
         "parah", "keren",
     }),
     title_fillers=("jadi", "nah", "dan", "tapi", "ya", "oke", "eh", "terus"),
+    generic_words=frozenset({
+        "hal", "gitu", "begitu", "kayak", "aja", "saja", "sih", "deh", "dong", "kok", "banget", "oke",
+        "hari", "episode", "teman-teman", "kali", "bilang", "tadi", "pokoknya", "apa", "gimana",
+    }),
 )
 
 CUES: dict[str, LanguageCues] = {"en": ENGLISH, "id": INDONESIAN}

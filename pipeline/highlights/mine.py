@@ -47,7 +47,7 @@ def mine_highlights(transcript: TranscriptResult, options: HighlightOptions | No
         raise HighlightError("transcript has no words to mine (empty transcript)", source=source)
     facts = analyse(timeline, energy)
     candidates = enumerate_candidates(timeline, options, energy)
-    scored = score_candidates(candidates, facts, options.weights)
+    scored = score_candidates(candidates, facts, options)
     result = MiningResult([], len(candidates), timeline.language, timeline.timing, timeline.duration,
                           facts.keywords, timeline.warnings + facts.notes, options.weights.normalized(), timeline)
     if not candidates:

@@ -17,23 +17,29 @@ from pipeline.errors import ConfigError
 @dataclass(frozen=True)
 class FeatureWeights:
     # Hook strength of the first sentence: question, bold claim, number, "here's the thing" opener.
-    hook: float = 0.22
-    # No dangling "that/this/he" reference at the start; the clip makes sense alone.
-    self_contained: float = 0.12
+    hook: float = 0.18
+    # Opens a new thought: no dangling "that/this/he" at the start, after a pause or a question.
+    self_contained: float = 0.10
     # Ends on a finished sentence followed by a pause (not cut off mid-thought).
-    complete_thought: float = 0.10
+    complete_thought: float = 0.08
+    # Share of sentences that carry substance (a number, a claim, a key phrase): no dead air.
+    density: float = 0.12
+    # Develops the idea: several substantive sentences rather than one line.
+    depth: float = 0.10
     # Density of the episode's key phrases (YAKE) inside the clip.
-    focus: float = 0.14
+    focus: float = 0.10
     # Loudness of the speech relative to the rest of the episode.
     energy: float = 0.10
     # Variation of loudness inside the clip (animated delivery rather than monotone).
     energy_variation: float = 0.04
     # Words per second close to a lively conversational pace.
-    speech_rate: float = 0.05
-    # Laughter, exclamations and intensifiers ("absolutely", "banget").
-    emphasis: float = 0.05
+    speech_rate: float = 0.03
+    # Laughter, exclamations and intensifiers ("absolutely", "banget"), per sentence.
+    emphasis: float = 0.03
     # Holds a short complete sentence that could stand alone as a text post.
-    quotability: float = 0.18
+    quotability: float = 0.12
+    # Length inside the ideal range for short-form video (see HighlightOptions.ideal_seconds).
+    length_fit: float = 0.08
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -85,6 +91,8 @@ class HighlightOptions:
     # Clip length bounds in seconds, measured between the cut points.
     min_seconds: float = 15.0
     max_seconds: float = 90.0
+    # Length that scores best; short-form guidance converges on 20–45 s for clips that get watched through.
+    ideal_seconds: tuple[float, float] = (20.0, 45.0)
     # Silence kept before the first word when the pause allows it (issue 4: lead >= 0.2 s).
     lead_min: float = 0.2
     # Never reach further back than this into a long pause.
@@ -114,7 +122,8 @@ class HighlightOptions:
         if platform not in table:
             raise ConfigError(f"unknown platform {platform!r}; known: {', '.join(sorted(table))}")
         low, high = table[platform]
-        return replace(self, min_seconds=low, max_seconds=high)
+        ideal = (max(low, self.ideal_seconds[0]), min(high, self.ideal_seconds[1]))
+        return replace(self, min_seconds=low, max_seconds=high, ideal_seconds=ideal if ideal[0] < ideal[1] else (low, high))
 
     def cache_key(self) -> str:
         """Changes whenever anything that changes the output changes."""

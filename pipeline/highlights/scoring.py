@@ -14,14 +14,14 @@ import numpy as np
 
 from pipeline.highlights.candidates import Candidate
 from pipeline.highlights.features import EpisodeFacts, loudness_arrays
-from pipeline.highlights.options import FeatureWeights
+from pipeline.highlights.options import FeatureWeights, HighlightOptions
 
-# A pause this long after a sentence reads as the end of a thought.
-THOUGHT_PAUSE_SECONDS = 0.8
+# Summed sentence substance that counts as a fully developed idea (about four strong sentences).
+DEPTH_FULL = 4.0
 # Lively conversational pace in words per second (full score inside, zero at the outer bounds).
 RATE_IDEAL, RATE_OUTER = (2.3, 3.6), (1.2, 5.0)
-# Emphasis cues for a full emphasis score.
-EMPHASIS_FULL = 3
+# Share of sentences with an emphasis cue that earns the full emphasis score.
+EMPHASIS_SHARE_FULL = 0.3
 
 
 @dataclass
@@ -31,13 +31,22 @@ class ScoredCandidates:
     scores: np.ndarray
 
 
-def score_candidates(candidates: list[Candidate], facts: EpisodeFacts, weights: FeatureWeights) -> ScoredCandidates:
+def score_candidates(candidates: list[Candidate], facts: EpisodeFacts, options: HighlightOptions) -> ScoredCandidates:
     if not candidates:
-        return ScoredCandidates([], {n: np.zeros(0) for n in weights.names()}, np.zeros(0))
+        return ScoredCandidates([], {n: np.zeros(0) for n in options.weights.names()}, np.zeros(0))
     first = np.array([c.first for c in candidates])
     last = np.array([c.last for c in candidates])
     features = candidate_features(first, last, facts)
-    return ScoredCandidates(candidates, features, weighted_total(features, weights))
+    features["length_fit"] = length_fit(np.array([c.cut.seconds for c in candidates]), options)
+    return ScoredCandidates(candidates, features, weighted_total(features, options.weights))
+
+
+def length_fit(seconds: np.ndarray, options: HighlightOptions) -> np.ndarray:
+    """1 inside the ideal range, 0.5 at the shortest allowed clip, 0 at twice the ideal maximum."""
+    low, high = options.ideal_seconds
+    rising = 0.5 + 0.5 * (seconds - options.min_seconds) / max(low - options.min_seconds, 1e-6)
+    falling = 1.0 - (seconds - high) / max(high, 1e-6)
+    return np.clip(np.where(seconds < low, rising, np.where(seconds > high, falling, 1.0)), 0.0, 1.0)
 
 
 def weighted_total(features: dict[str, np.ndarray], weights: FeatureWeights) -> np.ndarray:
@@ -52,18 +61,22 @@ def candidate_features(first: np.ndarray, last: np.ndarray, facts: EpisodeFacts)
     n_words = np.array([len(x.words) for x in s], dtype=float)
     spoken = np.array([max(x.end - x.start, 0.05) for x in s])
     span = lambda values: _range_sum(_prefix(values), first, last)  # noqa: E731
-    words, seconds = span(n_words), span(spoken)
+    words, seconds, count = span(n_words), span(spoken), (last - first + 1).astype(float)
+    gaps = _relative_gaps(s)
     out = {
         "hook": _hook(first, last, f),
-        "self_contained": np.array([0.25 if f[i].dangling_start else 1.0 for i in first]),
-        "complete_thought": _complete_thought(first, last, facts),
+        "self_contained": _self_contained(first, facts, gaps),
+        "complete_thought": _complete_thought(first, last, facts, gaps),
+        "density": span(np.array([x.substance for x in f]) * n_words) / words,
+        "depth": np.minimum(1.0, span(np.array([x.substance for x in f])) / DEPTH_FULL),
         "focus": _focus(span(np.array([len(x.keywords) for x in f], dtype=float)), words),
         "speech_rate": _rate_score(words / seconds),
-        "emphasis": np.minimum(1.0, span(np.array([len(x.emphasis) for x in f], dtype=float)) / EMPHASIS_FULL),
+        "emphasis": np.minimum(1.0, span(np.array([bool(x.emphasis) for x in f], dtype=float)) / count
+                               / EMPHASIS_SHARE_FULL),
         "quotability": _range_max(np.array([x.quote for x in f]), first, last),
     }
     out.update(_energy(first, last, facts, spoken, seconds))
-    return out
+    return {name: np.clip(values, 0.0, 1.0) for name, values in out.items()}  # prefix sums drift by 1e-16
 
 
 def _prefix(values: np.ndarray) -> np.ndarray:
@@ -89,15 +102,34 @@ def _hook(first: np.ndarray, last: np.ndarray, f) -> np.ndarray:
     return np.minimum(1.0, hooks[first] + 0.35 * second)
 
 
-def _complete_thought(first: np.ndarray, last: np.ndarray, facts: EpisodeFacts) -> np.ndarray:
-    s = facts.sentences
-    terminal = np.array([x.terminal for x in s], dtype=float)
-    pause_after = np.array([s[i + 1].start - s[i].end if i + 1 < len(s) else 2.0 for i in range(len(s))])
-    pause_before = np.concatenate([[2.0], pause_after[:-1]])
+def _relative_gaps(sentences) -> tuple[np.ndarray, np.ndarray]:
+    """Pause before and after each sentence as its rank among the episode's pauses (0–1).
+
+    Ranks rather than seconds: speakers differ, and Whisper stretches word ends into pauses.
+    """
+    after = np.array([sentences[i + 1].start - sentences[i].end for i in range(len(sentences) - 1)] + [np.inf])
+    finite = np.sort(after[np.isfinite(after)])
+    rank = np.searchsorted(finite, after, side="right") / max(len(finite), 1)
+    rank = np.where(np.isfinite(after), rank, 1.0)  # the episode's end is the clearest pause of all
+    return np.concatenate([[1.0], rank[:-1]]), rank
+
+
+def _self_contained(first: np.ndarray, facts: EpisodeFacts, gaps) -> np.ndarray:
+    pause_before, _ = gaps
+    s, f = facts.sentences, facts.facts
+    after_question = np.array([i > 0 and s[i - 1].text.rstrip().endswith("?") for i in range(len(s))], dtype=float)
+    clean_start = np.array([0.0 if x.dangling_start else 1.0 for x in f])
+    opening = np.maximum(pause_before, after_question)
+    return 0.5 * clean_start[first] + 0.5 * opening[first]
+
+
+def _complete_thought(first: np.ndarray, last: np.ndarray, facts: EpisodeFacts, gaps) -> np.ndarray:
+    """Ends on a finished sentence that makes a point, followed by a clear pause."""
+    _, pause_after = gaps
+    terminal = np.array([x.terminal for x in facts.sentences], dtype=float)
+    point = np.array([max(x.substance, x.quote) for x in facts.facts])
     share_terminal = _range_sum(_prefix(terminal), first, last) / (last - first + 1)
-    return (0.4 * terminal[last] + 0.2 * share_terminal
-            + 0.2 * np.minimum(1.0, pause_after[last] / THOUGHT_PAUSE_SECONDS)
-            + 0.2 * np.minimum(1.0, pause_before[first] / THOUGHT_PAUSE_SECONDS))
+    return 0.3 * terminal[last] + 0.1 * share_terminal + 0.3 * point[last] + 0.3 * pause_after[last]
 
 
 def _focus(hits: np.ndarray, words: np.ndarray) -> np.ndarray:

@@ -7,7 +7,6 @@ spread across the episode instead of clustering in its best minute.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -18,8 +17,6 @@ from pipeline.highlights.language import cues_for, tokens
 from pipeline.highlights.options import FeatureWeights, HighlightOptions
 from pipeline.highlights.scoring import ScoredCandidates
 
-# Only the best candidates by score compete in selection (bounds the quadratic MMR loop).
-SELECTION_POOL = 400
 TITLE_MAX_CHARS = 70
 REASONS_SHOWN = 4
 HASHTAGS_MAX = 5
@@ -55,32 +52,29 @@ class Highlight:
 
 
 def select(scored: ScoredCandidates, options: HighlightOptions, duration: float, count: int) -> list[int]:
-    """Indexes of up to ``count`` non-overlapping candidates, best first, spread out in time."""
+    """Indexes of up to ``count`` non-overlapping candidates, best first, spread out in time.
+
+    Greedy maximal marginal relevance, vectorised over every candidate: each round
+    takes the best score minus its closeness to picks already made, then drops
+    every candidate overlapping the pick.
+    """
     if not scored.candidates:
         return []
-    pool = list(np.argsort(-scored.scores, kind="stable")[:SELECTION_POOL])
+    starts = np.array([c.cut.start for c in scored.candidates])
+    ends = np.array([c.cut.end for c in scored.candidates])
     scale = max(30.0, duration / (2 * options.top))
+    lam = options.diversity_lambda
+    alive = np.ones(len(starts), dtype=bool)
+    nearest = np.zeros(len(starts))
     chosen: list[int] = []
-    while pool and len(chosen) < count:
-        best = max(pool, key=lambda i: _marginal(i, chosen, scored, options.diversity_lambda, scale))
+    while alive.any() and len(chosen) < count:
+        marginal = np.where(alive, lam * scored.scores - (1 - lam) * nearest, -np.inf)
+        best = int(np.argmax(marginal))
         chosen.append(best)
-        pool = [i for i in pool if not _overlaps(scored.candidates[i].cut, scored.candidates[best].cut)]
+        alive &= (ends <= starts[best]) | (starts >= ends[best])
+        gap = np.maximum(0.0, np.maximum(starts, starts[best]) - np.minimum(ends, ends[best]))
+        nearest = np.maximum(nearest, np.exp(-gap / scale))
     return chosen
-
-
-def _marginal(i: int, chosen: list[int], scored: ScoredCandidates, lam: float, scale: float) -> float:
-    cut = scored.candidates[i].cut
-    nearest = max((_proximity(cut, scored.candidates[j].cut, scale) for j in chosen), default=0.0)
-    return lam * scored.scores[i] - (1 - lam) * nearest
-
-
-def _overlaps(a, b) -> bool:
-    return a.start < b.end and b.start < a.end
-
-
-def _proximity(a, b, scale: float) -> float:
-    gap = max(0.0, max(a.start, b.start) - min(a.end, b.end))
-    return math.exp(-gap / scale)
 
 
 # --- explanation --------------------------------------------------------------------------------
@@ -126,6 +120,8 @@ def _phrases(name: str, value: float, facts: list[SentenceFacts], sentences) -> 
             counts[keyword] = counts.get(keyword, 0) + 1
         top = sorted(counts, key=lambda k: (-counts[k], k))[:2]
         return [f"keyword: {k}" for k in top]
+    if name == "length_fit":
+        return [f"good length for a short clip ({sum(s.end - s.start for s in sentences):.0f} s of speech)"]
     if name == "speech_rate":
         words = sum(len(s.words) for s in sentences)
         seconds = sum(max(s.end - s.start, 0.05) for s in sentences)
@@ -137,8 +133,10 @@ def _phrases(name: str, value: float, facts: list[SentenceFacts], sentences) -> 
 
 
 _FIXED_PHRASES = {
-    "self_contained": "stands on its own (no reference back at the start)",
-    "complete_thought": "complete thought (ends on a full sentence and a pause)",
+    "self_contained": "opens a new thought (no reference back at the start)",
+    "complete_thought": "complete thought (ends on a point, then a pause)",
+    "density": "no dead air (most sentences carry a number, claim or key phrase)",
+    "depth": "develops the idea over several strong sentences",
     "energy": "high vocal energy",
     "energy_variation": "animated delivery (varied loudness)",
     "quotability": "has a quotable line",
