@@ -163,7 +163,7 @@ def _clock(seconds: float) -> str:
 def _print_highlights(payload: dict, explain: bool) -> None:
     console = Console()
     for note in payload.get("notes", []):
-        err_console.print(f"note: {note}", highlight=False, markup=False)
+        click.echo(f"note: {note}", err=True)
     if not payload["highlights"]:
         click.echo("no highlights")
         return

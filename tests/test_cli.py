@@ -90,11 +90,12 @@ def test_process_sample_then_rerun_skips(acme, sample_episode):
     result, report = castmill_json("process", "--client", acme, str(sample_episode))
     assert result.exit_code == 0, result.stderr
     (episode,) = report["episodes"]
-    assert episode["status"] == "done" and episode["stages"] == {"ingest": "done", "transcribe": "done"}
+    done = {"ingest": "done", "transcribe": "done", "highlights": "done"}
+    assert episode["status"] == "done" and episode["stages"] == done and episode["highlights"] >= 2
 
     result, listed = castmill_json("episodes", "list", "--client", acme)
     assert listed[0]["title"] == "Castmill Sample Episode"
-    assert listed[0]["stages"] == {"ingest": "done", "transcribe": "done"}
+    assert listed[0]["stages"] == done and listed[0]["highlights"] == episode["highlights"]
 
     result, again = castmill_json("process", "--client", acme, str(sample_episode))
     assert again["episodes"][0]["status"] == "skipped"
