@@ -14,12 +14,13 @@ DASHBOARD_PORT ?= 8501
 DASHBOARD_ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: help setup system venv test demo demo-run dashboard bench sample clean
+.PHONY: help setup system venv test demo demo-run dashboard bench eval sample clean
 
 help:
 	@echo "make demo   install, process the bundled sample episode, start the dashboard"
 	@echo "make test   install, run the whole test suite (real models, ffmpeg, PostgreSQL)"
 	@echo "make bench  run the benchmarks and rewrite BENCHMARKS.md"
+	@echo "make eval   score highlight mining on generated episodes with planted moments"
 
 system:
 	@bash scripts/install_system.sh
@@ -44,6 +45,8 @@ demo-run: setup
 	$(CASTMILL) client import config/clients/example.toml
 	$(CASTMILL) process --client acme samples/sample_episode.mp3
 	$(CASTMILL) episodes list --client acme
+	$(CASTMILL) highlights $$($(CASTMILL) episodes list --client acme --json | $(PY) -c \
+		'import json,sys; print(next(e["id"] for e in json.load(sys.stdin) if e["title"] == "Castmill Sample Episode"))')
 
 dashboard: setup
 	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT) \
@@ -54,8 +57,13 @@ demo: demo-run dashboard
 bench: setup
 	$(PY) benchmarks/run.py
 
+# Builds eval-data/ (espeak-ng), transcribes it once (cached), prints recall@5/@10, boundary
+# error and the clean-cut share; exits 1 when recall@5 < 90 % or any cut is unclean.
+eval: setup
+	$(PY) benchmarks/eval_highlights.py
+
 sample: setup
 	$(PY) scripts/make_sample.py --out-dir samples
 
 clean:
-	rm -rf $(VENV) .pytest_cache bench-data
+	rm -rf $(VENV) .pytest_cache bench-data eval-data

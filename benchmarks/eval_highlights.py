@@ -73,6 +73,7 @@ def run(episodes: int | None) -> dict:
     text_only = HighlightOptions(top=TOP, weights=FeatureWeights(energy=0.0, energy_variation=0.0))
     variants = {"default": HighlightOptions(top=TOP), "text_only": text_only}
     predictions = {name: {} for name in variants}
+    held_out = {e["episode"] for e in manifest["episodes"] if e.get("held_out")}
     truths, checked, failures, mining_seconds, audio_seconds = {}, 0, [], 0.0, 0.0
     for entry in manifest["episodes"]:
         name = entry["episode"]
@@ -94,6 +95,10 @@ def run(episodes: int | None) -> dict:
             f"truth {[(round(s.start), round(s.end)) for s in truths[name]]}")
     share = 1 - len(failures) / checked if checked else 0.0
     reports = {v: evaluate(predictions[v], truths, clean_cut_share=share).to_dict() for v in variants}
+    for subset, names in (("tuned", set(truths) - held_out), ("held_out", held_out)):
+        if names:
+            reports[subset] = evaluate({n: predictions["default"][n] for n in names},
+                                       {n: truths[n] for n in names}, clean_cut_share=share).to_dict()
     main = reports["default"]
     return {
         "machine": machine_info(), "git": git_state(), "targets": TARGETS, "top": TOP,
@@ -122,9 +127,11 @@ def print_summary(data: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, help="only the first N episodes")
+    parser.add_argument("--quick", action="store_true", help="the first two episodes only")
     args = parser.parse_args()
-    data = run(args.episodes)
-    save_result("eval", data, quick=args.episodes is not None)
+    episodes = 2 if args.quick else args.episodes
+    data = run(episodes)
+    save_result("eval", data, quick=episodes is not None)
     print_summary(data)
     return 0 if data["targets_met"] else 1
 

@@ -20,10 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA_DIR, MB, ROOT, load_result, log, machine_info, rel  # noqa: E402
+import render_highlights  # noqa: E402
 
 BENCHES = {
     "transcribe": ("bench_transcribe.py", "transcribe"),
     "memory": ("bench_process_memory.py", "process_memory"),
+    "highlights": ("bench_highlights.py", "highlights"),
+    "eval": ("eval_highlights.py", "eval"),
 }
 
 
@@ -35,7 +38,8 @@ def yes(flag: bool) -> str:
     return "**yes**" if flag else "**NO — missed**"
 
 
-def render(transcribe: dict | None, memory: dict | None, quick: bool) -> str:
+def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation: dict | None = None,
+           speed: dict | None = None) -> str:
     machine = (transcribe or memory or {}).get("machine") or machine_info()
     suffix = " --quick" if quick else ""
     out: list[str] = []
@@ -66,6 +70,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool) -> str:
     w("make bench                                       # = .venv/bin/python benchmarks/run.py")
     w(".venv/bin/python benchmarks/bench_transcribe.py       # section 1 alone (--quick: sample only)")
     w(".venv/bin/python benchmarks/bench_process_memory.py   # section 2 alone (--quick: sample only)")
+    w("make eval                                        # section 3 alone (= benchmarks/eval_highlights.py)")
+    w(".venv/bin/python benchmarks/bench_highlights.py       # section 4 alone (--quick: 10 and 60 min)")
     w(".venv/bin/python benchmarks/run.py --report-only      # re-render this file from bench-data/results/")
     w("```")
     w("")
@@ -97,12 +103,17 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool) -> str:
           f"{yes(memory['target_met'])} |")
     else:
         w("| `castmill process` peak RSS | not run | — |")
+    render_highlights.target_rows(w, evaluation, speed)
     w("")
 
     if transcribe:
         render_transcribe(w, transcribe, suffix)
     if memory:
         render_memory(w, memory, suffix)
+    if evaluation:
+        render_highlights.render_eval(w, evaluation, 3)
+    if speed:
+        render_highlights.render_speed(w, speed, 4)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -295,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     transcribe = load_result("transcribe" + suffix)
     memory = load_result("process_memory" + suffix)
     target = DATA_DIR / "BENCHMARKS.quick.md" if args.quick else ROOT / "BENCHMARKS.md"
-    target.write_text(render(transcribe, memory, args.quick))
+    evaluation = load_result("eval" + suffix)
+    speed = load_result("highlights" + suffix)
+    target.write_text(render(transcribe, memory, args.quick, evaluation, speed))
     log(f"wrote {rel(target)}")
     if failures:
         log(f"failed: {', '.join(failures)}")

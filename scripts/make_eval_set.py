@@ -7,14 +7,17 @@ realistic filler talk.  Because every sentence is synthesised to its own WAV,
 trimmed to where the speech is, and joined with silences of known length, the
 true start and end of every sentence and moment are known to the sample.
 
-    python scripts/make_eval_set.py --out-dir eval-data [--episodes 6] [--force]
+    python scripts/make_eval_set.py --out-dir eval-data [--episodes 9] [--force]
 
 For every episode epNN it writes:
     epNN.mp3          mono 22.05 kHz, 64 kbit/s
-    epNN.truth.json   {"episode", "topic", "duration", "language",
+    epNN.truth.json   {"episode", "topic", "held_out", "duration", "language",
                        "moments": [{"start", "end", "text"}],
                        "sentences": [{"speaker", "text", "start", "end", "planted"}]}
 and <out-dir>/manifest.json lists the episodes and the generator version.
+Episodes ep07-ep09 are held out ("held_out": true in the manifest and truth): they
+were written later, without looking at how the miner scores, so a score on them
+measures whether tuning on ep01-ep06 generalises.
 Episodes whose files exist and whose manifest entry carries the current
 generator version are not rebuilt (use --force to rebuild anyway).  All text
 lives in this file; nothing is random, so output is deterministic for a given
@@ -76,6 +79,8 @@ class Script:
     episode: str
     topic: str
     turns: tuple[Turn, ...]
+    # Written later, without looking at the miner's scoring, to measure whether it generalises.
+    held_out: bool = False
 
 
 def H(*sentences: str) -> Turn:
@@ -92,18 +97,19 @@ def P(*sentences: str) -> Turn:
 
 
 # Closing credits, read by the host at the end of every episode (as real shows do).
-CREDITS = ("Working Notes is produced by Kate Moreno, and our theme music is by the Lantern Trio.",
-           "If you have a question for a future guest, send us a voice memo at hello at working notes "
-           "dot f m, and we might play it on the show.")
+CREDITS = ("Working Notes is put together by our producer, and our theme music comes from a royalty-free "
+           "library.",
+           "If you have a question for a future guest, send us a voice memo through the link in the show "
+           "notes, and we might play it on the show.")
 
 SCRIPTS: tuple[Script, ...] = (
     Script("ep01", "pricing a freelance service", (
         H("Hey everyone, welcome back to Working Notes.",
-          "I'm your host, Dan, and this is the show where we talk to people who run small businesses "
+          "I'm your host, and this is the show where we talk to people who run small businesses "
           "about the unglamorous parts, the money, the admin, the stuff nobody puts on Instagram.",
-          "Today I'm sitting down with Maya Ortiz, who has been a freelance designer for about nine "
+          "Today I'm sitting down with a freelance designer who has been doing this for about nine "
           "years, and who, full disclosure, designed the logo for this very show."),
-        G("Hi Dan, thanks for having me.",
+        G("Hi, thanks for having me.",
           "And yes, I did, and I'm still very proud of that little microphone.",
           "I've been listening since, I think, episode forty-two, the one with the accountant?"),
         H("Oh, that one, yeah, that was a fun one.",
@@ -138,12 +144,12 @@ SCRIPTS: tuple[Script, ...] = (
           "I was doing a lot of, like, restaurant menus and wedding invitations back then, which, I "
           "mean, was fine, but the pay was terrible."),
         H("Let's take a quick break.",
-          "This episode is brought to you by Ledgerly, the simple invoicing app for freelancers and "
+          "This episode is brought to you by our sponsor, a simple invoicing app for freelancers and "
           "small studios.",
-          "Ledgerly sends the reminders for you, so you never have to chase a late payment again, go "
-          "to ledgerly dot com slash notes for a free month."),
+          "It sends the reminders for you, so you never have to chase a late payment again, and the "
+          "link in the show notes gets you a free month."),
         H("Okay, we're back.",
-          "Thanks again to Ledgerly for supporting the show.",
+          "Thanks again to our sponsor for supporting the show.",
           "So this idea of raising your rates, I think a lot of people are scared of that part."),
         G("Oh, terrified, yeah, I was too, for years."),
         H("How do you actually do it without scaring everybody off?"),
@@ -185,27 +191,27 @@ SCRIPTS: tuple[Script, ...] = (
           "tight budget.",
           "Before I used tiers, almost everyone haggled me down from a single price.",
           "Three clear options turn the conversation from whether to hire you into which package to buy."),
-        H("Maya, this has been fantastic, thank you so much.",
+        H("This has been fantastic, thank you so much.",
           "Where can people find you?"),
-        G("I'm on most of the usual places, and my website is maya ortiz design dot com.",
+        G("I'm on most of the usual places, and I have a portfolio website too.",
           "I also run a pricing workshop every few months, which, uh, I should probably mention."),
         H("Definitely.",
           "We'll put all of that in the show notes."),
-        G("Thanks, Dan, bye everyone."),
+        G("Thanks so much, bye everyone."),
         H("And that's it for this week, if you enjoyed the episode, leave us a review, it really helps.",
           "Next week, we'll talk about hiring your first employee.",
           *CREDITS,
           "Talk soon."),
     )),
     Script("ep02", "hiring your first employee", (
-        H("Welcome to Working Notes, I'm Dan.",
+        H("Welcome to Working Notes, I'm your host.",
           "This is episode sixty one, and it's one a lot of you have been asking for.",
           "Quick note before we start, we're recording this one in person, so if you hear a coffee "
           "grinder in the background, that's why."),
         G("Sorry about that.",
           "It's, it's a working roastery, so it never really stops."),
         H("No, I love it, it's very on brand.",
-          "So my guest today is Rachel Kim, who runs a small coffee roastery with, how many people now?"),
+          "So my guest today runs a small coffee roastery with, how many people now?"),
         G("Six, if you count me, which, you know, some days I'm not sure I should.",
           "Five and a half on a slow week, maybe."),
         H("Ha, right.",
@@ -235,10 +241,10 @@ SCRIPTS: tuple[Script, ...] = (
         G("Exactly, and you're doing it while also, you know, running everything else.",
           "The first month, I think I worked about seventy hours a week."),
         H("Let's pause there for a second for a word from our sponsor.",
-          "Today's episode is supported by Shiftly, the scheduling app that builds your team's weekly "
+          "Today's episode is supported by our sponsor, a scheduling app that builds your team's weekly "
           "rota in about five minutes.",
-          "Try it free for thirty days at shiftly dot io."),
-        H("Thanks again to Shiftly for sponsoring this one.",
+          "Try it free for thirty days with the link in the show notes."),
+        H("Thanks again to our sponsor for this one.",
           "Okay, so, say I've got the money.",
           "I've done the math, I've got the six months.",
           "Who do I hire first?"),
@@ -283,10 +289,10 @@ SCRIPTS: tuple[Script, ...] = (
           "Since we started trial days, four out of five hires have stayed longer than a year.",
           "Before that, I lost two of my first three hires within the first two months."),
         H("Four out of five, that's a great track record.",
-          "Rachel, thank you so much for coming on."),
+          "Thank you so much for coming on."),
         G("Thanks for having me, this was really fun.",
           "And if anyone listening is about to make their first hire, honestly, good luck, it's worth it."),
-        H("If you want to try Rachel's coffee, the link is in the show notes.",
+        H("If you want to try my guest's coffee, the link is in the show notes.",
           "I've had the Ethiopian one, it's very good.",
           "Next week, we're talking about growing a newsletter, with someone who has done it really, "
           "really well.",
@@ -298,7 +304,7 @@ SCRIPTS: tuple[Script, ...] = (
     Script("ep03", "growing a newsletter", (
         H("Hi, and welcome to Working Notes.",
           "It's a rainy Tuesday here, the coffee is strong, and I'm really glad to have today's guest on.",
-          "Today I'm talking to Sofia Marsh, who writes a weekly cooking newsletter with, and correct "
+          "Today I'm talking to the writer of a weekly cooking newsletter with, and correct "
           "me if I'm wrong, about forty thousand subscribers?"),
         G("About that, yeah, it goes up and down a bit.",
           "Thanks for having me on.",
@@ -311,7 +317,7 @@ SCRIPTS: tuple[Script, ...] = (
         H("So, straight in, because I know you're busy.",
           "What was the thing that really made the newsletter take off?"),
         P("Here's what actually grew my newsletter: one lead magnet, not ten social accounts.",
-          "I wrote a free twelve page guide called the Weeknight Dinner Planner, and offered it on "
+          "I wrote a free twelve page guide to planning weeknight dinners, and offered it on "
           "every recipe page.",
           "Before the guide, the site turned about half a percent of visitors into subscribers.",
           "After the guide, it converted three point two percent, and we went from two thousand to "
@@ -331,10 +337,11 @@ SCRIPTS: tuple[Script, ...] = (
         G("Oh, totally, and then they never ship it.",
           "I was the same, for like a year."),
         H("Let me stop you there, because we need to do a quick ad.",
-          "This episode is brought to you by Ledgerly, the invoicing app for freelancers and small teams.",
-          "If you get paid by clients, Ledgerly will send the invoice and the reminders for you, try it "
-          "free at ledgerly dot com slash notes."),
-        H("Alright, we're back with Sofia.",
+          "This episode is brought to you by our sponsor, an invoicing app for freelancers and small "
+          "teams.",
+          "If you get paid by clients, it will send the invoice and the reminders for you, and you can "
+          "try it free with the link in the show notes."),
+        H("Alright, we're back with my guest.",
           "So you hit, what, eleven thousand?",
           "And then it kind of slowed down, right?"),
         G("It did, it just sort of flattened out.",
@@ -373,22 +380,22 @@ SCRIPTS: tuple[Script, ...] = (
           "by about a third.",
           "Your subscribers don't want more email, they want one email they look forward to."),
         H("Forty four percent, that's incredible.",
-          "Sofia, where can people sign up?"),
-        G("Just search for Sunday Supper Notes, it's the first result.",
+          "So where can people sign up?"),
+        G("The sign up link is on every recipe page, it's hard to miss.",
           "And the planner is still free, by the way.",
           "Grab it, it's the best thing I've made."),
         H("Perfect.",
           "I'll put the link in the show notes.",
-          "Before we go, one quick listener question, from Tom in Leeds, who wants to know if he should "
+          "Before we go, one quick question, from a listener in Leeds who wants to know if he should "
           "start a newsletter or a podcast first."),
-        G("Oh, that's a hard one, Tom.",
+        G("Oh, that's a hard one.",
           "I mean, honestly, start whichever one you'll actually keep doing every week, that's the whole "
           "secret."),
         H("That's a great answer, and annoyingly simple.",
           "And that's a wrap on this episode of Working Notes."),
-        G("Thanks again, Dan, this was lovely."),
+        G("Thanks again, this was lovely."),
         H("If you're new here, we have almost a hundred episodes in the archive, so, you know, dig in.",
-          "Next week, Doctor Nina Patel joins us to talk about sleep, which I really need.",
+          "Next week, a sleep researcher joins us to talk about sleep, which I really need.",
           *CREDITS,
           "See you next week."),
     )),
@@ -399,11 +406,11 @@ SCRIPTS: tuple[Script, ...] = (
           "strong point."),
         G("That's why I'm here, I guess."),
         H("Exactly.",
-          "My guest is Doctor Nina Patel, who runs a sleep lab at a university hospital, and has studied "
+          "My guest is a doctor who runs a sleep lab at a university hospital, and has studied "
           "sleep and work for about fifteen years.",
           "She has also written a book on sleep and work, which is on my nightstand, unread, because, "
           "well, I fall asleep."),
-        G("Thanks, Dan, happy to be here.",
+        G("Thanks, happy to be here.",
           "And for the record, I also don't always get enough sleep, so, you know, no judgment.",
           "I have two kids, so my nights are not exactly textbook."),
         H("Ha, good to know.",
@@ -434,12 +441,12 @@ SCRIPTS: tuple[Script, ...] = (
         G("Mondays are a whole other topic, I could talk about that for an hour.",
           "There's a name for it, social jet lag, but let's save that."),
         H("Quick break, and then I want to get into what people can actually do about it.",
-          "Today's episode is sponsored by Dreamwell, the mattress company that lets you try any "
+          "Today's episode is brought to you by a mattress company that lets you try any "
           "mattress for one hundred nights.",
-          "Go to dreamwell dot com slash notes and get fifteen percent off."),
+          "Use the link in the show notes and get fifteen percent off."),
         H("Okay, we're back.",
-          "Thanks to Dreamwell for supporting the show.",
-          "So, Nina, say I'm convinced.",
+          "Thanks to our sponsor for supporting the show.",
+          "So, say I'm convinced.",
           "I want to sleep better.",
           "Where do I start?"),
         P("Want to know the single best thing you can do for your sleep tonight?",
@@ -476,16 +483,16 @@ SCRIPTS: tuple[Script, ...] = (
           "minute walk outside.",
           "It feels small, but it's the easiest hour of sleep you'll ever get back."),
         H("No caffeine after noon, okay, that's going to hurt.",
-          "Nina, thank you, this was really useful."),
+          "Thank you, this was really useful."),
         G("My pleasure, and good luck with the coffee.",
           "And honestly, start with the wake up time, the rest gets easier after that."),
         H("Ha, I'll need it.",
-          "If you want to read Nina's research, we'll link a few of her papers in the show notes.",
-          "Her book is called The Rested Mind, and yes, I'm going to finish it.",
+          "If you want to read my guest's research, we'll link a few of her papers in the show notes.",
+          "Her book is linked there too, and yes, I'm going to finish it.",
           "And next week, we're back to business topics, we're talking about podcast equipment, which, "
           "yes, is a little self serving."),
         G("Sounds fun."),
-        H("One more thing before the credits, a listener named Priya asked whether naps count."),
+        H("One more thing before the credits, a listener asked whether naps count."),
         G("They do, a little, but keep them under twenty five minutes, and before three in the "
           "afternoon, or they eat into your night."),
         H("Noted, short naps, and early.",
@@ -494,7 +501,7 @@ SCRIPTS: tuple[Script, ...] = (
           "Sleep well."),
     )),
     Script("ep05", "podcast equipment", (
-        H("Hey, it's Dan, and this is Working Notes.",
+        H("Hey, it's your host, and this is Working Notes.",
           "Today we're talking about podcast equipment, which, as someone who has bought way too many "
           "microphones, I'm very excited about."),
         G("Oh no, how many?"),
@@ -507,10 +514,10 @@ SCRIPTS: tuple[Script, ...] = (
           "Before we start, a quick thank you to everyone who came to the live show in Chicago last "
           "month, that was, I mean, that was a lot of fun."),
         G("And it sounded great in that room, if I say so myself."),
-        H("It did, because Lena ran the sound, full disclosure.",
-          "My guest is Lena Fischer, an audio engineer who has set up studios for more than two hundred "
+        H("It did, because my guest ran the sound, full disclosure.",
+          "She is an audio engineer who has set up studios for more than two hundred "
           "shows, from tiny home setups to big radio rooms.",
-          "Lena, I mean, you know, it's a big topic, but let's keep it simple.",
+          "Now, I mean, you know, it's a big topic, but let's keep it simple.",
           "Where should a beginner start?"),
         P("You do not need a four hundred dollar microphone to sound professional.",
           "A seventy dollar dynamic microphone like the Samson Q2U, placed about four inches from your "
@@ -529,10 +536,10 @@ SCRIPTS: tuple[Script, ...] = (
         G("Most rooms aren't, honestly, and home offices are usually the worst, lots of glass and bare "
           "walls."),
         H("Before we go there, a quick word from this week's sponsor.",
-          "This episode is brought to you by Shiftly, the scheduling app for small teams.",
-          "If you manage a team with shifts, Shiftly builds the schedule for you in minutes, and it's "
-          "free for thirty days at shiftly dot io."),
-        H("Okay, back to Lena.",
+          "This episode is brought to you by our sponsor, a scheduling app for small teams.",
+          "If you manage a team with shifts, it builds the schedule for you in minutes, and it's "
+          "free for thirty days with the link in the show notes."),
+        H("Okay, back to my guest.",
           "So, you mentioned episode forty-two earlier, before we started recording, the one where my "
           "audio was, uh, famously bad."),
         G("I did, sorry.",
@@ -577,13 +584,13 @@ SCRIPTS: tuple[Script, ...] = (
           "Then you line up the two tracks in your editor, which takes about five minutes.",
           "It's the single change that made my remote episodes sound like we were in the same room."),
         H("Five minutes of work for a much better show, I love that.",
-          "Lena, thank you so much."),
-        G("Thanks, Dan, and please stop buying microphones."),
+          "Thank you so much."),
+        G("Thanks, and please stop buying microphones."),
         H("No promises.",
           "Okay, maybe one more, but a cheap one.",
-          "We'll put Lena's full gear list in the show notes.",
+          "We'll put her full gear list in the show notes.",
           "It's a short list, which is kind of the point.",
-          "And, again, thanks to Shiftly for supporting the show."),
+          "And, again, thanks to our sponsor for supporting the show."),
         G("Bye, everyone, and happy recording."),
         H("Next time, we're talking about travel on a budget.",
           "Our guest has been to more than sixty countries, mostly on a shoestring, and she has some "
@@ -594,10 +601,10 @@ SCRIPTS: tuple[Script, ...] = (
     )),
     Script("ep06", "travel on a budget", (
         H("Hello, hello, welcome to Working Notes.",
-          "I'm Dan, and this is, I think, our last episode before the summer break."),
+          "I'm your host, and this is, I think, our last episode before the summer break."),
         G("Oh, nice timing, then, everyone's planning their trips right now."),
         H("Perfect timing, because today we're talking about travel.",
-          "My guest is Ana Silva, a travel writer who has visited, what is it, sixty countries?"),
+          "My guest is a travel writer who has visited, what is it, sixty countries?"),
         G("Sixty three, but who's counting.",
           "Thanks for having me."),
         H("Sixty three.",
@@ -638,11 +645,11 @@ SCRIPTS: tuple[Script, ...] = (
           "August is, I mean, it's hot, it's crowded, and everything costs twice as much."),
         H("Noted, no August.",
           "Let's take a short break.",
-          "This episode is sponsored by Dreamwell, makers of the mattress that comes in a box, and lets "
+          "This episode is sponsored by the makers of a mattress that comes in a box, and lets "
           "you sleep on it for one hundred nights before you decide.",
-          "Visit dreamwell dot com slash notes."),
+          "The link is in the show notes."),
         H("And we're back.",
-          "Thanks to Dreamwell for sponsoring this episode.",
+          "Thanks to our sponsor for supporting this episode.",
           "We got a lot of questions about flights, by the way, probably a third of all the questions "
           "you sent in.",
           "So the other big cost, obviously, is flights."),
@@ -683,10 +690,11 @@ SCRIPTS: tuple[Script, ...] = (
           "Plan around local food and regional transport, and your budget stretches twice as far."),
         H("Forty two days, wow.",
           "I don't think I've ever taken forty two days off in a row, in my whole life.",
-          "Ana, thank you, this was so much fun."),
-        G("Thank you, Dan, happy travels to everyone listening.",
+          "Thank you, this was so much fun."),
+        G("Thank you, happy travels to everyone listening.",
           "And go in the shoulder season!"),
-        H("Ana's new book, Far for Less, comes out in October, and there's a link in the show notes.",
+        H("My guest's new book on budget travel comes out in October, and there's a link in the show "
+          "notes.",
           "And that's it for this season of Working Notes.",
           "We'll be back in September with episode one hundred, and a few changes to the show.",
           "If you want to help the show over the break, the best thing you can do is tell one friend "
@@ -695,6 +703,310 @@ SCRIPTS: tuple[Script, ...] = (
           "Have a great summer.",
           "See you in September."),
     )),
+    # ---- held out: written fresh, without looking at how the miner scores ----
+    Script("ep07", "starting a community garden", (
+        H("Good morning, or afternoon, or whenever you're hearing this, this is Working Notes.",
+          "I'm your host, and I'm recording from a slightly chilly spare room today, so forgive the "
+          "sweater noise.",
+          "My guest started a community garden on an empty lot behind a bus depot, about six years ago."),
+        G("Seven, actually, this spring.",
+          "Hello, and thanks for inviting me."),
+        H("Seven, sorry, I'll fix that in the show notes.",
+          "And how big is it now?"),
+        G("It's about forty plots, plus a tool shed that leans a little to the left.",
+          "We keep saying we'll fix the shed, and we never do."),
+        H("Every garden I've ever seen has a shed like that.",
+          "Is there a waiting list for the plots?"),
+        G("There is, about thirty names right now, which still surprises me.",
+          "When we started, I couldn't give a plot away."),
+        H("A bit of housekeeping first, the listener survey is open until the end of the month, and it "
+          "takes about four minutes.",
+          "So, let's go back to the start, the lot was just empty?"),
+        G("Empty of anything useful, anyway.",
+          "There were old tires, a shopping cart, and a lot of broken glass.",
+          "I walked past it every morning for about two years before I did anything about it."),
+        H("So what finally made you do something?",
+          "And how did the first year go?"),
+        P("The first spring, I planted the whole lot by myself and watched almost all of it die.",
+          "I had bought seeds for twenty beds, and I assumed the neighbors would just show up and help "
+          "once they saw green things growing.",
+          "Nobody came, the hose didn't reach the back row, and by July only three beds were still alive.",
+          "The next year I did it the other way around, and knocked on doors until I found twelve "
+          "neighbors who each promised one hour every Saturday morning.",
+          "That season we grew food in every single bed.",
+          "A garden doesn't run on seeds, it runs on a short list of people who have promised to show up."),
+        H("Twelve neighbors, one hour each.",
+          "That's, I mean, that's not a lot to ask, really."),
+        G("It isn't, and that was the point.",
+          "If you ask for a whole weekend, people say no.",
+          "If you ask for one hour, they say sure, why not, and then they stay for three."),
+        H("Ha, that's how they get you.",
+          "Was it hard, knocking on doors like that?"),
+        G("Oh, I hated it.",
+          "I'm not a door knocker, I'm more of a, you know, send an email and hope for the best person.",
+          "But email just didn't work, I think I sent about sixty and got two replies."),
+        H("Let's take a short break there.",
+          "This episode is brought to you by our sponsor, a bookkeeping service for small nonprofits and "
+          "community groups.",
+          "They'll sort out your receipts and your year end reports, and the link in the show notes gets "
+          "you two months free."),
+        H("And we're back.",
+          "So, okay, you've got your twelve people.",
+          "What about the land itself, because I assume you didn't own it?"),
+        P("Before you dig anything, find out who owns the dirt.",
+          "Our lot looked abandoned, but the county records showed it belonged to the transit authority, "
+          "which was holding it for a future bus lane.",
+          "So instead of asking to own it, we asked to borrow it, with a written promise that we would "
+          "clear out quickly if they ever needed the space.",
+          "That promise made it easy for them to say yes, because it cost them nothing and solved their "
+          "problem with the litter.",
+          "The lease renews by itself every five years, and it costs the garden exactly one dollar a year."),
+        H("One dollar, okay, that's a good deal.",
+          "Do they actually send you a bill for it?"),
+        G("They do, every January, a printed invoice for one dollar.",
+          "I have them all pinned to the inside of the shed door.",
+          "Someone reads the new one out loud at the first work day of the year, it's become a tradition."),
+        H("I love that.",
+          "Wait, so did the bus lane ever get built?"),
+        G("Not yet, it's been on a plan somewhere for, I think, eleven years.",
+          "I try not to think about it too much.",
+          "Every few years someone from the county comes by with a clipboard, looks around, and leaves."),
+        H("Fair enough.",
+          "My grandmother had an allotment when I was a kid, and what I remember most is the slugs.",
+          "She grew tomatoes and, as far as I can remember, nothing else."),
+        G("Oh, the slugs never leave.",
+          "Honestly, compost is ninety percent of gardening, but that's a whole other episode."),
+        H("Where was I going?",
+          "Right, money.",
+          "Because somebody has to pay for the water, and the hoses, and that leaning shed."),
+        G("Somebody does, yes."),
+        H("So how do you keep the lights on, so to speak, without a big grant?"),
+        P("Do you know what actually costs the most in a community garden?",
+          "It isn't seeds or tools, it's water, and our first full summer the bill came to nine hundred "
+          "dollars.",
+          "So now every plot holder pays thirty five dollars a season, and anyone who can't afford it "
+          "works four extra hours instead.",
+          "We also put two rain barrels under the shed roof, which cut the water bill by about a third.",
+          "With forty plots, the fees cover the water, the repairs, and new hoses, with a little left over "
+          "for the harvest party.",
+          "Charge a small fee from day one, and the garden never has to beg for money."),
+        H("Thirty five dollars, that's less than I spend on coffee in a week, honestly.",
+          "Thank you so much for coming on, this was lovely."),
+        G("Thank you, and if you walk past an empty lot every day, go knock on a few doors."),
+        H("And what's growing in there right now, this week?"),
+        G("Garlic, mostly, and a lot of very optimistic lettuce.",
+          "Come by in June, and you'll see the whole thing at its best."),
+        H("We'll put the garden's volunteer page in the show notes.",
+          "And if you have a garden story of your own, send it in, we'd love to hear it.",
+          "Next week, we're talking about learning a second language as an adult, which I have failed "
+          "at, let me think, three times.",
+          *CREDITS,
+          "Go get your hands dirty, and talk soon."),
+    ), held_out=True),
+    Script("ep08", "learning a second language as an adult", (
+        H("This is Working Notes, and I'm your host.",
+          "Full confession before we start, I have downloaded a language app four times, and deleted it "
+          "four times."),
+        G("Only four?",
+          "That's honestly better than most people I meet."),
+        H("Ha, thank you, I think.",
+          "My guest didn't speak a word of Spanish until she was thirty eight, and now she works as a "
+          "medical interpreter and teaches evening classes for adults."),
+        G("That's right, although my first words were mostly about ordering bread.",
+          "Hello, everyone."),
+        H("And where were you living when you started?"),
+        G("In a small town about an hour from the coast, I'd moved there for my partner's job.",
+          "And I couldn't even buy a bus ticket without pointing at things."),
+        H("Oh, that sounds stressful.",
+          "Did you take classes, or did you just sort of throw yourself in?"),
+        G("A bit of both, badly at first.",
+          "I bought three grammar books in my first month and finished none of them.",
+          "One of them is still holding up a wobbly table in my kitchen."),
+        H("A quick note before we dive in, the sleep episode got a lot of replies, so thank you, we read "
+          "every one of them.",
+          "Okay, so, most people listening probably tried a language in school and forgot all of it.",
+          "Is it actually harder to learn as an adult?"),
+        P("Adults are actually faster language learners than children, at least in the first year.",
+          "A ten year old needs months to pick up what a motivated adult can learn in a few weeks, "
+          "because adults already understand how grammar works and know how to study.",
+          "Where children win is the accent, and honestly, nobody at the pharmacy cares about your accent.",
+          "In my evening class, adults who practice thirty minutes a day can hold a basic conversation in "
+          "about four months.",
+          "So stop telling yourself you missed the window.",
+          "You didn't miss anything, you just need a different plan than a child would use."),
+        H("Four months, okay.",
+          "That's, that's less than I expected, honestly."),
+        G("For basic conversation, I mean, not for reading novels.",
+          "Novels took me closer to three years, and I still look up words."),
+        H("What was the first novel you read?"),
+        G("A detective story, a very thin one, I picked it because the chapters were short.",
+          "I think I understood maybe half of it, and I was so proud anyway."),
+        H("That's lovely.",
+          "Do you remember how it ended?"),
+        G("Not at all, honestly.",
+          "I think the gardener did it, but I might have that completely backwards."),
+        H("Quick break, and then I want to talk about how you actually study.",
+          "This episode is supported by our sponsor, a company that makes noise cancelling headphones "
+          "for open offices.",
+          "The link in the show notes gets you ten percent off your first pair."),
+        H("We're back.",
+          "So, I have tried flashcards, and I have tried the app with the little streak counter."),
+        G("And the streak counter made you feel guilty, didn't it?"),
+        H("Extremely guilty.",
+          "So what do you actually tell your students to do every day?"),
+        P("In my second year there, a pharmacist handed me the wrong medicine, and I couldn't explain "
+          "the mistake.",
+          "I had studied for hundreds of hours, but almost all of it was reading and grammar drills, and "
+          "I had barely spoken out loud.",
+          "That same afternoon I changed my routine, and booked two short conversation sessions a week "
+          "with a local tutor, twenty minutes each.",
+          "I also started describing my day to myself in the car, every single thing I did.",
+          "Within three months, I was speaking more in a week than I had in the whole first year.",
+          "If you want to speak, you have to practice speaking, not just studying."),
+        H("Talking to yourself in the car, I like that.",
+          "Do people look at you funny at traffic lights?"),
+        G("All the time, yes, but they probably think I'm on the phone.",
+          "Once a man in the next car waved at me, and I waved back, and I still don't know why."),
+        H("Ha.",
+          "And the pharmacy thing, was that, I mean, was that dangerous?"),
+        G("Not really, thankfully, it was the wrong cream, not the wrong pills.",
+          "But it scared me enough to change."),
+        H("Did you ever go back to that pharmacy?"),
+        G("Every week for six years, and the pharmacist and I became good friends.",
+          "She still corrects my grammar, very politely."),
+        H("Where was I going with this?",
+          "Oh, right.",
+          "A lot of our listeners are busy, they run businesses, they have kids, they have maybe ten "
+          "spare minutes on a good day."),
+        G("That's most of my students, honestly.",
+          "Nurses, shop owners, and one retired bus driver who is my best student."),
+        H("So is ten minutes a day even worth it, or is that just kidding yourself?"),
+        P("The secret weapon of every busy learner I know is a boring little list.",
+          "Every time you need a word and don't have it, you write it down, whether you're at the bank, on "
+          "the phone, or in a meeting.",
+          "Those are the words your real life is asking for, so they stick far better than any textbook "
+          "list.",
+          "Once a week, you go over the list with your coffee, and you use each new word out loud at "
+          "least once.",
+          "My students who keep that list for a year end up with about five hundred words they actually "
+          "use."),
+        H("Five hundred words, from a list in your pocket.",
+          "Thank you, this has been genuinely motivating, and I might reinstall that app."),
+        G("Do it, and this time, turn off the streak counter."),
+        H("Deal.",
+          "Last question, is there a word you still can't pronounce?"),
+        G("Oh, there's a word for a kind of railway crossing that I have never once said correctly.",
+          "My students love it, they make me try it at the end of every term."),
+        H("If you've started learning a language this year, tell us which one, we're curious.",
+          "My guest's evening classes are online now too, and we'll put a link in the show notes.",
+          "Next week, we're talking about customer support for small online shops, which is a lot of you, "
+          "judging by the emails.",
+          *CREDITS,
+          "Until next time, take care."),
+    ), held_out=True),
+    Script("ep09", "running a small online shop's customer support", (
+        H("Welcome back to Working Notes, I'm your host, and it's a busy week here, so let's get straight "
+          "to it.",
+          "Today's topic came from your emails, well over a hundred of them, which is kind of fitting."),
+        G("Is it because everyone is drowning in customer emails?"),
+        H("Pretty much, yes.",
+          "My guest runs an online shop selling handmade ceramic mugs and bowls, with a team of, is it "
+          "two?"),
+        G("Two and a half, my sister helps on weekends.",
+          "Thanks for having me on, I've been listening for a couple of years."),
+        H("Oh, thank you.",
+          "And how many orders are we talking about, roughly?"),
+        G("On a normal week, maybe a hundred and fifty.",
+          "In December it's closer to six hundred, and I basically stop sleeping."),
+        H("Ha, we did an episode on sleep, so, you know, maybe go back and listen.",
+          "Before we start, a quick correction, last week I said the listener survey closes on the "
+          "fifteenth, it's actually the thirtieth.",
+          "And where do you actually pack all those orders?"),
+        G("In what used to be our spare bedroom, and in December, also the hallway.",
+          "You have to turn sideways to get to the bathroom."),
+        H("Okay, so, customer support.",
+          "When you started, who answered the emails?"),
+        G("Me, at midnight, from my phone, usually in bed.",
+          "Which is exactly the wrong way to do it."),
+        H("So what was the first thing you changed?"),
+        P("Sixty percent of our support emails used to be the same question: where is my order?",
+          "So I put a tracking link right at the top of the shipping confirmation, with a line saying it "
+          "usually takes four to six working days, and what to do if it's late.",
+          "That one change took us from about ninety emails a week down to thirty five.",
+          "Then I wrote saved replies for the next five most common questions, breakage, returns, gift "
+          "notes, address changes, and care instructions.",
+          "Now a typical email takes me about a minute instead of ten.",
+          "Before you hire help, fix the questions your shop keeps causing."),
+        H("Ninety down to thirty five, wow.",
+          "So people really do just want to know where the box is."),
+        G("They really do, and I get it, I'm the same when I order something.",
+          "I check the tracking page about four times a day, like that will make it move faster."),
+        H("Guilty, I do that too.",
+          "Last week I refreshed one about twenty times.",
+          "Do you use one of those helpdesk tools, or is it just a regular inbox?"),
+        G("Just a shared inbox, honestly, with labels.",
+          "We tried a proper helpdesk for a month, and it was far more than we needed."),
+        H("What was wrong with it?"),
+        G("Nothing, really, it was just built for a team of fifty, not two and a half.",
+          "I spent more time setting up rules than answering customers."),
+        H("Let's take a quick break.",
+          "This episode is brought to you by our sponsor, a shipping label service for small online "
+          "stores.",
+          "It compares carrier rates and prints the label in one click, and the link in the show notes "
+          "gets you a month free."),
+        H("Okay, and we're back.",
+          "So, the scary emails, the angry ones.",
+          "How do you handle a customer who's furious?"),
+        P("An angry customer is one of the best chances you'll ever get to win a fan for life.",
+          "One December, a woman wrote to us in all capital letters because the mug she'd bought for her "
+          "father arrived in pieces.",
+          "I didn't ask for photos or a receipt, I apologized in the very first line, and we shipped a "
+          "new one that same afternoon with a handwritten note.",
+          "She wrote back to say sorry for shouting, and then she left us a glowing review.",
+          "Since then she has bought gifts from us for her whole family, and she has spent about eleven "
+          "hundred dollars in the shop."),
+        H("Eleven hundred dollars, from one broken mug."),
+        G("From one broken mug, yes, which cost me about eighteen dollars to replace.",
+          "I think about that every time I'm tempted to argue with someone."),
+        H("But, I mean, some people must be trying to scam you, right?"),
+        G("A few, sure, maybe two or three a year.",
+          "But if I treat everyone like a scammer to catch those three, I lose far more than a few mugs.",
+          "For the big orders we ask for a photo of the damage, and that stops most of it."),
+        H("That's fair.",
+          "My partner broke one of your bowls last week, by the way, and no, I'm not asking for a "
+          "replacement."),
+        G("Oh no, which one?",
+          "Was it the blue one?"),
+        H("The blue one, yes, it slipped out of her hands in the sink.",
+          "It was a very nice bowl.",
+          "Where was I?",
+          "Right, so you've got the saved replies, and you've got the shared inbox.",
+          "But you're still answering everything yourself, at midnight?"),
+        G("Not anymore, no."),
+        H("So what does your week look like now?"),
+        P("Customers don't need an instant reply, they need an honest promise about when the reply is "
+          "coming.",
+          "We answer emails twice a day, at nine in the morning and at four in the afternoon, and never "
+          "after dinner.",
+          "Every email gets an automatic reply that says exactly that, and that a real person will write "
+          "back within one working day.",
+          "The complaints about slow answers stopped almost completely, even though our average reply "
+          "actually got slower.",
+          "And I got my evenings back, which for a two person shop is the difference between loving the "
+          "work and quitting it."),
+        H("Twice a day, and never after dinner, I'm writing that on a sticky note.",
+          "Thank you so much, this was really practical."),
+        G("Thanks for having me, and to anyone answering emails in bed tonight, put the phone down."),
+        H("One last thing, what's the most common email you get in December?"),
+        G("Will it arrive before Christmas, and the honest answer is usually yes, if you order by the "
+          "tenth."),
+        H("Noted, order by the tenth, everybody.",
+          "And if you run a small shop and have a support trick of your own, send it in.",
+          "We'll link my guest's shop in the show notes, and yes, the blue bowl is back in stock.",
+          "Next week, we're talking about the first year of running a small bakery.",
+          *CREDITS,
+          "That's it from us, bye for now."),
+    ), held_out=True),
 )
 
 
@@ -906,6 +1218,7 @@ def build_episode(script: Script, out_dir: str, short: bool = False) -> dict:
     truth = {
         "episode": script.episode,
         "topic": script.topic,
+        "held_out": script.held_out,
         "duration": round(cursor / SAMPLE_RATE, 3),
         "language": LANGUAGE,
         "moments": moments,
@@ -970,6 +1283,7 @@ def build(out_dir: str, episodes: int | None = None, short: bool = False, force:
         entries[script.episode] = {
             "episode": script.episode,
             "topic": script.topic,
+            "held_out": script.held_out,
             "audio": f"{script.episode}.mp3",
             "truth": f"{script.episode}.truth.json",
             "duration": truth["duration"],

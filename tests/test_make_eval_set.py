@@ -37,14 +37,21 @@ def rms(samples: np.ndarray, start: float, end: float) -> float:
 
 def test_every_script_follows_the_rules():
     """Three guest moments, 12-20 filler sentences between them, filler at both ends."""
-    assert len(mes.SCRIPTS) == 6
-    assert len({s.episode for s in mes.SCRIPTS}) == len({s.topic for s in mes.SCRIPTS}) == 6
+    assert len(mes.SCRIPTS) == 9
+    assert len({s.episode for s in mes.SCRIPTS}) == len({s.topic for s in mes.SCRIPTS}) == 9
     for script in mes.SCRIPTS:
         mes.check_script(script)
         runs = mes._filler_runs(mes._lines(script))
         assert len(runs) == 4 and runs[0] >= 1 and runs[-1] >= 1
     texts = [line.text for s in mes.SCRIPTS for line in mes._lines(s) if line.planted]
     assert len(texts) == len(set(texts))
+
+
+def test_held_out_episodes_are_marked():
+    """ep07-ep09 were written without looking at the miner, and say so."""
+    held = [s.episode for s in mes.SCRIPTS if s.held_out]
+    assert held == ["ep07", "ep08", "ep09"]
+    assert mes.SCRIPTS[-3:] == tuple(s for s in mes.SCRIPTS if s.held_out)
 
 
 def test_short_variant_keeps_every_moment():
@@ -69,6 +76,7 @@ def test_short_episode_truth_matches_audio(tmp_path):
     assert [e["episode"] for e in manifest["episodes"]] == ["ep01"]
     assert set(truth) >= {"episode", "duration", "language", "moments", "sentences"}
     assert truth["episode"] == "ep01" and truth["language"] == "en"
+    assert truth["held_out"] is False and manifest["episodes"][0]["held_out"] is False
 
     duration = truth["duration"]
     sentences, moments = truth["sentences"], truth["moments"]

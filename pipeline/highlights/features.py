@@ -17,7 +17,7 @@ from pipeline.highlights.language import DIGITS, LAUGHTER, LanguageCues, cues_fo
 from pipeline.highlights.timeline import Sentence, Timeline
 
 # Hook points per cue, capped at 1 (a question that opens with a number is a strong hook).
-HOOK_QUESTION, HOOK_OPENER, HOOK_NUMBER, HOOK_BOLD = 0.45, 0.5, 0.35, 0.3
+HOOK_QUESTION, HOOK_OPENER, HOOK_NUMBER, HOOK_BOLD = 0.45, 0.5, 0.35, 0.45
 # A quotable sentence is short enough for a text post and long enough to say something.
 QUOTE_MIN_WORDS, QUOTE_MAX_WORDS = 6, 25
 KEYWORDS_PER_EPISODE = 20

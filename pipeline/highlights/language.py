@@ -45,6 +45,12 @@ ENGLISH = LanguageCues(
         "the problem is", "the key is", "the trick is", "here's why", "here is why", "here's what",
         "i was wrong", "let me tell you", "the real reason", "did you know", "the number one",
         "the one thing", "if you only", "forget", "everyone thinks", "it turns out", "here is the question",
+        # advice addressed to the listener
+        "before you", "if you want", "don't", "do not", "never", "always", "skip", "try this", "ask yourself",
+        "find out", "remember this", "you need to", "you don't need",
+        # story openers
+        "last year", "last month", "last week i", "the first time", "years ago", "a few years ago", "one day",
+        "i remember when", "when i started", "the first spring", "the first year", "i almost",
     ),
     bold_words=frozenset({
         "always", "never", "nobody", "nothing", "best", "worst",
@@ -66,7 +72,7 @@ ENGLISH = LanguageCues(
         "absolutely", "really", "incredibly", "totally", "completely", "huge", "insane", "crazy",
         "amazing", "wow", "literally", "seriously", "massive", "extremely",
     }),
-    title_fillers=("so", "well", "and", "but", "um", "uh", "you know", "i mean", "okay", "ok", "yeah"),
+    title_fillers=("so", "well", "and", "but", "um", "uh", "you know", "i mean", "okay", "ok", "yeah", "sure", "yes", "right"),
     generic_words=frozenset({
         "thing", "things", "stuff", "kind", "sort", "lot", "lots", "way", "guess", "fine", "day", "mean",
         "know", "talked", "remember", "actually", "basically", "pretty", "good", "great", "back", "today",
@@ -88,6 +94,12 @@ INDONESIAN = LanguageCues(
         "bayangkan", "tahukah kamu", "tahu nggak", "tahu tidak", "masalahnya", "kuncinya",
         "faktanya", "sebenarnya", "ternyata", "yang paling penting", "coba bayangkan", "berhenti",
         "satu hal", "nomor satu", "kenapa", "bagaimana", "apa yang",
+        # advice addressed to the listener
+        "jangan", "coba", "sebelum kamu", "sebelum anda", "kalau kamu mau", "kalau anda ingin", "ingat",
+        "kamu tidak perlu", "kamu harus",
+        # story openers
+        "tahun lalu", "bulan lalu", "waktu itu", "dulu saya", "pertama kali", "suatu hari", "ketika saya",
+        "waktu saya", "beberapa tahun lalu", "saya hampir",
     ),
     bold_words=frozenset({
         "selalu", "tidak pernah", "nggak pernah", "semua", "semua orang", "tidak ada", "terbaik",

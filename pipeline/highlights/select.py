@@ -62,7 +62,7 @@ def select(scored: ScoredCandidates, options: HighlightOptions, duration: float,
         return []
     starts = np.array([c.cut.start for c in scored.candidates])
     ends = np.array([c.cut.end for c in scored.candidates])
-    scale = max(30.0, duration / (2 * options.top))
+    scale = max(10.0, duration / (4 * options.top))
     lam = options.diversity_lambda
     alive = np.ones(len(starts), dtype=bool)
     nearest = np.zeros(len(starts))

@@ -13,6 +13,9 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 
 SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
+# Bumped when decoding changes its output for the same options, so stored transcripts are redone.
+# 2: broken batched chunks are decoded again sequentially (faster_whisper.py).
+DECODER_REVISION = 2
 
 # Called with the number of seconds of audio transcribed so far.
 ProgressCallback = Callable[[float], None]
@@ -47,7 +50,7 @@ class TranscribeOptions:
         """A stable string naming everything that changes the output."""
         return (
             f"{engine}|{self.model}|{self.language}|beam={self.beam_size}|vad={self.vad}"
-            f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}"
+            f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}|rev={DECODER_REVISION}"
         )
 
 

@@ -128,3 +128,39 @@ def test_sequential_faster_whisper_matches_batched(store, sample_audio, results)
     sequential = get_transcriber("faster-whisper", store).transcribe(sample_audio, TranscribeOptions(batch_size=1))
     assert wer(sequential) < 0.12
     assert jiwer.wer(normalize(sequential.text), normalize(results["faster-whisper"].text)) < 0.08
+
+
+def test_a_batched_chunk_that_lost_its_speech_is_decoded_again(store, sample_audio, results, monkeypatch):
+    """BatchedInferencePipeline has no temperature fallback; a broken chunk is re-decoded sequentially."""
+    import faster_whisper
+
+    real = faster_whisper.BatchedInferencePipeline.transcribe
+
+    def losing_the_second_chunk(self, audio, clip_timestamps, **kwargs):
+        segments, info = real(self, audio, clip_timestamps=clip_timestamps, **kwargs)
+        lost = clip_timestamps[1]
+        return (s for s in segments if not lost["start"] <= s.start < lost["end"]), info
+
+    monkeypatch.setattr(faster_whisper.BatchedInferencePipeline, "transcribe", losing_the_second_chunk)
+    repaired = get_transcriber("faster-whisper", store).transcribe(sample_audio, TranscribeOptions(beam_size=5))
+    assert wer(repaired) <= wer(results["faster-whisper"]) + 0.02
+    gaps = [b.start - a.end for a, b in zip(repaired.words, repaired.words[1:])]
+    assert max(gaps) < 4.0
+
+
+def test_chunk_check_flags_loops_and_lost_speech_only():
+    from pipeline.transcribe.faster_whisper import chunk_looks_broken
+
+    def seg(text, start, end):
+        tokens = text.split()
+        step = (end - start) / len(tokens)
+        words = tuple(Word(" " + t, start + k * step, start + (k + 1) * step, 0.9) for k, t in enumerate(tokens))
+        return Segment(start, end, text, words)
+
+    healthy = [seg("we answer emails twice a day at nine and at four", 0.2, 9.0),
+               seg("every email gets an automatic reply that says when", 9.3, 18.0),
+               seg("and nobody has complained since", 18.2, 28.5)]
+    assert not chunk_looks_broken(healthy, (0.0, 29.0))
+    assert chunk_looks_broken([seg("nap " * 40, 0.2, 28.0)], (0.0, 29.0))  # repetition loop
+    assert chunk_looks_broken(healthy[:1], (0.0, 29.0))  # 20 s of speech with no words
+    assert chunk_looks_broken([], (0.0, 29.0))
