@@ -20,6 +20,9 @@ def build_profile(**fields) -> ClientProfile:
 
 def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, bool]:
     """Create the client, or update it when the slug exists; returns (client, created)."""
+    from pipeline.highlights.options import FeatureWeights
+
+    FeatureWeights().with_overrides(profile.highlights.weights, source=f"client {profile.slug}")  # fail before writing
     client = session.scalar(select(Client).where(Client.slug == profile.slug))
     created = client is None
     if created:

@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +40,9 @@ import wave
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_sample import _need, _run  # noqa: E402  (same tool checks and error lines as the sample)
 
 # Bump by hand for changes in the code path; the text and settings below are
 # hashed into VERSION automatically, so editing a sentence also invalidates caches.
@@ -1089,17 +1091,13 @@ def generator_version() -> str:
 # --------------------------------------------------------------------------- audio
 
 
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        sys.exit(f"error: {tool} not found; run: apt-get install espeak-ng ffmpeg")
-    return path
-
-
-def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"error: {' '.join(cmd[:3])} ... failed:\n{proc.stderr.strip()}")
+def _write_json(path: str, data: dict) -> None:
+    """Write through a temporary file so an interrupted run never leaves half a file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)
 
 
 def _read_wav(path: str) -> np.ndarray:
@@ -1235,11 +1233,7 @@ def build_episode(script: Script, out_dir: str, short: bool = False) -> dict:
         if not lo <= truth["duration"] <= hi:
             print(f"warning: {script.episode} lasts {truth['duration']:.0f}s, target {lo:.0f}-{hi:.0f}s",
                   file=sys.stderr)
-    tmp_truth = truth_path + ".tmp"
-    with open(tmp_truth, "w", encoding="utf-8") as fh:
-        json.dump(truth, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp_truth, truth_path)
+    _write_json(truth_path, truth)
     return truth
 
 
@@ -1304,11 +1298,7 @@ def build(out_dir: str, episodes: int | None = None, short: bool = False, force:
         "bitrate": BITRATE,
         "episodes": listed,
     }
-    tmp_manifest = manifest_path + ".tmp"
-    with open(tmp_manifest, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp_manifest, manifest_path)
+    _write_json(manifest_path, manifest)
     return manifest
 
 

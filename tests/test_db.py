@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
@@ -92,5 +94,8 @@ def test_cli_runs_on_postgresql(castmill_home, postgres_url, monkeypatch, sample
     result, report = castmill_json("process", "--client", "acme", str(sample_episode))
     assert result.exit_code == 0, result.stderr
     _, listed = castmill_json("episodes", "list")
-    assert listed[0]["stages"] == {"ingest": "done", "transcribe": "done"}
+    assert listed[0]["stages"] == {"ingest": "done", "transcribe": "done", "highlights": "done"}
+    assert listed[0]["highlights"] >= 2
+    highlights = json.loads(castmill("highlights", str(listed[0]["id"]), "--format", "json").stdout)
+    assert highlights["highlights"][0]["reasons"]  # JSON columns round-trip on PostgreSQL
     assert not (castmill_home / "castmill.db").exists()

@@ -1,7 +1,7 @@
 """Optional LLM re-ranking of highlight candidates.
 
 Castmill never needs a language model: highlights are found and scored by explained
-features. When ``[llm] enabled = true`` the caller may send its best candidates to an
+features. When ``[highlights.llm] enabled = true`` the caller may send its best candidates to an
 OpenAI-compatible chat-completions endpoint (``POST {base_url}/chat/completions``)
 and blend the model's 0-1 scores with its own. Any failure surfaces as one
 ``LLMScorerError`` so the caller can fall back to the feature scores.

@@ -8,7 +8,7 @@ spread across the episode instead of clustering in its best minute.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -10,7 +10,7 @@ from pipeline.db import Database
 from pipeline.models import Client, Episode, HighlightFeedback, Transcript
 from tests.cli_helpers import castmill
 from tests.fake_openai import Content, FakeOpenAI
-from tests.highlights.test_scoring import FILLER_EN, STRONG_EN, episode
+from tests.highlights.test_scoring import STRONG_EN, episode
 from tests.highlights.timelines import transcript_from_sentences
 
 
