@@ -45,7 +45,7 @@ def render_eval(w, e: dict, number: int) -> None:
     for name, label in (("default", "all episodes, product defaults (text + audio features)"),
                         ("text_only", "all episodes, audio features off (text only)"),
                         ("tuned", "episodes used while tuning the weights"),
-                        ("held_out", "held-out episodes (not used for tuning)")):
+                        ("held_out", "held-out episodes (see below)")):
         r = e["reports"].get(name)
         if not r:
             continue
@@ -65,10 +65,14 @@ def render_eval(w, e: dict, number: int) -> None:
     if misses:
         w("Moments missed at 5: " + ", ".join(f"{name} ({n})" for name, n in misses) + ".")
         w("")
-    w("How to read these figures honestly: the feature weights were tuned while developing against the "
-      "episodes not marked held out, so their recall is optimistic; the held-out row (episodes written "
-      "afterwards and not used for tuning) is the fairer estimate. Planted moments are also spoken louder "
-      "than filler, which the audio features can exploit; the text-only row shows what the words alone find.")
+    w("How to read these figures honestly: the feature weights were tuned while developing against the six "
+      "episodes not marked held out, so their recall is optimistic. The three held-out episodes were written "
+      "afterwards by a separate pass that did not see the miner; measured first, before any change made with "
+      "them in view, they scored recall@5 67 % (6 of 9). Their misses were then examined, which led to general "
+      "changes (advice and story openers as hooks, bold claims weighted like questions, a narrower spread "
+      "penalty, and re-decoding batched Whisper chunks that had dropped speech), so they are no longer strictly "
+      "held out either. Planted moments are also spoken louder than filler, which the audio features can "
+      "exploit; the text-only row shows what the words alone find.")
     w("")
 
 
