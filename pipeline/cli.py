@@ -231,11 +231,11 @@ def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad) ->
     result, _audio = transcribe_file(file, engine or settings.transcribe.engine, options, store)
     click.echo(render(result, fmt))
 
-from pipeline.cli_highlights import feedback, highlights, refit  # noqa: E402  (commands live in their own module)
+from pipeline.cli_drafts import drafts, templates  # noqa: E402  (commands live in their own modules)
+from pipeline.cli_highlights import feedback, highlights, refit  # noqa: E402
 
-cli.add_command(highlights)
-cli.add_command(feedback)
-cli.add_command(refit)
+for command in (highlights, feedback, refit, drafts, templates):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -36,6 +36,9 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.platforms = list(profile.platforms)
     client.posting_slots = client.posting_slots or []
     client.highlight_settings = profile.highlights.model_dump(exclude_defaults=True)
+    client.handles = dict(profile.handles)
+    client.call_to_action = profile.call_to_action
+    client.templates_dir = profile.templates_dir
     session.flush()
     return client, created
 

@@ -119,6 +119,11 @@ class ClientProfile(BaseModel):
     brand_voice: str = ""
     hashtags: list[str] = []
     platforms: list[str] = []
+    # Platform name -> the client's handle there (available to templates as client.handles.x).
+    handles: dict[str, str] = {}
+    call_to_action: str = ""
+    # Folder with the client's own templates (posts/<platform>[.<lang>].j2); relative to the profile file.
+    templates_dir: str = ""
     highlights: HighlightOverrides = HighlightOverrides()
 
     @field_validator("timezone")
@@ -184,9 +189,21 @@ def load_settings(home: Path | None = None) -> Settings:
 
 def load_client_profile(path: Path) -> ClientProfile:
     try:
-        return ClientProfile(**_read_toml(path))
+        profile = ClientProfile(**_read_toml(path))
     except ValidationError as exc:
         raise ConfigError(first_error(exc), source=path) from exc
+    return profile.model_copy(update={"templates_dir": _templates_dir(profile, Path(path))})
+
+
+def _templates_dir(profile: ClientProfile, path: Path) -> str:
+    """The profile's templates folder made absolute; ``<profile folder>/<slug>/`` when it has posts/."""
+    if profile.templates_dir:
+        folder = (path.parent / profile.templates_dir).resolve()
+        if not (folder / "posts").is_dir():
+            raise ConfigError(f"templates_dir {profile.templates_dir!r} has no posts/ folder ({folder})", source=path)
+        return str(folder)
+    default = (path.parent / profile.slug).resolve()
+    return str(default) if (default / "posts").is_dir() else ""
 
 
 def first_error(exc: ValidationError) -> str:

@@ -35,6 +35,10 @@ class Client(Base):
     highlight_settings: Mapped[dict] = mapped_column(JSON, default=dict)
     # Weights re-fitted from good/bad labels (``castmill refit``); empty until then.
     fitted_weights: Mapped[dict] = mapped_column(JSON, default=dict)
+    handles: Mapped[dict] = mapped_column(JSON, default=dict)
+    call_to_action: Mapped[str] = mapped_column(Text, default="")
+    # Absolute folder of the client's own templates; empty = the shipped ones only.
+    templates_dir: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
@@ -147,3 +151,55 @@ class HighlightFeedback(Base):
     author: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Draft(Base):
+    """A post for one platform, about one highlight or the whole episode. Its text lives in versions."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("episode_id", "highlight_key", "platform", name="uq_draft_subject_platform"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    highlight_id: Mapped[int | None] = mapped_column(ForeignKey("highlights.id", ondelete="SET NULL"))
+    # "episode" for the episode post, else "<start>-<end>" of the highlight: stable across re-mining.
+    highlight_key: Mapped[str] = mapped_column(String(40))
+    platform: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | in_review | approved | rejected
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    versions: Mapped[list["DraftVersion"]] = relationship(
+        back_populates="draft", cascade="all, delete-orphan", order_by="DraftVersion.number"
+    )
+
+    @property
+    def latest(self) -> "DraftVersion | None":
+        return self.versions[-1] if self.versions else None
+
+
+class DraftVersion(Base):
+    """One immutable text of a draft; edits and regenerations add versions, never overwrite."""
+
+    __tablename__ = "draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "number", name="uq_draft_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    # The post, then thread replies when the platform threads (X, Bluesky, Mastodon, Threads).
+    parts: Mapped[list] = mapped_column(JSON)
+    hashtags: Mapped[list] = mapped_column(JSON, default=list)
+    media: Mapped[list] = mapped_column(JSON, default=list)
+    author: Mapped[str] = mapped_column(String(200))
+    # What produced it: "template <path> sha256:<12>", "llm <model>" or "edit".
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    draft: Mapped[Draft] = relationship(back_populates="versions")
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.parts)

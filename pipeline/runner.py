@@ -45,6 +45,7 @@ class EpisodeOutcome:
     error: str | None = None
     stages: dict[str, str] = field(default_factory=dict)
     highlights: int | None = None
+    drafts: int | None = None
 
 
 @dataclass
@@ -97,7 +98,38 @@ def process_batch(
     pending = _first_of_each_episode([o for o in ingested if o.status != FAILED], reporter)
     _transcribe_all(db, settings, pending, job, jobs, reporter)
     _mine_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
+    _draft_all(db, [o for o in pending if o.status != FAILED], reporter)
     return report
+
+
+def _draft_all(db: Database, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:
+    """The drafts stage: re-rendering is cheap and adds a version only when a text changed."""
+    from pipeline.drafts.generate import NoPlatforms, generate_drafts
+
+    for outcome in outcomes:
+        with db.session() as session:
+            row = stage_row(session, session.get(Episode, outcome.episode_id), "drafts")
+            mark_running(row, "")
+        try:
+            with db.session() as session:
+                drafts = generate_drafts(session, outcome.episode_id)
+            message = f"{len(drafts)} draft(s), {sum(d.created for d in drafts)} new version(s)"
+        except NoPlatforms as exc:
+            drafts, message = [], str(exc)
+        except CastmillError as exc:
+            _fail_stage(db, outcome, "drafts", str(exc), reporter)
+            continue
+        with db.session() as session:
+            mark_done(stage_row(session, session.get(Episode, outcome.episode_id), "drafts"))
+        outcome.stages["drafts"], outcome.drafts = DONE, len(drafts)
+        reporter.finished(outcome.source, message)
+
+
+def _fail_stage(db: Database, outcome: EpisodeOutcome, stage: str, error: str, reporter: Reporter) -> None:
+    with db.session() as session:
+        mark_failed(stage_row(session, session.get(Episode, outcome.episode_id), stage), error)
+    outcome.status, outcome.error, outcome.stages[stage] = FAILED, error, FAILED
+    reporter.failed(outcome.source, error)
 
 
 def _mine_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:

@@ -1,0 +1,69 @@
+"""What a post template can see: plain dicts of episode, highlight, client and platform facts."""
+
+from __future__ import annotations
+
+from pipeline.models import Client, Episode, Highlight
+
+
+def clock(seconds: float) -> str:
+    """mm:ss (h:mm:ss past an hour), the way timestamps appear in show notes."""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def episode_context(episode: Episode) -> dict:
+    extra = episode.probe if isinstance(episode.probe, dict) else {}
+    return {
+        "title": episode.title,
+        # Filled from feed metadata (itunes:episode, a guest field) when the source had them.
+        "number": extra.get("episode_number"),
+        "guest": extra.get("guest"),
+        "link": episode.source_uri if episode.source_uri.startswith(("http://", "https://")) else None,
+        "published": episode.published_at.date().isoformat() if episode.published_at else None,
+        "duration": clock(episode.duration or 0.0),
+    }
+
+
+def highlight_context(highlight: Highlight | None) -> dict | None:
+    if highlight is None:
+        return None
+    return {
+        "quote": highlight.quote, "title": highlight.title, "reasons": list(highlight.reasons),
+        "key_phrases": list(highlight.key_phrases), "hashtags": list(highlight.hashtags),
+        "start": clock(highlight.start), "end": clock(highlight.end), "text": highlight.text,
+    }
+
+
+def client_context(client: Client) -> dict:
+    return {
+        "name": client.name, "handles": dict(client.handles or {}), "hashtags": list(client.hashtags or []),
+        "call_to_action": client.call_to_action or "", "brand_voice": client.brand_voice or "",
+        "language": client.language,
+    }
+
+
+def template_context(episode: Episode, highlight: Highlight | None, client: Client, platform) -> dict:
+    return {
+        "episode": episode_context(episode),
+        "highlight": highlight_context(highlight),
+        "client": client_context(client),
+        "platform": {"name": platform.name, "label": platform.label, "text_limit": platform.text_limit},
+        "language": client.language,
+    }
+
+
+def sample_context(platform) -> dict:
+    """A full context with made-up values, for `castmill templates check`."""
+    return {
+        "episode": {"title": "Pricing your work", "number": "42", "guest": "a guest", "link": "https://example.com/ep42",
+                    "published": "2026-11-23", "duration": "48:10"},
+        "highlight": {"quote": "Stop selling your time, and start pricing the result.", "title": "Price the result",
+                      "reasons": ["opens with a question"], "key_phrases": ["pricing", "fixed packages"],
+                      "hashtags": ["#Pricing"], "start": "12:05", "end": "12:41", "text": "…"},
+        "client": {"name": "Example Show", "handles": {"x": "@example"}, "hashtags": ["#podcast"],
+                   "call_to_action": "Follow for more.", "brand_voice": "", "language": "en"},
+        "platform": {"name": platform.name, "label": platform.label, "text_limit": platform.text_limit},
+        "language": "en",
+    }

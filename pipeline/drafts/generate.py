@@ -1,0 +1,99 @@
+"""The drafts stage: one draft per (highlight or episode) × platform, each render a new version.
+
+A draft's text is never overwritten: regeneration adds a ``DraftVersion`` when the
+rendered text differs from the latest one. Every version passes through the
+platform's ``fit`` (shortened or threaded, hashtags capped) before it is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.drafts.context import template_context
+from pipeline.drafts.templates import environment, render, template_name
+from pipeline.errors import CastmillError, NotFoundError
+from pipeline.models import Client, Draft, DraftVersion, Episode, Highlight, utcnow
+from pipeline.platforms import PostContent, get_platform
+
+EPISODE_KEY = "episode"
+AUTHOR = "castmill"
+
+
+class NoPlatforms(CastmillError):
+    """The client has no platforms configured, so there is nothing to draft."""
+
+
+@dataclass
+class DraftOutcome:
+    draft_id: int
+    platform: str
+    subject: str  # "episode" or the highlight's "start-end"
+    version: int
+    created: bool  # a new version was stored (False: text unchanged)
+    violations: list[str] = field(default_factory=list)
+
+
+def highlight_key(highlight: Highlight | None) -> str:
+    """Stable across re-mining: the same cut points give the same draft."""
+    return EPISODE_KEY if highlight is None else f"{highlight.start:.2f}-{highlight.end:.2f}"
+
+
+def generate_drafts(session: Session, episode_id: int, platforms: list[str] | None = None) -> list[DraftOutcome]:
+    episode = session.get(Episode, episode_id)
+    if episode is None:
+        raise NotFoundError(f"no episode {episode_id}")
+    client = episode.client
+    names = platforms or list(client.platforms or [])
+    if not names:
+        raise NoPlatforms(f"client {client.slug} has no platforms: add platforms = [\"x\", \"linkedin\", …] to its "
+                          "profile, or pass --platform")
+    env = environment(client.templates_dir or None)
+    subjects: list[Highlight | None] = [None, *episode.highlights]
+    outcomes = []
+    for name in names:
+        platform = get_platform(name)
+        template = template_name(env, platform.name, client.language)
+        for highlight in subjects:
+            outcomes.append(_draft_one(session, env, template, episode, highlight, client, platform))
+    return outcomes
+
+
+def _draft_one(session, env, template: str, episode: Episode, highlight, client: Client, platform) -> DraftOutcome:
+    rendered = render(env, template, template_context(episode, highlight, client, platform))
+    hashtags = _hashtags(client, highlight)
+    parts = platform.fit(rendered.text, hashtags=hashtags)
+    draft = _find_or_create(session, episode, highlight, client, platform.name)
+    latest = draft.latest
+    created = latest is None or latest.parts != parts
+    if created:
+        digest = hashlib.sha256(Path(rendered.path).read_bytes()).hexdigest()[:12] if Path(rendered.path).is_file() else "?"
+        draft.versions.append(DraftVersion(
+            number=(latest.number + 1) if latest else 1, parts=parts, hashtags=hashtags, media=[],
+            author=AUTHOR, source=f"template {rendered.path} sha256:{digest}",
+        ))
+        draft.updated_at = utcnow()
+        session.flush()
+    violations = [v.message for v in platform.validate([PostContent(text=p) for p in parts])]
+    return DraftOutcome(draft.id, platform.name, highlight_key(highlight), draft.latest.number, created, violations)
+
+
+def _hashtags(client: Client, highlight: Highlight | None) -> list[str]:
+    tags = [t if t.startswith("#") else f"#{t}" for t in (client.hashtags or [])]
+    return tags + (list(highlight.hashtags) if highlight else [])
+
+
+def _find_or_create(session: Session, episode: Episode, highlight, client: Client, platform: str) -> Draft:
+    key = highlight_key(highlight)
+    draft = session.scalar(select(Draft).where(Draft.episode_id == episode.id, Draft.highlight_key == key,
+                                               Draft.platform == platform))
+    if draft is None:
+        draft = Draft(client_id=client.id, episode_id=episode.id, highlight_key=key, platform=platform,
+                      language=client.language, status="draft")
+        session.add(draft)
+    draft.highlight_id = highlight.id if highlight is not None else None
+    return draft

@@ -1,0 +1,71 @@
+"""Read-side of drafts for the CLI and the dashboard: listing and rule checks, scoped by client."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from pipeline.errors import NotFoundError
+from pipeline.ingest import get_client
+from pipeline.models import Draft
+from pipeline.platforms import PostContent, get_platform
+
+STATUSES = ("draft", "in_review", "approved", "rejected")
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    id: int
+    client: str
+    episode_id: int
+    subject: str
+    platform: str
+    language: str
+    status: str
+    version: int
+    parts: list[str]
+    length: int  # of the first post, as the platform counts it
+    limit: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def list_drafts(session: Session, client_slug: str | None = None, status: str | None = None,
+                episode_id: int | None = None) -> list[DraftRow]:
+    query = select(Draft).options(selectinload(Draft.versions)).order_by(Draft.episode_id, Draft.platform, Draft.id)
+    if client_slug:
+        query = query.where(Draft.client_id == get_client(session, client_slug).id)
+    if status:
+        query = query.where(Draft.status == status)
+    if episode_id:
+        query = query.where(Draft.episode_id == episode_id)
+    return [_row(session, d) for d in session.scalars(query) if d.latest is not None]
+
+
+def _row(session: Session, draft: Draft) -> DraftRow:
+    platform = get_platform(draft.platform)
+    latest = draft.latest
+    from pipeline.models import Client
+
+    slug = session.get(Client, draft.client_id).slug
+    return DraftRow(draft.id, slug, draft.episode_id, draft.highlight_key, draft.platform, draft.language,
+                    draft.status, latest.number, list(latest.parts), platform.count(latest.parts[0]),
+                    platform.text_limit)
+
+
+def get_draft(session: Session, draft_id: int, client_slug: str | None = None) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None or (client_slug and draft.client_id != get_client(session, client_slug).id):
+        raise NotFoundError(f"no draft {draft_id}" + (f" for client {client_slug}" if client_slug else ""))
+    return draft
+
+
+def check_draft(session: Session, draft_id: int, client_slug: str | None = None) -> list[str]:
+    """Every rule the latest version of the draft breaks on its platform (empty: it passes)."""
+    draft = get_draft(session, draft_id, client_slug)
+    platform = get_platform(draft.platform)
+    posts = [PostContent(text=part) for part in draft.latest.parts]
+    return [v.message for v in platform.validate(posts)]
