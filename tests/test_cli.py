@@ -23,7 +23,7 @@ def acme(castmill_home):
 def test_init_creates_and_reports_the_database(castmill_home):
     result = castmill("init")
     assert result.exit_code == 0
-    assert "revision 0002" in result.stdout
+    assert "revision 0003" in result.stdout
     assert (castmill_home / "castmill.db").is_file()
 
 
@@ -90,7 +90,7 @@ def test_process_sample_then_rerun_skips(acme, sample_episode):
     result, report = castmill_json("process", "--client", acme, str(sample_episode))
     assert result.exit_code == 0, result.stderr
     (episode,) = report["episodes"]
-    done = {"ingest": "done", "transcribe": "done", "highlights": "done"}
+    done = {"ingest": "done", "transcribe": "done", "highlights": "done", "drafts": "done"}
     assert episode["status"] == "done" and episode["stages"] == done and episode["highlights"] >= 2
 
     result, listed = castmill_json("episodes", "list", "--client", acme)

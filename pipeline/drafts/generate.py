@@ -18,10 +18,12 @@ from pipeline.drafts.context import template_context
 from pipeline.drafts.templates import environment, render, template_name
 from pipeline.errors import CastmillError, NotFoundError
 from pipeline.models import Client, Draft, DraftVersion, Episode, Highlight, utcnow
-from pipeline.platforms import PostContent, get_platform
+from pipeline.platforms import MediaItem, PostContent, get_platform
 
 EPISODE_KEY = "episode"
 AUTHOR = "castmill"
+# The vertical clip the clips stage renders for a highlight (DESIGN.md: 9:16 video).
+CLIP_WIDTH, CLIP_HEIGHT = 1080, 1920
 
 
 class NoPlatforms(CastmillError):
@@ -67,19 +69,39 @@ def _draft_one(session, env, template: str, episode: Episode, highlight, client:
     rendered = render(env, template, template_context(episode, highlight, client, platform))
     hashtags = _hashtags(client, highlight)
     parts = platform.fit(rendered.text, hashtags=hashtags)
+    media = planned_media(platform, episode, highlight)
     draft = _find_or_create(session, episode, highlight, client, platform.name)
     latest = draft.latest
-    created = latest is None or latest.parts != parts
+    created = latest is None or latest.parts != parts or latest.media != media
     if created:
         digest = hashlib.sha256(Path(rendered.path).read_bytes()).hexdigest()[:12] if Path(rendered.path).is_file() else "?"
         draft.versions.append(DraftVersion(
-            number=(latest.number + 1) if latest else 1, parts=parts, hashtags=hashtags, media=[],
+            number=(latest.number + 1) if latest else 1, parts=parts, hashtags=hashtags, media=media,
             author=AUTHOR, source=f"template {rendered.path} sha256:{digest}",
         ))
         draft.updated_at = utcnow()
         session.flush()
-    violations = [v.message for v in platform.validate([PostContent(text=p) for p in parts])]
+    violations = [v.message for v in platform.validate(posts_of(parts, media))]
     return DraftOutcome(draft.id, platform.name, highlight_key(highlight), draft.latest.number, created, violations)
+
+
+def planned_media(platform, episode: Episode, highlight: Highlight | None) -> list[dict]:
+    """The clip a post will carry on platforms that need media: the highlight's vertical clip,
+    or the episode's best highlight for the episode post. The clips stage renders it later."""
+    if not (platform.requires_media or platform.requires_video):
+        return []
+    subject = highlight or (episode.highlights[0] if episode.highlights else None)
+    if subject is None:
+        return []
+    return [{"kind": "video", "clip": f"highlight {highlight_key(subject)}", "status": "planned",
+             "seconds": round(subject.end - subject.start, 3), "width": CLIP_WIDTH, "height": CLIP_HEIGHT}]
+
+
+def posts_of(parts: list[str], media: list[dict]) -> list[PostContent]:
+    """The post and its thread replies as the platform validates them; media rides on the first post."""
+    items = tuple(MediaItem(kind=m["kind"], path=m.get("path", ""), seconds=m.get("seconds"), width=m.get("width"),
+                            height=m.get("height"), bytes=m.get("bytes")) for m in media)
+    return [PostContent(text=part, media=items if k == 0 else ()) for k, part in enumerate(parts)]
 
 
 def _hashtags(client: Client, highlight: Highlight | None) -> list[str]:

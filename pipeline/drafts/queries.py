@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from pipeline.errors import NotFoundError
 from pipeline.ingest import get_client
 from pipeline.models import Draft
-from pipeline.platforms import PostContent, get_platform
+from pipeline.platforms import get_platform
 
 STATUSES = ("draft", "in_review", "approved", "rejected")
 
@@ -66,6 +66,7 @@ def get_draft(session: Session, draft_id: int, client_slug: str | None = None) -
 def check_draft(session: Session, draft_id: int, client_slug: str | None = None) -> list[str]:
     """Every rule the latest version of the draft breaks on its platform (empty: it passes)."""
     draft = get_draft(session, draft_id, client_slug)
-    platform = get_platform(draft.platform)
-    posts = [PostContent(text=part) for part in draft.latest.parts]
-    return [v.message for v in platform.validate(posts)]
+    from pipeline.drafts.generate import posts_of
+
+    latest = draft.latest
+    return [v.message for v in get_platform(draft.platform).validate(posts_of(latest.parts, latest.media))]

@@ -1,0 +1,55 @@
+"""Social platforms: limits, counting, validation and fitting, one module per service.
+
+Example:
+    >>> from pipeline.platforms import get_platform
+    >>> x = get_platform("x")
+    >>> x.count("Listen: https://example.com/a/very/long/episode/link")
+    31
+    >>> x.fit("Short enough.", hashtags=["podcast"])
+    ['Short enough.\\n\\n#podcast']
+"""
+
+from __future__ import annotations
+
+from pipeline.errors import CastmillError
+from pipeline.platforms.base import FitError, MediaItem, Platform, PostContent, Violation, compose
+from pipeline.platforms.bluesky import Bluesky
+from pipeline.platforms.facebook import Facebook
+from pipeline.platforms.instagram import Instagram
+from pipeline.platforms.linkedin import LinkedIn
+from pipeline.platforms.mastodon import Mastodon
+from pipeline.platforms.threads import Threads
+from pipeline.platforms.tiktok import TikTok
+from pipeline.platforms.x import X
+from pipeline.platforms.youtube import YouTube
+
+REGISTRY: dict[str, type[Platform]] = {
+    cls.name: cls for cls in (X, Bluesky, Mastodon, LinkedIn, Instagram, Threads, TikTok, YouTube, Facebook)
+}
+PLATFORM_NAMES: tuple[str, ...] = tuple(REGISTRY)
+
+
+class UnknownPlatform(CastmillError):
+    """A platform name that is not in the registry."""
+
+
+def get_platform(name: str) -> Platform:
+    """The platform called ``name`` (case-insensitive): one of ``PLATFORM_NAMES``."""
+    key = name.strip().lower()
+    if key not in REGISTRY:
+        raise UnknownPlatform(f"unknown platform {name!r}; valid names: {', '.join(PLATFORM_NAMES)}")
+    return REGISTRY[key]()
+
+
+__all__ = [
+    "PLATFORM_NAMES",
+    "REGISTRY",
+    "FitError",
+    "MediaItem",
+    "Platform",
+    "PostContent",
+    "UnknownPlatform",
+    "Violation",
+    "compose",
+    "get_platform",
+]
