@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli_support import database_of, friendly_errors
+from pipeline.cli_support import database_of, friendly_errors, settings_of
 
 STATUS_CHOICE = click.Choice(["draft", "in_review", "approved", "rejected"])
 
@@ -23,10 +23,12 @@ def drafts() -> None:
 @drafts.command("generate")
 @click.argument("episode_id", type=int)
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable); default: the client's.")
+@click.option("--rewrite/--no-rewrite", default=None,
+              help="Rewrite with the configured LLM (default: [drafts] llm_rewrite).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
-def drafts_generate(ctx, episode_id, platforms, as_json) -> None:
+def drafts_generate(ctx, episode_id, platforms, rewrite, as_json) -> None:
     """Render drafts for an episode and each of its highlights.
 
     A changed text becomes a new version; an unchanged one is left as it is.
@@ -37,15 +39,19 @@ def drafts_generate(ctx, episode_id, platforms, as_json) -> None:
     """
     from pipeline.drafts.generate import generate_drafts
 
+    settings = settings_of(ctx)
+    llm = settings.rewrite_llm if rewrite is None else (settings.highlights.llm if rewrite else None)
+    if rewrite and not settings.highlights.llm.enabled:
+        raise click.UsageError("--rewrite needs [highlights.llm] enabled = true with a base_url and model")
     with database_of(ctx).session() as session:
-        outcomes = generate_drafts(session, episode_id, list(platforms) or None)
+        outcomes = generate_drafts(session, episode_id, list(platforms) or None, rewrite_with=llm)
     if as_json:
         click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2))
         return
     new = sum(o.created for o in outcomes)
     click.echo(f"{len(outcomes)} draft(s): {new} new version(s), {len(outcomes) - new} unchanged")
     for o in outcomes:
-        for problem in o.violations:
+        for problem in o.violations + o.notes:
             click.echo(f"warning: draft {o.draft_id} ({o.platform}, {o.subject}): {problem}", err=True)
 
 

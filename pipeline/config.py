@@ -88,6 +88,11 @@ class HighlightSettings(HighlightOverrides):
     llm: LLMSettings = LLMSettings()
 
 
+class DraftSettings(BaseModel):
+    # Rewrite each rendered draft with the LLM configured in [highlights.llm] (needs enabled = true there).
+    llm_rewrite: bool = False
+
+
 class Settings(BaseModel):
     home: Path
     storage: StorageSettings = StorageSettings()
@@ -95,6 +100,13 @@ class Settings(BaseModel):
     transcribe: TranscribeSettings = TranscribeSettings()
     models: ModelSettings = ModelSettings()
     highlights: HighlightSettings = HighlightSettings()
+    drafts: DraftSettings = DraftSettings()
+
+    @property
+    def rewrite_llm(self) -> LLMSettings | None:
+        """The endpoint for draft rewriting, or None when rewriting is off."""
+        llm = self.highlights.llm
+        return llm if self.drafts.llm_rewrite and llm.enabled else None
 
     @property
     def database_url(self) -> str:

@@ -98,11 +98,11 @@ def process_batch(
     pending = _first_of_each_episode([o for o in ingested if o.status != FAILED], reporter)
     _transcribe_all(db, settings, pending, job, jobs, reporter)
     _mine_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
-    _draft_all(db, [o for o in pending if o.status != FAILED], reporter)
+    _draft_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
     return report
 
 
-def _draft_all(db: Database, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:
+def _draft_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:
     """The drafts stage: re-rendering is cheap and adds a version only when a text changed."""
     from pipeline.drafts.generate import NoPlatforms, generate_drafts
 
@@ -112,7 +112,7 @@ def _draft_all(db: Database, outcomes: list[EpisodeOutcome], reporter: Reporter)
             mark_running(row, "")
         try:
             with db.session() as session:
-                drafts = generate_drafts(session, outcome.episode_id)
+                drafts = generate_drafts(session, outcome.episode_id, rewrite_with=settings.rewrite_llm)
             message = f"{len(drafts)} draft(s), {sum(d.created for d in drafts)} new version(s)"
         except NoPlatforms as exc:
             drafts, message = [], str(exc)

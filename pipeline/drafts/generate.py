@@ -18,7 +18,8 @@ from pipeline.drafts.context import template_context
 from pipeline.drafts.templates import environment, render, template_name
 from pipeline.errors import CastmillError, NotFoundError
 from pipeline.models import Client, Draft, DraftVersion, Episode, Highlight, utcnow
-from pipeline.platforms import MediaItem, PostContent, get_platform
+from pipeline.config import LLMSettings
+from pipeline.platforms import FitError, MediaItem, PostContent, get_platform
 
 EPISODE_KEY = "episode"
 AUTHOR = "castmill"
@@ -38,6 +39,7 @@ class DraftOutcome:
     version: int
     created: bool  # a new version was stored (False: text unchanged)
     violations: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def highlight_key(highlight: Highlight | None) -> str:
@@ -45,7 +47,9 @@ def highlight_key(highlight: Highlight | None) -> str:
     return EPISODE_KEY if highlight is None else f"{highlight.start:.2f}-{highlight.end:.2f}"
 
 
-def generate_drafts(session: Session, episode_id: int, platforms: list[str] | None = None) -> list[DraftOutcome]:
+def generate_drafts(session: Session, episode_id: int, platforms: list[str] | None = None,
+                    rewrite_with: LLMSettings | None = None) -> list[DraftOutcome]:
+    """Drafts for the episode and each highlight on each platform; ``rewrite_with`` turns on the LLM rewrite."""
     episode = session.get(Episode, episode_id)
     if episode is None:
         raise NotFoundError(f"no episode {episode_id}")
@@ -61,15 +65,18 @@ def generate_drafts(session: Session, episode_id: int, platforms: list[str] | No
         platform = get_platform(name)
         template = template_name(env, platform.name, client.language)
         for highlight in subjects:
-            outcomes.append(_draft_one(session, env, template, episode, highlight, client, platform))
+            outcomes.append(_draft_one(session, env, template, episode, highlight, client, platform, rewrite_with))
     return outcomes
 
 
-def _draft_one(session, env, template: str, episode: Episode, highlight, client: Client, platform) -> DraftOutcome:
+def _draft_one(session, env, template: str, episode: Episode, highlight, client: Client, platform,
+               rewrite_with: LLMSettings | None) -> DraftOutcome:
     rendered = render(env, template, template_context(episode, highlight, client, platform))
     hashtags = _hashtags(client, highlight)
-    parts = platform.fit(rendered.text, hashtags=hashtags)
     media = planned_media(platform, episode, highlight)
+    parts, source, notes = platform.fit(rendered.text, hashtags=hashtags), None, []
+    if rewrite_with is not None:
+        parts, source, notes = _rewritten(rendered.text, parts, platform, client, highlight, hashtags, media, rewrite_with)
     draft = _find_or_create(session, episode, highlight, client, platform.name)
     latest = draft.latest
     created = latest is None or latest.parts != parts or latest.media != media
@@ -77,12 +84,32 @@ def _draft_one(session, env, template: str, episode: Episode, highlight, client:
         digest = hashlib.sha256(Path(rendered.path).read_bytes()).hexdigest()[:12] if Path(rendered.path).is_file() else "?"
         draft.versions.append(DraftVersion(
             number=(latest.number + 1) if latest else 1, parts=parts, hashtags=hashtags, media=media,
-            author=AUTHOR, source=f"template {rendered.path} sha256:{digest}",
+            author=AUTHOR, source=source or f"template {rendered.path} sha256:{digest}",
         ))
         draft.updated_at = utcnow()
         session.flush()
     violations = [v.message for v in platform.validate(posts_of(parts, media))]
-    return DraftOutcome(draft.id, platform.name, highlight_key(highlight), draft.latest.number, created, violations)
+    return DraftOutcome(draft.id, platform.name, highlight_key(highlight), draft.latest.number, created, violations,
+                        notes)
+
+
+def _rewritten(text: str, template_parts: list[str], platform, client: Client, highlight, hashtags, media,
+               settings: LLMSettings) -> tuple[list[str], str | None, list[str]]:
+    """The LLM's version when it keeps the quote and passes the platform's rules, else the template's."""
+    from pipeline.drafts.rewrite import rewrite
+    from pipeline.llm import LLMError
+
+    try:
+        new_text = rewrite(text, platform, settings, language=client.language, brand_voice=client.brand_voice)
+        if highlight is not None and highlight.quote and highlight.quote not in new_text:
+            raise LLMError("LLM rewrite dropped or changed the quote")
+        parts = platform.fit(new_text, hashtags=hashtags)
+        problems = platform.validate(posts_of(parts, media))
+        if problems:
+            raise LLMError(f"LLM rewrite breaks a rule: {problems[0].message}")
+    except (LLMError, FitError) as exc:
+        return template_parts, None, [f"kept the template text: {exc}"]
+    return parts, f"llm {settings.model}", []
 
 
 def planned_media(platform, episode: Episode, highlight: Highlight | None) -> list[dict]:

@@ -6,30 +6,25 @@ OpenAI-compatible chat-completions endpoint (``POST {base_url}/chat/completions`
 and blend the model's 0-1 scores with its own. Any failure surfaces as one
 ``LLMScorerError`` so the caller can fall back to the feature scores.
 
-The API key is sent only as a bearer header: it is never logged and is redacted from
-every error message, including error text echoed back by the server.
+The transport (retries, timeouts, key redaction) is ``pipeline.llm``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Annotated, Sequence
 
 import requests
 from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from pipeline.config import LLMSettings, first_error
-from pipeline.errors import CastmillError
+from pipeline.llm import LLMError, chat_json, strip_fence
 
 log = logging.getLogger(__name__)
 
 TITLE_MAX = 100
-# Back-off between retries (tests swap in tenacity.wait_none()).
-RETRY_WAIT = wait_exponential(multiplier=0.2, max=5)
 
 SYSTEM_PROMPT = """\
 You rate moments from a podcast transcript as standalone short social-media clips.
@@ -59,16 +54,8 @@ class LLMVerdict:
     reason: str
 
 
-class LLMScorerError(CastmillError):
+class LLMScorerError(LLMError):
     """The LLM endpoint failed or answered something unusable (the caller keeps feature scores)."""
-
-
-class _RetryableStatus(Exception):
-    """HTTP 429 or 5xx: worth another try."""
-
-    def __init__(self, status: int, detail: str):
-        super().__init__(f"HTTP {status}")
-        self.status, self.detail = status, detail
 
 
 class _Ranking(BaseModel):
@@ -80,10 +67,6 @@ class _Ranking(BaseModel):
 
 class _Answer(BaseModel):
     rankings: list[_Ranking]
-
-
-_RETRYABLE = (_RetryableStatus, requests.ConnectionError, requests.Timeout)
-_STATUS_HINTS = {401: "check the API key", 403: "check the API key", 404: "check base_url and model"}
 
 
 def rerank(
@@ -101,111 +84,22 @@ def rerank(
     sent = list(candidates)[: settings.max_candidates]
     if not sent:
         return []
-    body = _request_body(sent, settings.model, language)
+    body = _messages(sent, language)
     log.debug("LLM re-rank: %d candidates, model %s at %s", len(sent), settings.model, settings.base_url)
-    if session is not None:
-        answer = _call(session, settings, body)
-    else:
-        with requests.Session() as own:
-            answer = _call(own, settings, body)
-    return _verdicts(_content(answer, settings), {c.id for c in sent}, settings)
+    content = chat_json(settings, body, purpose="LLM scorer", error=LLMScorerError, session=session)
+    return _verdicts(content, {c.id for c in sent}, settings)
 
 
-def _request_body(sent: list[LLMCandidate], model: str, language: str) -> dict:
+def _messages(sent: list[LLMCandidate], language: str) -> list[dict]:
     moments = [{"id": c.id, "start": round(c.start, 2), "end": round(c.end, 2), "text": c.text} for c in sent]
-    return {
-        "model": model,
-        "messages": [
-            {"role": "system", "content": SYSTEM_PROMPT.format(language=language)},
-            {"role": "user", "content": json.dumps(moments, ensure_ascii=False)},
-        ],
-        "temperature": 0,
-        "response_format": {"type": "json_object"},
-    }
-
-
-def _headers(settings: LLMSettings) -> dict:
-    headers = {"Accept": "application/json"}
-    key = settings.api_key.strip()
-    if key:
-        if not key.isprintable() or not key.isascii():
-            raise LLMScorerError("API key contains characters not allowed in an HTTP header", source=settings.base_url)
-        headers["Authorization"] = f"Bearer {key}"
-    return headers
-
-
-def _call(session: requests.Session, settings: LLMSettings, body: dict) -> dict:
-    attempts = settings.max_retries + 1
-    retrying = Retrying(
-        retry=retry_if_exception_type(_RETRYABLE),
-        stop=stop_after_attempt(attempts),
-        wait=RETRY_WAIT,
-        before_sleep=lambda state: log.debug("LLM scorer attempt %d failed, retrying", state.attempt_number),
-        reraise=True,
-    )
-    try:
-        return retrying(_post_once, session, settings, body)
-    except _RetryableStatus as exc:
-        raise _error(settings, f"answered HTTP {exc.status}{exc.detail} after {attempts} attempt(s)") from exc
-    except requests.Timeout as exc:
-        raise _error(settings, f"timed out after {settings.timeout:g} s ({attempts} attempt(s))") from exc
-    except requests.ConnectionError as exc:
-        raise _error(settings, f"cannot be reached ({attempts} attempt(s))") from exc
-    except requests.RequestException as exc:
-        raise _error(settings, f"request failed: {type(exc).__name__}") from exc
-
-
-def _post_once(session: requests.Session, settings: LLMSettings, body: dict) -> dict:
-    url = settings.base_url.rstrip("/") + "/chat/completions"
-    response = session.post(url, json=body, headers=_headers(settings), timeout=settings.timeout, allow_redirects=False)
-    status = response.status_code
-    if status == 429 or status >= 500:
-        raise _RetryableStatus(status, _server_detail(response, settings))
-    if status >= 300:
-        hint = f" ({_STATUS_HINTS[status]})" if status in _STATUS_HINTS else ""
-        raise _error(settings, f"answered HTTP {status}{hint}{_server_detail(response, settings)}")
-    try:
-        return response.json()
-    except ValueError:
-        raise _error(settings, f"returned a body that is not JSON (HTTP {status})") from None
-
-
-def _server_detail(response: requests.Response, settings: LLMSettings) -> str:
-    """``: <message>`` from an OpenAI error body (``{"error": {"message": ..}}``), else ``""``."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return ""
-    message = error.get("message") if isinstance(error, dict) else error
-    if not isinstance(message, str) or not message.strip():
-        return ""
-    return ": " + _redact(" ".join(message.split()), settings)[:200]
-
-
-def _redact(text: str, settings: LLMSettings) -> str:
-    key = settings.api_key.strip()
-    if key:
-        text = text.replace(key, "***")
-    # OpenAI echoes a masked key ("sk-abc1****wxyz"): drop that too.
-    return re.sub(r"\S*\*{4,}\S*", "***", text)
-
-
-def _content(answer: dict, settings: LLMSettings) -> str:
-    try:
-        choice = answer["choices"][0]
-        content = choice["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise _error(settings, "returned no choices[0].message.content") from None
-    if not isinstance(content, str) or not content.strip():
-        raise _error(settings, "returned an empty message (no content)")
-    if choice.get("finish_reason") == "length":
-        raise _error(settings, "returned an answer cut off at the token limit (finish_reason=length)")
-    return content
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT.format(language=language)},
+        {"role": "user", "content": json.dumps(moments, ensure_ascii=False)},
+    ]
 
 
 def _verdicts(content: str, sent_ids: set[int], settings: LLMSettings) -> list[LLMVerdict]:
-    # Some compatible servers ignore response_format and wrap the JSON in a Markdown fence.
-    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip())
+    text = strip_fence(content)
     try:
         answer = _Answer.model_validate_json(text)
     except ValidationError as exc:
@@ -230,5 +124,4 @@ def _verdict(ranking: _Ranking) -> LLMVerdict:
 
 
 def _error(settings: LLMSettings, what: str) -> LLMScorerError:
-    return LLMScorerError(_redact(f"LLM scorer {what}", settings), source=settings.base_url)
-
+    return LLMScorerError(f"LLM scorer {what}", source=settings.base_url)

@@ -10,7 +10,7 @@ import requests
 from tenacity import wait_none
 
 from pipeline.config import LLMSettings
-from pipeline.highlights import llm
+from pipeline import llm
 from pipeline.highlights.llm import LLMCandidate, LLMScorerError, LLMVerdict, rerank
 from tests.fake_openai import Content, Delay, Error, FakeOpenAI
 
