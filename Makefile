@@ -47,6 +47,7 @@ demo-run: setup
 	$(CASTMILL) episodes list --client acme
 	$(CASTMILL) highlights $$($(CASTMILL) episodes list --client acme --json | $(PY) -c \
 		'import json,sys; print(next(e["id"] for e in json.load(sys.stdin) if e["title"] == "Castmill Sample Episode"))')
+	$(CASTMILL) drafts list --client acme
 
 dashboard: setup
 	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT) \

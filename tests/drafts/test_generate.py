@@ -105,3 +105,21 @@ def test_templates_check_accepts_the_shipped_ones_and_names_a_bad_file(tmp_path,
     bad.write_text("{{ episode.title }\n")
     result = castmill("templates", "check", str(bad))
     assert result.exit_code == 1 and result.stderr.startswith(f"error: {bad}: line 1:")
+
+
+@pytest.mark.slow
+def test_process_on_the_sample_yields_drafts_that_pass_their_checks(castmill_home, sample_episode):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "config" / "clients" / "example.toml"
+    assert castmill("init").exit_code == 0
+    assert castmill("client", "import", str(example)).exit_code == 0
+    result = castmill("process", "--client", "acme", str(sample_episode), "--json")
+    assert result.exit_code == 0, result.stderr
+    [report] = json.loads(result.stdout)["episodes"]
+    assert report["stages"]["drafts"] == "done" and report["drafts"] >= 3 * (1 + 2)
+    rows = json_out("drafts", "list", "--client", "acme")
+    assert {r["platform"] for r in rows} == {"linkedin", "x", "instagram"}
+    for row in rows:
+        checked = castmill("drafts", "check", str(row["id"]))
+        assert checked.exit_code == 0, checked.stdout
