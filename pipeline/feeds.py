@@ -24,6 +24,9 @@ class FeedItem:
     published: datetime | None
     media_type: str
     length: int
+    # itunes:episode and the entry's web page, when the feed gives them (templates use both).
+    number: str | None = None
+    page: str | None = None
 
 
 def fetch_feed(url: str, timeout: float) -> bytes:
@@ -63,6 +66,8 @@ def _media_item(feed_url: str, entry) -> FeedItem | None:
                 published=_published(entry),
                 media_type=media_type,
                 length=_int(link.get("length")),
+                number=str(entry.get("itunes_episode") or "").strip() or None,
+                page=entry.get("link") if str(entry.get("link", "")).startswith(("http://", "https://")) else None,
             )
     return None
 

@@ -125,6 +125,7 @@ def find_or_create_episode(session: Session, client: Client, source: Source, pat
         sha256=digest,
         title=source.title,
         published_at=source.feed_item.published if source.feed_item else None,
+        feed_meta={"number": source.feed_item.number, "link": source.feed_item.page} if source.feed_item else {},
     )
     session.add(episode)
     session.flush()

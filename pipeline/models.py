@@ -58,6 +58,8 @@ class Episode(Base):
     has_video: Mapped[bool] = mapped_column(default=False)
     probe: Mapped[dict] = mapped_column(JSON, default=dict)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # From the feed entry: {"number": itunes:episode, "link": the episode's web page, "guest": …}.
+    feed_meta: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="episodes")

@@ -209,3 +209,19 @@ def test_sloppy_but_real_feeds_are_accepted(body):
     [item] = parse_feed("http://127.0.0.1/f", body)
     assert item.url == "http://127.0.0.1/a.mp3"
     assert item.title == "A & B"
+
+
+def test_episode_number_and_page_come_from_the_feed_entry():
+    from pipeline.feeds import parse_feed
+
+    body = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">'
+        "<channel><title>Show</title><item><title>Ep 7</title><link>https://example.com/ep7</link>"
+        "<itunes:episode>7</itunes:episode>"
+        '<enclosure url="https://example.com/ep7.mp3" length="10" type="audio/mpeg"/></item>'
+        "<item><title>Ep 6</title>"
+        '<enclosure url="https://example.com/ep6.mp3" length="10" type="audio/mpeg"/></item></channel></rss>'
+    ).encode()
+    seven, six = parse_feed("https://example.com/feed.xml", body)
+    assert (seven.number, seven.page) == ("7", "https://example.com/ep7")
+    assert (six.number, six.page) == (None, None)

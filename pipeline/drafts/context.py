@@ -14,13 +14,13 @@ def clock(seconds: float) -> str:
 
 
 def episode_context(episode: Episode) -> dict:
-    extra = episode.probe if isinstance(episode.probe, dict) else {}
+    meta = episode.feed_meta or {}
+    enclosure = episode.source_uri if episode.source_uri.startswith(("http://", "https://")) else None
     return {
         "title": episode.title,
-        # Filled from feed metadata (itunes:episode, a guest field) when the source had them.
-        "number": extra.get("episode_number"),
-        "guest": extra.get("guest"),
-        "link": episode.source_uri if episode.source_uri.startswith(("http://", "https://")) else None,
+        "number": meta.get("number"),  # itunes:episode
+        "guest": meta.get("guest"),
+        "link": meta.get("link") or enclosure,
         "published": episode.published_at.date().isoformat() if episode.published_at else None,
         "duration": clock(episode.duration or 0.0),
     }

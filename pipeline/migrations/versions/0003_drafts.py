@@ -1,4 +1,4 @@
-"""drafts and immutable draft versions; client handles, call to action, templates folder
+"""drafts and immutable draft versions; client handles, call to action, templates folder; episode feed metadata
 
 Revision ID: 0003
 Revises: 0002
@@ -19,6 +19,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('handles', sa.JSON(), nullable=False, server_default='{}'))
         batch.add_column(sa.Column('call_to_action', sa.Text(), nullable=False, server_default=''))
         batch.add_column(sa.Column('templates_dir', sa.Text(), nullable=False, server_default=''))
+    with op.batch_alter_table('episodes') as batch:
+        batch.add_column(sa.Column('feed_meta', sa.JSON(), nullable=False, server_default='{}'))
     op.create_table('drafts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -61,6 +63,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_drafts_episode_id'), table_name='drafts')
     op.drop_index(op.f('ix_drafts_client_id'), table_name='drafts')
     op.drop_table('drafts')
+    with op.batch_alter_table('episodes') as batch:
+        batch.drop_column('feed_meta')
     with op.batch_alter_table('clients') as batch:
         batch.drop_column('templates_dir')
         batch.drop_column('call_to_action')
