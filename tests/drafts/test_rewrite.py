@@ -9,7 +9,7 @@ from tenacity import wait_none
 
 from pipeline import llm
 from tests.cli_helpers import castmill
-from tests.drafts.test_generate import json_out, mined  # noqa: F401  (fixture)
+from tests.drafts.test_generate import json_out
 from tests.fake_openai import Content, FakeOpenAI
 
 
@@ -27,7 +27,7 @@ def enable(castmill_home, fake, rewrite: bool = True):
         f"[drafts]\nllm_rewrite = {'true' if rewrite else 'false'}\n")
 
 
-def test_rewrite_is_used_when_it_keeps_the_quote_and_fits(mined, castmill_home, fake):  # noqa: F811
+def test_rewrite_is_used_when_it_keeps_the_quote_and_fits(mined, castmill_home, fake):
     rows = json_out("drafts", "generate", str(mined["acme"]), "--platform", "x")
     episode_draft = next(r for r in rows if r["subject"] == "episode")
     enable(castmill_home, fake)
@@ -42,7 +42,7 @@ def test_rewrite_is_used_when_it_keeps_the_quote_and_fits(mined, castmill_home, 
     assert request["response_format"] == {"type": "json_object"} and "X" in request["messages"][0]["content"]
 
 
-def test_a_rewrite_that_drops_the_quote_or_is_malformed_keeps_the_template(mined, castmill_home, fake):  # noqa: F811
+def test_a_rewrite_that_drops_the_quote_or_is_malformed_keeps_the_template(mined, castmill_home, fake):
     enable(castmill_home, fake)
     count = 1 + len(json.loads(castmill("highlights", str(mined["acme"]), "--format", "json").stdout)["highlights"])
     fake.script(*[Content(json.dumps({"text": "No quote here."}))] * count)
@@ -55,6 +55,6 @@ def test_a_rewrite_that_drops_the_quote_or_is_malformed_keeps_the_template(mined
     assert all("sk-draft" not in n for o in outcomes for n in o["notes"])
 
 
-def test_rewrite_flag_needs_an_enabled_llm(mined, castmill_home, fake):  # noqa: F811
+def test_rewrite_flag_needs_an_enabled_llm(mined, castmill_home, fake):
     result = castmill("drafts", "generate", str(mined["acme"]), "--rewrite")
     assert result.exit_code == 2 and "needs [highlights.llm] enabled = true" in result.stderr

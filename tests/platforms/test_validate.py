@@ -162,7 +162,7 @@ def test_too_many_hashtags(name):
     assert f"{limit + 1} hashtags" in violations[0].message
     # the post's own hashtags count too, deduplicated case-insensitively against the text
     tags = tuple(f"TAG{i}" for i in range(limit)) + (f"extra{limit}",)
-    post = PostContent(f"Episode. #tag0", media=good_post(name).media, hashtags=tags)
+    post = PostContent("Episode. #tag0", media=good_post(name).media, hashtags=tags)
     assert rules(platform.validate([post])) == ["hashtags"]
     exactly = PostContent("Episode.", media=good_post(name).media, hashtags=tuple(f"t{i}" for i in range(limit)))
     assert platform.validate([exactly]) == []
