@@ -13,6 +13,7 @@ from rich.table import Table
 from pipeline.cli_support import database_of, friendly_errors, settings_of
 
 STATUS_CHOICE = click.Choice(["draft", "in_review", "approved", "rejected"])
+PREVIEW_CHARS = 40
 
 
 @click.group()
@@ -76,12 +77,27 @@ def drafts_list(ctx, client_slug, status, episode_id, as_json) -> None:
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
         return
-    table = Table("id", "client", "episode", "subject", "platform", "status", "v", "length", "text")
-    for r in rows:
-        preview = r.parts[0].replace("\n", " ")[:60] + (f" (+{len(r.parts) - 1} in thread)" if len(r.parts) > 1 else "")
-        table.add_row(str(r.id), r.client, str(r.episode_id), r.subject, r.platform, r.status, str(r.version),
-                      f"{r.length}/{r.limit}", preview)
+    header = ["id", *([] if client_slug else ["client"]), "ep", "about", "platform", "status", "v", "length"]
+    cells = [[str(r.id), *([] if client_slug else [r.client]), str(r.episode_id), _about(r.subject), r.platform,
+              r.status, str(r.version), f"{r.length}/{r.limit}"] for r in rows]
+    table = Table()
+    for k, name in enumerate(header):
+        table.add_column(name, no_wrap=True, min_width=max([len(name)] + [len(c[k]) for c in cells]))
+    table.add_column("text")
+    for r, row in zip(rows, cells):
+        text = " ".join(r.parts[0].split())
+        thread = f" (+{len(r.parts) - 1} in thread)" if len(r.parts) > 1 else ""
+        table.add_row(*row, (text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…") + thread)
     Console().print(table)
+
+
+def _about(subject: str) -> str:
+    """"episode", or the highlight's start as m:ss."""
+    if subject == "episode":
+        return subject
+    from pipeline.drafts.context import clock
+
+    return "@" + clock(float(subject.split("-")[0]))
 
 
 @drafts.command("check")
