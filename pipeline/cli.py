@@ -231,10 +231,11 @@ def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad) ->
     result, _audio = transcribe_file(file, engine or settings.transcribe.engine, options, store)
     click.echo(render(result, fmt))
 
-from pipeline.cli_drafts import drafts, templates  # noqa: E402  (commands live in their own modules)
+from pipeline.cli_clips import clips  # noqa: E402  (commands live in their own modules)
+from pipeline.cli_drafts import drafts, templates  # noqa: E402
 from pipeline.cli_highlights import feedback, highlights, refit  # noqa: E402
 
-for command in (highlights, feedback, refit, drafts, templates):
+for command in (highlights, feedback, refit, drafts, templates, clips):
     cli.add_command(command)
 
 

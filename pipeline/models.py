@@ -205,3 +205,26 @@ class DraftVersion(Base):
     @property
     def text(self) -> str:
         return "\n\n".join(self.parts)
+
+
+class Clip(Base):
+    """A rendered media file for a highlight: a video, an audiogram, an audio snippet, or a thumbnail."""
+
+    __tablename__ = "clips"
+    __table_args__ = (UniqueConstraint("highlight_key", "episode_id", "kind", "aspect", "format",
+                                       name="uq_clip_variant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    highlight_id: Mapped[int | None] = mapped_column(ForeignKey("highlights.id", ondelete="SET NULL"))
+    highlight_key: Mapped[str] = mapped_column(String(40))  # "<start>-<end>", like drafts
+    kind: Mapped[str] = mapped_column(String(16))  # video | audiogram | audio | thumbnail
+    aspect: Mapped[str] = mapped_column(String(8), default="")
+    format: Mapped[str] = mapped_column(String(8))  # mp4 | mp3 | m4a | jpg
+    engine: Mapped[str] = mapped_column(String(16), default="")
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # What it was rendered from (cut, style, engine, source hash): unchanged input = not re-rendered.
+    input_key: Mapped[str] = mapped_column(Text)
+    probe: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

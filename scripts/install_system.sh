@@ -9,6 +9,7 @@ have ffmpeg && have ffprobe || missing+=(ffmpeg)
 have espeak-ng || missing+=(espeak-ng)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+have fc-match || missing+=(fontconfig)  # caption fonts are looked up by family name
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -1,0 +1,111 @@
+"""The default clip engine: one ffmpeg process and one filter graph per clip.
+
+Audiogram: background (cover art scaled to fill, or a title card) + a waveform of
+the clip's audio + title + a progress bar + burned-in ASS captions. Video: the cut
+reframed (centre crop, or blurred-background fit) + captions. Both are encoded
+H.264 yuv420p + AAC with the moov atom first (faststart), at a constant frame rate.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from pipeline.clips.captions import font_file
+from pipeline.clips.spec import SAFE_ZONE, ClipSpec
+from pipeline.errors import MediaError
+from pipeline.media import require_binary
+
+TITLE_CARD_COLOUR = "0x1B1F3A"
+ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+          "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-movflags", "+faststart"]
+
+
+def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "crop") -> Path:
+    """Render ``spec`` to ``out`` (mp4); a failed render leaves no file behind."""
+    inputs, graph = (_audiogram(spec, captions_ass) if spec.kind == "audiogram"
+                     else _video(spec, captions_ass, fit))
+    partial = out.with_name(out.stem + ".part.mp4")
+    cmd = [require_binary("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-y", *inputs,
+           "-filter_complex", graph, "-map", "[v]", "-map", "[a]", "-r", str(spec.fps), *ENCODE,
+           "-t", f"{spec.seconds:.3f}", str(partial)]
+    _run(cmd, partial, spec.source)
+    partial.replace(out)
+    return out
+
+
+def thumbnail(clip: Path, out: Path, at: float) -> Path:
+    """A JPEG of the frame at ``at`` seconds (the cover of the clip)."""
+    partial = out.with_name(out.stem + ".part.jpg")
+    _run([require_binary("ffmpeg"), "-nostdin", "-v", "error", "-y", "-ss", f"{at:.3f}", "-i", str(clip),
+          "-frames:v", "1", "-q:v", "3", str(partial)], partial, clip)
+    partial.replace(out)
+    return out
+
+
+def _audiogram(spec: ClipSpec, captions: Path | None) -> tuple[list[str], str]:
+    width, height = spec.size
+    inputs = ["-ss", f"{spec.start:.3f}", "-t", f"{spec.seconds:.3f}", "-i", str(spec.source)]
+    if spec.cover:
+        inputs += ["-loop", "1", "-framerate", str(spec.fps), "-i", str(spec.cover)]
+        background = (f"[1:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+                      f"setsar=1,format=yuv420p[bg]")
+    else:
+        background = f"color=c={TITLE_CARD_COLOUR}:s={width}x{height}:r={spec.fps}[bg]"
+    wave_w, wave_h = int(width * (1 - 2 * SAFE_ZONE["side"])), int(height * 0.12)
+    bar_y = int(height * (1 - SAFE_ZONE["bottom"])) - 24
+    font = font_file(spec.style.font)
+    parts = [
+        background,
+        "[0:a]asplit=2[a][wavein]",
+        f"[wavein]showwaves=s={wave_w}x{wave_h}:mode=cline:scale=sqrt:colors=white:rate={spec.fps},format=rgba[wave]",
+        f"[bg][wave]overlay=x=(W-w)/2:y={int(height * 0.40)}:shortest=1[v1]",
+        f"[v1]{_drawtext(spec.title, font, int(height * 0.035), int(height * (SAFE_ZONE['top'] + 0.04)))}[v2]",
+        f"color=c=white:s={width}x10:r={spec.fps}[bar]",
+        f"[v2][bar]overlay=x='-w+w*t/{spec.seconds:.3f}':y={bar_y}:shortest=1[v3]",
+        f"[v3]{_subtitles(captions)}[v]",
+    ]
+    return inputs, ";".join(parts)
+
+
+def _video(spec: ClipSpec, captions: Path | None, fit: str) -> tuple[list[str], str]:
+    width, height = spec.size
+    inputs = ["-ss", f"{spec.start:.3f}", "-t", f"{spec.seconds:.3f}", "-i", str(spec.source)]
+    if fit == "blur":
+        frame = (f"[0:v]split=2[back][front];"
+                 f"[back]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+                 f"boxblur=20:2[blurred];"
+                 f"[front]scale={width}:{height}:force_original_aspect_ratio=decrease[fitted];"
+                 f"[blurred][fitted]overlay=x=(W-w)/2:y=(H-h)/2,setsar=1[v0]")
+    else:
+        frame = (f"[0:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+                 f"setsar=1[v0]")
+    graph = f"{frame};[v0]fps={spec.fps},format=yuv420p,{_subtitles(captions)}[v];[0:a]anull[a]"
+    return inputs, graph
+
+
+def _drawtext(text: str, font: str, size: int, y: int) -> str:
+    if not text:
+        return "null"
+    safe = text.replace("\\", "\\\\").replace("'", "’").replace(":", "\\:").replace("%", "\\%")
+    return (f"drawtext=fontfile='{font}':text='{safe}':fontsize={size}:fontcolor=white:"
+            f"x=(w-text_w)/2:y={y}:borderw=3:bordercolor=black")
+
+
+def _subtitles(captions: Path | None) -> str:
+    if captions is None:
+        return "null"
+    escaped = str(captions).replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
+    return f"subtitles='{escaped}'"
+
+
+def _run(cmd: list[str], partial: Path, source) -> None:
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise MediaError(f"ffmpeg could not start: {exc}", source=source) from exc
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        reason = next((l for l in reversed(result.stderr.splitlines()) if l.strip()), "unknown error")
+        raise MediaError(f"rendering failed: {reason.strip()}", source=source)

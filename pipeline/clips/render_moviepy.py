@@ -1,0 +1,255 @@
+"""The second clip engine: moviepy compositing, frame by frame in Python.
+
+It renders the same ``ClipSpec`` as ``render_ffmpeg`` with the same geometry:
+audiogram = background (cover art scaled to fill, or the title card colour) + a
+waveform of the clip's audio + title + progress bar + karaoke captions; video =
+the cut reframed (centre crop, or fitted on a blurred copy) + captions. Captions
+are drawn with PIL from ``paginate`` (the ASS file is not used), one RGBA image per
+spoken word, centred at ``caption_centre(style)``.
+
+The waveform's samples are decoded with ffmpeg directly: moviepy's
+``AudioClip.to_soundarray`` returned constant arrays on this setup.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from pipeline.clips.captions import CaptionPage, _burnable, caption_centre, font_file, paginate
+from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, ClipSpec
+from pipeline.errors import MediaError
+from pipeline.media import require_binary
+
+TITLE_CARD_RGB = (0x1B, 0x1F, 0x3A)  # render_ffmpeg.TITLE_CARD_COLOUR
+BAR_HEIGHT = 10
+
+
+def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: str = "crop") -> Path:
+    """Render ``spec`` to ``out`` (mp4) with moviepy; a failed render leaves no file behind.
+
+    ``captions_ass`` is accepted for signature parity with ``render_ffmpeg.render`` and ignored:
+    the captions are drawn from ``spec.words``.
+    """
+    from moviepy import AudioFileClip, CompositeVideoClip
+
+    width, height = spec.size
+    partial = out.with_name(out.stem + ".part.mp4")
+    temp_audio = out.with_name(out.stem + ".part.m4a")
+    opened: list = []
+    try:
+        audio = AudioFileClip(str(spec.source))
+        opened.append(audio)
+        audio = audio.subclipped(spec.start, min(spec.end, audio.duration))
+        layers = (_audiogram_layers(spec) if spec.kind == "audiogram" else _video_layers(spec, fit, opened))
+        layers += _caption_layers(spec)
+        clip = CompositeVideoClip(layers, size=(width, height), bg_color=(0, 0, 0), use_bgclip=True)
+        clip = clip.with_duration(spec.seconds).with_audio(audio)
+        opened.append(clip)
+        clip.write_videofile(
+            str(partial), fps=spec.fps, codec="libx264", audio_codec="aac", preset="veryfast",
+            audio_fps=44100, temp_audiofile=str(temp_audio),
+            ffmpeg_params=["-pix_fmt", "yuv420p", "-movflags", "+faststart"], logger=None)
+    except MediaError:
+        partial.unlink(missing_ok=True)
+        raise
+    except Exception as exc:  # moviepy raises OSError, IOError, ValueError … from deep inside
+        partial.unlink(missing_ok=True)
+        reason = next((line for line in reversed(str(exc).splitlines()) if line.strip()), type(exc).__name__)
+        raise MediaError(f"rendering failed: {reason.strip()}", source=spec.source) from exc
+    finally:
+        temp_audio.unlink(missing_ok=True)
+        for c in reversed(opened):
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001 - closing must not hide the real outcome
+                pass
+    partial.replace(out)
+    return out
+
+
+# --- audiogram ------------------------------------------------------------------------------------
+
+def _audiogram_layers(spec: ClipSpec) -> list:
+    from moviepy import ColorClip, ImageClip, VideoClip
+
+    width, height = spec.size
+    if spec.cover:
+        background = ImageClip(_cover_image(Path(spec.cover), width, height))
+    else:
+        background = ColorClip((width, height), color=TITLE_CARD_RGB)
+    layers = [background.with_duration(spec.seconds)]
+
+    wave_w, wave_h = int(width * (1 - 2 * SAFE_ZONE["side"])), int(height * 0.12)
+    samples = decode_audio(spec, rate=wave_w * spec.fps)  # one sample per waveform column per frame
+    white_wave = np.full((wave_h, wave_w, 3), 255, dtype=np.uint8)
+    wave = VideoClip(lambda t: white_wave, duration=spec.seconds)
+    wave_mask = VideoClip(_waveform_mask(samples, wave_w, wave_h, spec.fps), is_mask=True, duration=spec.seconds)
+    layers.append(wave.with_mask(wave_mask).with_position(((width - wave_w) // 2, int(height * 0.40))))
+
+    if spec.title:
+        title = _text_image(spec.title, font_file(spec.style.font), int(height * 0.035), stroke=3)
+        layers.append(ImageClip(title).with_duration(spec.seconds)
+                      .with_position(((width - title.shape[1]) // 2, int(height * (SAFE_ZONE["top"] + 0.04)))))
+
+    white_bar = np.full((BAR_HEIGHT, width, 3), 255, dtype=np.uint8)
+    seconds = spec.seconds
+
+    def bar_mask(t: float) -> np.ndarray:
+        mask = np.zeros((BAR_HEIGHT, width), dtype=float)
+        mask[:, :max(0, min(width, int(round(width * t / seconds))))] = 1.0
+        return mask
+
+    bar = VideoClip(lambda t: white_bar, duration=seconds).with_mask(
+        VideoClip(bar_mask, is_mask=True, duration=seconds))
+    layers.append(bar.with_position((0, int(height * (1 - SAFE_ZONE["bottom"])) - 24)))
+    return layers
+
+
+def decode_audio(spec: ClipSpec, rate: int) -> np.ndarray:
+    """The cut's audio as mono float32 samples at ``rate`` Hz, decoded by ffmpeg."""
+    cmd = [require_binary("ffmpeg"), "-nostdin", "-v", "error", "-ss", f"{spec.start:.3f}", "-t",
+           f"{spec.seconds:.3f}", "-i", str(spec.source), "-vn", "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"]
+    result = subprocess.run(cmd, capture_output=True)
+    if result.returncode != 0:
+        reason = next((l for l in reversed(result.stderr.decode(errors="replace").splitlines()) if l.strip()),
+                      "unknown error")
+        raise MediaError(f"could not decode the audio: {reason.strip()}", source=spec.source)
+    return np.frombuffer(result.stdout, dtype="<f4")
+
+
+def _waveform_mask(samples: np.ndarray, wave_w: int, wave_h: int, fps: int):
+    """A frame function like ffmpeg's ``showwaves=mode=cline:scale=sqrt``: a centred line per sample."""
+    heights = np.sqrt(np.clip(np.abs(samples), 0.0, 1.0)) * wave_h
+    distance = np.abs(np.arange(wave_h, dtype=float) + 0.5 - wave_h / 2)[:, None]
+
+    def frame(t: float) -> np.ndarray:
+        first = int(round(t * fps)) * wave_w
+        column = np.zeros(wave_w)
+        window = heights[first:first + wave_w]
+        column[:window.size] = window
+        return (distance <= column[None, :] / 2).astype(float)
+
+    return frame
+
+
+def _cover_image(path: Path, width: int, height: int) -> np.ndarray:
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+    except OSError as exc:
+        raise MediaError(f"cannot read the cover image: {exc}", source=path) from exc
+    scale = max(width / img.width, height / img.height)
+    size = (max(width, round(img.width * scale)), max(height, round(img.height * scale)))
+    img = img.resize(size, Image.LANCZOS)
+    left, top = (size[0] - width) // 2, (size[1] - height) // 2
+    return np.asarray(img.crop((left, top, left + width, top + height)))
+
+
+# --- video ----------------------------------------------------------------------------------------
+
+def _video_layers(spec: ClipSpec, fit: str, opened: list) -> list:
+    from moviepy import VideoFileClip
+
+    width, height = spec.size
+    source = VideoFileClip(str(spec.source), audio=False)
+    opened.append(source)
+    cut = source.subclipped(spec.start, min(spec.end, source.duration))
+    src_w, src_h = cut.size
+    # Centre crop to the target aspect in source pixels, then scale: the same picture as scale-up-then-crop.
+    crop_w, crop_h = min(src_w, src_h * width / height), min(src_h, src_w * height / width)
+    cover = cut.cropped(x_center=src_w / 2, y_center=src_h / 2, width=round(crop_w), height=round(crop_h))
+    if fit != "blur":
+        return [cover.resized(new_size=(width, height))]
+    small = (max(2, width // 8), max(2, height // 8))
+
+    def blurred(frame: np.ndarray) -> np.ndarray:
+        img = Image.fromarray(frame).resize(small, Image.BILINEAR).filter(ImageFilter.GaussianBlur(2.5))
+        return np.asarray(img.resize((width, height), Image.BILINEAR))
+
+    scale = min(width / src_w, height / src_h)
+    fitted = cut.resized(new_size=(round(src_w * scale) // 2 * 2, round(src_h * scale) // 2 * 2))
+    return [cover.image_transform(blurred), fitted.with_position("center")]
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+def _text_image(text: str, font_path: str, size: int, *, stroke: int) -> np.ndarray:
+    """White text with a black outline on a transparent RGBA image, with room for descenders."""
+    font = ImageFont.truetype(font_path, size)
+    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
+    ascent, descent = font.getmetrics()
+    img = Image.new("RGBA", (right - left + 2 * stroke + 4, ascent + descent + 2 * stroke + 4), (0, 0, 0, 0))
+    ImageDraw.Draw(img).text((stroke + 2 - left, stroke + 2), text, font=font, fill="white",
+                             stroke_width=stroke, stroke_fill="black")
+    return np.asarray(img)
+
+
+def _caption_layers(spec: ClipSpec) -> list:
+    """One ImageClip per spoken word: its page with that word in the highlight colour."""
+    from moviepy import ImageClip
+
+    pages = paginate(spec.words, spec.style, spec.size)
+    if not pages:
+        return []
+    width, height = spec.size
+    centre_y = caption_centre(spec.style) * height
+    layers = []
+    for start, end, image in caption_images(pages, spec.style, spec.size):
+        start, end = max(0.0, start), min(end, spec.seconds)
+        if end <= start:
+            continue
+        h, w = image.shape[:2]
+        layers.append(ImageClip(image).with_start(start).with_end(end)
+                      .with_position(((width - w) // 2, round(centre_y - h / 2))))
+    return layers
+
+
+def caption_images(pages: list[CaptionPage], style: CaptionStyle, size: tuple[int, int]):
+    """``(start, end, rgba)`` per word: the same timing as the ASS events of ``captions._word_events``."""
+    _, height = size
+    font = ImageFont.truetype(_bold_font(style.font), max(1, round(style.size * height)))
+    outline = max(1, round(style.outline_width * height))
+    ascent, descent = font.getmetrics()
+    line_h = ascent + descent
+    space = font.getlength(" ")
+    for page in pages:
+        words = page.words
+        texts = {id(w): _burnable(w.text, style) for w in words}
+        line_widths = [sum(font.getlength(texts[id(w)]) for w in line) + space * (len(line) - 1)
+                       for line in page.lines]
+        img_w = int(np.ceil(max(line_widths))) + 2 * outline + 4
+        img_h = line_h * len(page.lines) + 2 * outline + 4
+        for k, current in enumerate(words):
+            start = page.start if k == 0 else current.start
+            end = words[k + 1].start if k + 1 < len(words) else page.end
+            if end <= start:
+                continue
+            img = Image.new("RGBA", (img_w, img_h), (0, 0, 0, 0))
+            draw = ImageDraw.Draw(img)
+            for row, (line, line_w) in enumerate(zip(page.lines, line_widths)):
+                x = (img_w - line_w) / 2
+                y = outline + 2 + row * line_h
+                for word in line:
+                    text = texts[id(word)]
+                    draw.text((x, y), text, font=font, fill=style.highlight if word is current else style.colour,
+                              stroke_width=outline, stroke_fill=style.outline)
+                    x += font.getlength(text) + space
+            yield start, end, np.asarray(img)
+
+
+def _bold_font(family: str) -> str:
+    """The bold face of ``family`` (the ASS style is bold), else its regular face."""
+    regular = font_file(family)
+    fc_match = shutil.which("fc-match")
+    if fc_match:
+        result = subprocess.run([fc_match, "--format=%{family}\n%{file}", f"{family}:bold"],
+                                capture_output=True, text=True)
+        found, _, path = result.stdout.partition("\n")
+        if result.returncode == 0 and family.lower() in found.lower() and path.strip():
+            return path.strip()
+    return regular

@@ -1,0 +1,69 @@
+"""Caption pages, karaoke ASS, sidecars, fonts and safe zones."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.clips.captions import (ass_document, caption_centre, font_file, max_line_chars, paginate,
+                                     srt_document, vtt_document)
+from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, CaptionWord
+from pipeline.errors import MediaError
+
+SIZE = (1080, 1920)
+
+
+def words(text: str, step: float = 0.4) -> tuple[CaptionWord, ...]:
+    return tuple(CaptionWord(t, k * step, k * step + step * 0.9) for k, t in enumerate(text.split()))
+
+
+def test_pages_have_at_most_two_lines_that_fit_the_width_and_follow_speech():
+    style = CaptionStyle()
+    text = ("Here is the thing. Most podcasters never think about captions at all, and it costs them "
+            "thousands of listeners every single month without them ever noticing it.")
+    pages = paginate(words(text), style, SIZE)
+    limit = max_line_chars(style, SIZE)
+    assert [w.text for p in pages for w in p.words] == text.split()
+    for page in pages:
+        assert 1 <= len(page.lines) <= 2
+        assert all(len(" ".join(w.text for w in line)) <= limit or len(line) == 1 for line in page.lines)
+    assert pages[0].text == "Here is the thing."  # a sentence end closes the page
+    assert all(a.end <= b.start + 1e-9 for a, b in zip(pages, pages[1:]))
+
+
+def test_karaoke_events_highlight_each_word_once_in_order():
+    style = CaptionStyle(highlight="#FFD400")
+    pages = paginate(words("one two three four"), style, SIZE)
+    events = [line for line in ass_document(pages, style, SIZE).splitlines() if line.startswith("Dialogue:")]
+    assert len(events) == 4
+    highlighted = [e.split("{\\c&H0000D4FF&}")[1].split("{\\r}")[0] for e in events]
+    assert highlighted == ["one", "two", "three", "four"]
+    assert all(f"\\pos(540,{round(caption_centre(style) * 1920)})" in e for e in events)
+
+
+def test_captions_stay_inside_the_safe_zone_whatever_the_style_says():
+    assert caption_centre(CaptionStyle(position=0.98)) <= 1 - SAFE_ZONE["bottom"]
+    assert caption_centre(CaptionStyle(position=0.01)) >= SAFE_ZONE["top"]
+
+
+def test_emoji_are_dropped_from_burned_captions_and_indonesian_diacritics_kept():
+    style = CaptionStyle(uppercase=True)
+    pages = paginate(words("Keren banget 🔥👨‍👩‍👧 café naïve {bad}"), style, SIZE)
+    document = ass_document(pages, style, SIZE)
+    assert "🔥" not in document and "\u200d" not in document and "CAFÉ" in document and "NAÏVE" in document
+    assert "{BAD}" not in document and "(BAD)" in document
+    assert "🔥" in srt_document(pages)  # the sidecar keeps the text as spoken
+
+
+def test_sidecar_formats():
+    pages = paginate(words("Hello there. General Kenobi."), CaptionStyle(), SIZE)
+    srt = srt_document(pages)
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:00,") and "\n\n2\n" in srt
+    assert vtt_document(pages).startswith("WEBVTT\n\n00:00:00.000 --> ")
+
+
+def test_a_missing_font_or_bad_colour_is_a_clear_error():
+    assert font_file("DejaVu Sans").endswith(".ttf")
+    with pytest.raises(MediaError, match="font 'No Such Font' is not installed"):
+        ass_document([], CaptionStyle(font="No Such Font"), SIZE)
+    with pytest.raises(MediaError, match="caption colour 'yellow' is not #RRGGBB"):
+        ass_document([], CaptionStyle(highlight="yellow"), SIZE)
