@@ -24,11 +24,13 @@ def clips() -> None:
 @click.option("--style", default="default", show_default=True, help="Caption style: default, upper or minimal.")
 @click.option("--fit", type=click.Choice(["crop", "blur"]), default="crop", show_default=True,
               help="Video reframing: centre crop, or fit on a blurred copy so nothing is cut away.")
+@click.option("--engine", type=click.Choice(["ffmpeg", "moviepy"]), default="ffmpeg", show_default=True,
+              help="Renderer: one ffmpeg filter graph, or moviepy compositing (slower, same output).")
 @click.option("--client", "client_slug", help="Refuse unless the highlight belongs to this client.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
-def clips_render(ctx, highlight_id, kind, aspect, style, fit, client_slug, as_json) -> None:
+def clips_render(ctx, highlight_id, kind, aspect, style, fit, engine, client_slug, as_json) -> None:
     """Render one highlight as a clip with burned-in, word-synced captions (plus SRT/VTT and a thumbnail).
 
     Example:
@@ -39,7 +41,7 @@ def clips_render(ctx, highlight_id, kind, aspect, style, fit, client_slug, as_js
 
     with database_of(ctx).session() as session:
         files = render_highlight(session, settings_of(ctx), highlight_id, kind=kind, aspect=aspect, style=style,
-                                 fit=fit, client_slug=client_slug)
+                                 fit=fit, client_slug=client_slug, engine=engine)
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in files], indent=2))
         return

@@ -39,6 +39,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.handles = dict(profile.handles)
     client.call_to_action = profile.call_to_action
     client.templates_dir = profile.templates_dir
+    client.clip_settings = profile.clips.model_dump()
     session.flush()
     return client, created
 

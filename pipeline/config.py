@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -121,6 +122,15 @@ class Settings(BaseModel):
         return self.home / "models"
 
 
+class ClipSettings(BaseModel):
+    """Which clips `castmill process` renders for every highlight (none unless the profile says so)."""
+
+    kinds: list[Literal["audiogram", "video", "audio"]] = []
+    aspects: list[Literal["9:16", "1:1", "16:9"]] = ["9:16"]
+    style: Literal["default", "upper", "minimal"] = "default"
+    fit: Literal["crop", "blur"] = "crop"
+
+
 class ClientProfile(BaseModel):
     """A client as written in config/clients/*.toml."""
 
@@ -137,6 +147,7 @@ class ClientProfile(BaseModel):
     # Folder with the client's own templates (posts/<platform>[.<lang>].j2); relative to the profile file.
     templates_dir: str = ""
     highlights: HighlightOverrides = HighlightOverrides()
+    clips: ClipSettings = ClipSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -39,6 +39,8 @@ class Client(Base):
     call_to_action: Mapped[str] = mapped_column(Text, default="")
     # Absolute folder of the client's own templates; empty = the shipped ones only.
     templates_dir: Mapped[str] = mapped_column(Text, default="")
+    # The profile's [clips] table: kinds, aspects, style, fit rendered by `castmill process`.
+    clip_settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")

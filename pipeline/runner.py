@@ -46,6 +46,7 @@ class EpisodeOutcome:
     stages: dict[str, str] = field(default_factory=dict)
     highlights: int | None = None
     drafts: int | None = None
+    clips: int | None = None
 
 
 @dataclass
@@ -99,7 +100,28 @@ def process_batch(
     _transcribe_all(db, settings, pending, job, jobs, reporter)
     _mine_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
     _draft_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
+    _clip_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
     return report
+
+
+def _clip_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:
+    """The clips stage: the kinds and aspects the client profile asks for; unchanged clips are reused."""
+    from pipeline.clips.stage import render_episode_clips
+
+    for outcome in outcomes:
+        with db.session() as session:
+            mark_running(stage_row(session, session.get(Episode, outcome.episode_id), "clips"), "")
+        reporter.stage(outcome.source, "rendering clips", 1.0)
+        try:
+            with db.session() as session:
+                result = render_episode_clips(session, settings, outcome.episode_id)
+        except CastmillError as exc:
+            _fail_stage(db, outcome, "clips", str(exc), reporter)
+            continue
+        with db.session() as session:
+            mark_done(stage_row(session, session.get(Episode, outcome.episode_id), "clips"))
+        outcome.stages["clips"], outcome.clips = DONE, result.rendered + result.reused
+        reporter.finished(outcome.source, f"{result.rendered} clip file(s) rendered, {result.reused} unchanged")
 
 
 def _draft_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:

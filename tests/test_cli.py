@@ -90,7 +90,7 @@ def test_process_sample_then_rerun_skips(acme, sample_episode):
     result, report = castmill_json("process", "--client", acme, str(sample_episode))
     assert result.exit_code == 0, result.stderr
     (episode,) = report["episodes"]
-    done = {"ingest": "done", "transcribe": "done", "highlights": "done", "drafts": "done"}
+    done = {"ingest": "done", "transcribe": "done", "highlights": "done", "drafts": "done", "clips": "done"}
     assert episode["status"] == "done" and episode["stages"] == done and episode["highlights"] >= 2
 
     result, listed = castmill_json("episodes", "list", "--client", acme)

@@ -94,7 +94,7 @@ def test_cli_runs_on_postgresql(castmill_home, postgres_url, monkeypatch, sample
     result, report = castmill_json("process", "--client", "acme", str(sample_episode))
     assert result.exit_code == 0, result.stderr
     _, listed = castmill_json("episodes", "list")
-    assert listed[0]["stages"] == {"ingest": "done", "transcribe": "done", "highlights": "done", "drafts": "done"}
+    assert listed[0]["stages"] == {"ingest": "done", "transcribe": "done", "highlights": "done", "drafts": "done", "clips": "done"}
     assert listed[0]["highlights"] >= 2
     highlights = json.loads(castmill("highlights", str(listed[0]["id"]), "--format", "json").stdout)
     assert highlights["highlights"][0]["reasons"]  # JSON columns round-trip on PostgreSQL

@@ -196,7 +196,7 @@ def _srt_time(seconds: float) -> str:
 
 def write_captions(pages: list[CaptionPage], style: CaptionStyle, size: tuple[int, int], stem: Path) -> dict[str, Path]:
     """``stem.ass``, ``stem.srt`` and ``stem.vtt`` next to the clip."""
-    paths = {"ass": stem.with_suffix(".ass"), "srt": stem.with_suffix(".srt"), "vtt": stem.with_suffix(".vtt")}
+    paths = {ext: stem.parent / f"{stem.name}.{ext}" for ext in ("ass", "srt", "vtt")}  # stems hold dots
     paths["ass"].write_text(ass_document(pages, style, size), encoding="utf-8")
     paths["srt"].write_text(srt_document(pages), encoding="utf-8")
     paths["vtt"].write_text(vtt_document(pages), encoding="utf-8")

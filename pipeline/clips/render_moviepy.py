@@ -27,6 +27,7 @@ from pipeline.media import require_binary
 
 TITLE_CARD_RGB = (0x1B, 0x1F, 0x3A)  # render_ffmpeg.TITLE_CARD_COLOUR
 BAR_HEIGHT = 10
+TEXT_PAD = 2  # transparent pixels around rendered text
 
 
 def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: str = "crop") -> Path:
@@ -41,6 +42,8 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: 
     partial = out.with_name(out.stem + ".part.mp4")
     temp_audio = out.with_name(out.stem + ".part.m4a")
     opened: list = []
+    if not Path(spec.source).is_file():
+        raise MediaError("rendering failed: the media file does not exist", source=spec.source)
     try:
         audio = AudioFileClip(str(spec.source))
         opened.append(audio)
@@ -75,39 +78,58 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: 
 # --- audiogram ------------------------------------------------------------------------------------
 
 def _audiogram_layers(spec: ClipSpec) -> list:
-    from moviepy import ColorClip, ImageClip, VideoClip
+    """Background, waveform, title and progress bar.
+
+    The background is static, so the layers above it are drawn onto their own patch of it and
+    composited opaquely: moviepy's alpha compositing costs a full-frame RGBA blend per masked
+    layer and frame, which would triple the render time. Only the captions use masks.
+    """
+    from moviepy import ImageClip, VideoClip
 
     width, height = spec.size
+    seconds = spec.seconds
     if spec.cover:
-        background = ImageClip(_cover_image(Path(spec.cover), width, height))
+        backdrop = _cover_image(Path(spec.cover), width, height)
     else:
-        background = ColorClip((width, height), color=TITLE_CARD_RGB)
-    layers = [background.with_duration(spec.seconds)]
+        backdrop = np.empty((height, width, 3), dtype=np.uint8)
+        backdrop[:] = TITLE_CARD_RGB
+    layers = [ImageClip(backdrop).with_duration(seconds)]
 
     wave_w, wave_h = int(width * (1 - 2 * SAFE_ZONE["side"])), int(height * 0.12)
+    wave_x, wave_y = (width - wave_w) // 2, int(height * 0.40)
     samples = decode_audio(spec, rate=wave_w * spec.fps)  # one sample per waveform column per frame
-    white_wave = np.full((wave_h, wave_w, 3), 255, dtype=np.uint8)
-    wave = VideoClip(lambda t: white_wave, duration=spec.seconds)
-    wave_mask = VideoClip(_waveform_mask(samples, wave_w, wave_h, spec.fps), is_mask=True, duration=spec.seconds)
-    layers.append(wave.with_mask(wave_mask).with_position(((width - wave_w) // 2, int(height * 0.40))))
+    wave_mask = _waveform_mask(samples, wave_w, wave_h, spec.fps)
+    wave_bg = backdrop[wave_y:wave_y + wave_h, wave_x:wave_x + wave_w]
+    layers.append(VideoClip(lambda t: _paint(wave_bg, wave_mask(t)), duration=seconds)
+                  .with_position((wave_x, wave_y)))
 
     if spec.title:
         title = _text_image(spec.title, font_file(spec.style.font), int(height * 0.035), stroke=3)
-        layers.append(ImageClip(title).with_duration(spec.seconds)
-                      .with_position(((width - title.shape[1]) // 2, int(height * (SAFE_ZONE["top"] + 0.04)))))
+        title_x = max(0, (width - title.shape[1]) // 2)
+        title_y = int(height * (SAFE_ZONE["top"] + 0.04)) - 3 - TEXT_PAD
+        title = title[:, :width - title_x]
+        patch = backdrop[title_y:title_y + title.shape[0], title_x:title_x + title.shape[1]].astype(float)
+        alpha = title[..., 3:] / 255.0
+        blended = (title[..., :3] * alpha + patch * (1 - alpha)).round().astype(np.uint8)
+        layers.append(ImageClip(blended).with_duration(seconds).with_position((title_x, title_y)))
 
-    white_bar = np.full((BAR_HEIGHT, width, 3), 255, dtype=np.uint8)
-    seconds = spec.seconds
+    bar_y = int(height * (1 - SAFE_ZONE["bottom"])) - 24
+    bar_bg = backdrop[bar_y:bar_y + BAR_HEIGHT]
 
-    def bar_mask(t: float) -> np.ndarray:
-        mask = np.zeros((BAR_HEIGHT, width), dtype=float)
-        mask[:, :max(0, min(width, int(round(width * t / seconds))))] = 1.0
-        return mask
+    def bar(t: float) -> np.ndarray:
+        mask = np.zeros((BAR_HEIGHT, width), dtype=bool)
+        mask[:, :max(0, min(width, int(round(width * t / seconds))))] = True  # grows left to right
+        return _paint(bar_bg, mask)
 
-    bar = VideoClip(lambda t: white_bar, duration=seconds).with_mask(
-        VideoClip(bar_mask, is_mask=True, duration=seconds))
-    layers.append(bar.with_position((0, int(height * (1 - SAFE_ZONE["bottom"])) - 24)))
+    layers.append(VideoClip(bar, duration=seconds).with_position((0, bar_y)))
     return layers
+
+
+def _paint(patch: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """White where ``mask`` is set, the background patch elsewhere."""
+    frame = patch.copy()
+    frame[mask] = 255
+    return frame
 
 
 def decode_audio(spec: ClipSpec, rate: int) -> np.ndarray:
@@ -132,7 +154,7 @@ def _waveform_mask(samples: np.ndarray, wave_w: int, wave_h: int, fps: int):
         column = np.zeros(wave_w)
         window = heights[first:first + wave_w]
         column[:window.size] = window
-        return (distance <= column[None, :] / 2).astype(float)
+        return distance <= column[None, :] / 2
 
     return frame
 
@@ -179,12 +201,16 @@ def _video_layers(spec: ClipSpec, fit: str, opened: list) -> list:
 # --- text -----------------------------------------------------------------------------------------
 
 def _text_image(text: str, font_path: str, size: int, *, stroke: int) -> np.ndarray:
-    """White text with a black outline on a transparent RGBA image, with room for descenders."""
+    """White text with a black outline on a transparent RGBA image, like ffmpeg's drawtext.
+
+    The glyphs' top edge (without outline) sits ``stroke + TEXT_PAD`` pixels below the image's top
+    edge, as drawtext places ``y`` at the top of the text; descenders are kept.
+    """
     font = ImageFont.truetype(font_path, size)
-    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
-    ascent, descent = font.getmetrics()
-    img = Image.new("RGBA", (right - left + 2 * stroke + 4, ascent + descent + 2 * stroke + 4), (0, 0, 0, 0))
-    ImageDraw.Draw(img).text((stroke + 2 - left, stroke + 2), text, font=font, fill="white",
+    left, top, right, bottom = font.getbbox(text)
+    pad = stroke + TEXT_PAD
+    img = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, font=font, fill="white",
                              stroke_width=stroke, stroke_fill="black")
     return np.asarray(img)
 
@@ -212,7 +238,7 @@ def _caption_layers(spec: ClipSpec) -> list:
 def caption_images(pages: list[CaptionPage], style: CaptionStyle, size: tuple[int, int]):
     """``(start, end, rgba)`` per word: the same timing as the ASS events of ``captions._word_events``."""
     _, height = size
-    font = ImageFont.truetype(_bold_font(style.font), max(1, round(style.size * height)))
+    font = _ass_sized_font(_bold_font(style.font), max(1, round(style.size * height)))
     outline = max(1, round(style.outline_width * height))
     ascent, descent = font.getmetrics()
     line_h = ascent + descent
@@ -240,6 +266,14 @@ def caption_images(pages: list[CaptionPage], style: CaptionStyle, size: tuple[in
                               stroke_width=outline, stroke_fill=style.outline)
                     x += font.getlength(text) + space
             yield start, end, np.asarray(img)
+
+
+def _ass_sized_font(path: str, ass_size: int) -> ImageFont.FreeTypeFont:
+    """The font at the size libass draws ``Fontsize: ass_size``: there the size is the line height
+    (ascent + descent), not the em size PIL and drawtext use."""
+    probe = ImageFont.truetype(path, 1000)
+    ascent, descent = probe.getmetrics()
+    return ImageFont.truetype(path, max(1, round(ass_size * 1000 / (ascent + descent))))
 
 
 def _bold_font(family: str) -> str:

@@ -24,6 +24,7 @@ from pipeline.models import Clip, Episode, Highlight
 
 # Bumped when rendering changes its output for the same inputs.
 RENDER_REVISION = 1
+ENGINES = ("ffmpeg", "moviepy")
 STYLES = {
     "default": CaptionStyle(),
     "upper": CaptionStyle(uppercase=True, size=0.05),
@@ -45,9 +46,11 @@ class ClipFile:
 
 def render_highlight(session: Session, settings: Settings, highlight_id: int, *, kind: str = "audiogram",
                      aspect: str = "9:16", style: str = "default", fit: str = "crop",
-                     client_slug: str | None = None) -> list[ClipFile]:
+                     client_slug: str | None = None, engine: str = "ffmpeg") -> list[ClipFile]:
     highlight, episode = _load(session, highlight_id, client_slug)
     _check_request(highlight, episode, kind, aspect, style)
+    if engine not in ENGINES:
+        raise MediaError(f"unknown render engine {engine!r}; choose one of {', '.join(ENGINES)}")
     out_dir = settings.home / "clips" / episode.client.slug / f"episode-{episode.id}"
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"{highlight.start:.2f}-{highlight.end:.2f}-{kind}-{aspect.replace(':', 'x')}"
@@ -56,12 +59,12 @@ def render_highlight(session: Session, settings: Settings, highlight_id: int, *,
     spec = ClipSpec(source=Path(episode.media_path), start=highlight.start, end=highlight.end, kind=kind,
                     aspect=aspect, title=episode.title, words=_words(session, episode, highlight),
                     style=STYLES[style])
-    key = _key(episode, spec, style, fit)
+    key = _key(episode, spec, style, fit, engine)
     reused = _reuse(session, episode, highlight, kind, aspect, "mp4", key)
     if reused:
         thumb = _reuse(session, episode, highlight, "thumbnail", aspect, "jpg", key)
         return [reused] + ([thumb] if thumb else [])
-    return _render_video(session, highlight, episode, spec, stem, key, fit)
+    return _render_video(session, highlight, episode, spec, stem, key, fit, engine)
 
 
 def _load(session: Session, highlight_id: int, client_slug: str | None) -> tuple[Highlight, Episode]:
@@ -93,10 +96,10 @@ def _words(session: Session, episode: Episode, highlight: Highlight):
     return clip_words(words, highlight.start, highlight.end)
 
 
-def _key(episode: Episode, spec: ClipSpec, style: str, fit: str) -> str:
+def _key(episode: Episode, spec: ClipSpec, style: str, fit: str, engine: str = "ffmpeg") -> str:
     blob = json.dumps({"sha": episode.sha256, "cut": [spec.start, spec.end], "kind": spec.kind, "aspect": spec.aspect,
                        "style": style, "fit": fit, "words": [asdict(w) for w in spec.words], "title": spec.title,
-                       "engine": "ffmpeg", "revision": RENDER_REVISION}, sort_keys=True)
+                       "engine": engine, "revision": RENDER_REVISION}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -116,16 +119,25 @@ def _hkey(highlight: Highlight) -> str:
     return f"{highlight.start:.2f}-{highlight.end:.2f}"
 
 
-def _render_video(session, highlight, episode, spec: ClipSpec, stem: Path, key: str, fit: str) -> list[ClipFile]:
+def _render_video(session, highlight, episode, spec: ClipSpec, stem: Path, key: str, fit: str,
+                  engine: str = "ffmpeg") -> list[ClipFile]:
     from pipeline.clips.render_ffmpeg import render, thumbnail
+
+    if engine == "moviepy":
+        from pipeline.clips.render_moviepy import render
 
     pages = paginate(spec.words, spec.style, spec.size)
     sidecars = write_captions(pages, spec.style, spec.size, stem)
-    video = render(spec, stem.with_suffix(".mp4"), sidecars["ass"] if pages else None, fit=fit)
-    cover = thumbnail(video, stem.with_suffix(".jpg"), at=min(spec.seconds / 2, 3.0))
+    video = render(spec, _file(stem, "mp4"), sidecars["ass"] if pages else None, fit=fit)
+    cover = thumbnail(video, _file(stem, "jpg"), at=min(spec.seconds / 2, 3.0))
     extra = {"captions": {k: str(v) for k, v in sidecars.items()}}
-    return [_record(session, episode, highlight, spec.kind, spec.aspect, "mp4", video, key, extra),
-            _record(session, episode, highlight, "thumbnail", spec.aspect, "jpg", cover, key, {})]
+    return [_record(session, episode, highlight, spec.kind, spec.aspect, "mp4", video, key, extra, engine),
+            _record(session, episode, highlight, "thumbnail", spec.aspect, "jpg", cover, key, {}, engine)]
+
+
+def _file(stem: Path, ext: str) -> Path:
+    """``stem.ext``; not ``with_suffix``, which would eat the decimals of the cut points in the stem."""
+    return stem.parent / f"{stem.name}.{ext}"
 
 
 def _audio(session, highlight, episode, stem: Path) -> list[ClipFile]:
@@ -140,10 +152,11 @@ def _audio(session, highlight, episode, stem: Path) -> list[ClipFile]:
             for s in snippets]
 
 
-def _record(session, episode, highlight, kind, aspect, fmt, path: Path, key: str, extra: dict) -> ClipFile:
+def _record(session, episode, highlight, kind, aspect, fmt, path: Path, key: str, extra: dict,
+            engine: str = "ffmpeg") -> ClipFile:
     row = _row(session, episode, highlight, kind, aspect, fmt) or Clip(
         episode_id=episode.id, highlight_key=_hkey(highlight), kind=kind, aspect=aspect, format=fmt)
-    row.highlight_id, row.engine, row.path, row.input_key = highlight.id, "ffmpeg", str(path), key
+    row.highlight_id, row.engine, row.path, row.input_key = highlight.id, engine, str(path), key
     row.sha256, row.probe = sha256_file(path), {**_probe(path, fmt), **extra}
     session.add(row)
     session.flush()
@@ -157,3 +170,29 @@ def _probe(path: Path, fmt: str) -> dict:
 
     probe = probe_clip(path)
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(probe).items()}
+
+
+@dataclass(frozen=True)
+class StageResult:
+    rendered: int
+    reused: int
+    skipped: list[str]
+
+
+def render_episode_clips(session: Session, settings: Settings, episode_id: int) -> StageResult:
+    """Every clip the client's [clips] settings ask for, for every highlight of the episode."""
+    episode = session.get(Episode, episode_id)
+    wanted = episode.client.clip_settings or {}
+    rendered = reused = 0
+    skipped: list[str] = []
+    for highlight in episode.highlights:
+        for kind in wanted.get("kinds", []):
+            if kind == "video" and not episode.has_video:
+                skipped.append(f"highlight {highlight.id}: no video stream, video clips skipped")
+                continue
+            for aspect in (wanted.get("aspects") or ["9:16"]) if kind != "audio" else ["9:16"]:
+                files = render_highlight(session, settings, highlight.id, kind=kind, aspect=aspect,
+                                         style=wanted.get("style", "default"), fit=wanted.get("fit", "crop"))
+                rendered += sum(f.rendered for f in files)
+                reused += sum(not f.rendered for f in files)
+    return StageResult(rendered, reused, skipped)

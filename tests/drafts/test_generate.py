@@ -87,7 +87,7 @@ def test_templates_check_accepts_the_shipped_ones_and_names_a_bad_file(tmp_path,
 
 
 @pytest.mark.slow
-def test_process_on_the_sample_yields_drafts_that_pass_their_checks(castmill_home, sample_episode):
+def test_process_on_the_sample_yields_drafts_and_clips_that_pass_their_checks(castmill_home, sample_episode):
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[2] / "config" / "clients" / "example.toml"
@@ -102,3 +102,14 @@ def test_process_on_the_sample_yields_drafts_that_pass_their_checks(castmill_hom
     for row in rows:
         checked = castmill("drafts", "check", str(row["id"]))
         assert checked.exit_code == 0, checked.stdout
+
+    # The example profile asks for a 9:16 audiogram and audio snippets: every highlight has them.
+    assert report["stages"]["clips"] == "done"
+    highlights = json.loads(castmill("highlights", str(report["episode_id"]), "--format", "json").stdout)["highlights"]
+    folder = castmill_home / "clips" / "acme" / f"episode-{report['episode_id']}"
+    for h in highlights:
+        stem = f"{h['start']:.2f}-{h['end']:.2f}"
+        assert (folder / f"{stem}-audiogram-9x16.mp4").is_file() and (folder / f"{stem}-audiogram-9x16.jpg").is_file()
+        assert (folder / f"{stem}-audio-9x16.mp3").is_file() and (folder / f"{stem}-audio-9x16.m4a").is_file()
+        audiogram = folder / f"{stem}-audiogram-9x16.mp4"
+        assert castmill("clips", "check", str(audiogram), "--platform", "instagram").exit_code == 0

@@ -1,4 +1,4 @@
-"""clips: rendered media per highlight
+"""clips: rendered media per highlight; per-client clip settings
 
 Revision ID: 0004
 Revises: 0003
@@ -15,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('clients') as batch:
+        batch.add_column(sa.Column('clip_settings', sa.JSON(), nullable=False, server_default='{}'))
     op.create_table('clips',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('episode_id', sa.Integer(), nullable=False),
@@ -40,3 +42,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_clips_episode_id'), table_name='clips')
     op.drop_table('clips')
+    with op.batch_alter_table('clients') as batch:
+        batch.drop_column('clip_settings')
