@@ -99,8 +99,9 @@ def process_batch(
     pending = _first_of_each_episode([o for o in ingested if o.status != FAILED], reporter)
     _transcribe_all(db, settings, pending, job, jobs, reporter)
     _mine_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
-    _draft_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
+    # Clips before drafts, so a draft carries the rendered (and pre-flighted) file, not a plan.
     _clip_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
+    _draft_all(db, settings, [o for o in pending if o.status != FAILED], reporter)
     return report
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.models import Episode, EpisodeStage, utcnow
 
-STAGES = ("ingest", "transcribe", "highlights", "drafts", "clips")
+STAGES = ("ingest", "transcribe", "highlights", "clips", "drafts")
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 
 

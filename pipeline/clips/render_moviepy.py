@@ -186,7 +186,8 @@ def _video_layers(spec: ClipSpec, fit: str, opened: list) -> list:
     crop_w, crop_h = min(src_w, src_h * width / height), min(src_h, src_w * height / width)
     cover = cut.cropped(x_center=src_w / 2, y_center=src_h / 2, width=round(crop_w), height=round(crop_h))
     if fit != "blur":
-        return [cover.resized(new_size=(width, height))]
+        # Bicubic like ffmpeg's scale (and ~2x faster than moviepy's Lanczos ``resized``).
+        return [cover.image_transform(lambda f: _resize(f, (width, height), Image.BICUBIC))]
     small = (max(2, width // 8), max(2, height // 8))
 
     def blurred(frame: np.ndarray) -> np.ndarray:
@@ -194,8 +195,13 @@ def _video_layers(spec: ClipSpec, fit: str, opened: list) -> list:
         return np.asarray(img.resize((width, height), Image.BILINEAR))
 
     scale = min(width / src_w, height / src_h)
-    fitted = cut.resized(new_size=(round(src_w * scale) // 2 * 2, round(src_h * scale) // 2 * 2))
+    fitted_size = (round(src_w * scale) // 2 * 2, round(src_h * scale) // 2 * 2)
+    fitted = cut.image_transform(lambda f: _resize(f, fitted_size, Image.BICUBIC))
     return [cover.image_transform(blurred), fitted.with_position("center")]
+
+
+def _resize(frame: np.ndarray, size: tuple[int, int], method) -> np.ndarray:
+    return np.asarray(Image.fromarray(frame).resize(size, method))
 
 
 # --- text -----------------------------------------------------------------------------------------

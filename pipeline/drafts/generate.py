@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from pipeline.drafts.context import template_context
 from pipeline.drafts.templates import environment, render, template_name
 from pipeline.errors import CastmillError, NotFoundError
-from pipeline.models import Client, Draft, DraftVersion, Episode, Highlight, utcnow
+from pipeline.models import Client, Clip, Draft, DraftVersion, Episode, Highlight, utcnow
 from pipeline.config import LLMSettings
 from pipeline.platforms import FitError, MediaItem, PostContent, get_platform
 
@@ -113,15 +113,31 @@ def _rewritten(text: str, template_parts: list[str], platform, client: Client, h
 
 
 def planned_media(platform, episode: Episode, highlight: Highlight | None) -> list[dict]:
-    """The clip a post will carry on platforms that need media: the highlight's vertical clip,
-    or the episode's best highlight for the episode post. The clips stage renders it later."""
+    """The clip a post carries on platforms that need media: the highlight's rendered 9:16 clip when the
+    clips stage made one, else the plan for it (the episode post uses the best highlight's clip)."""
     if not (platform.requires_media or platform.requires_video):
         return []
     subject = highlight or (episode.highlights[0] if episode.highlights else None)
     if subject is None:
         return []
+    rendered = _rendered_clip(episode, subject)
+    if rendered is not None:
+        probe = rendered.probe or {}
+        return [{"kind": "video", "clip": f"highlight {highlight_key(subject)}", "status": "rendered",
+                 "path": rendered.path, "seconds": probe.get("seconds"), "width": probe.get("width"),
+                 "height": probe.get("height"), "bytes": probe.get("bytes")}]
     return [{"kind": "video", "clip": f"highlight {highlight_key(subject)}", "status": "planned",
              "seconds": round(subject.end - subject.start, 3), "width": CLIP_WIDTH, "height": CLIP_HEIGHT}]
+
+
+def _rendered_clip(episode: Episode, highlight: Highlight) -> Clip | None:
+    from sqlalchemy.orm import object_session
+
+    key = f"{highlight.start:.2f}-{highlight.end:.2f}"
+    return object_session(episode).scalar(
+        select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == key, Clip.format == "mp4",
+                           Clip.aspect == "9:16", Clip.kind.in_(("video", "audiogram")))
+        .order_by(Clip.kind.desc()))  # a real video cut before an audiogram
 
 
 def posts_of(parts: list[str], media: list[dict]) -> list[PostContent]:

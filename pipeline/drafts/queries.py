@@ -28,6 +28,7 @@ class DraftRow:
     parts: list[str]
     length: int  # of the first post, as the platform counts it
     limit: int
+    media: list[dict]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,7 +54,7 @@ def _row(session: Session, draft: Draft) -> DraftRow:
     slug = session.get(Client, draft.client_id).slug
     return DraftRow(draft.id, slug, draft.episode_id, draft.highlight_key, draft.platform, draft.language,
                     draft.status, latest.number, list(latest.parts), platform.count(latest.parts[0]),
-                    platform.text_limit)
+                    platform.text_limit, list(latest.media or []))
 
 
 def get_draft(session: Session, draft_id: int, client_slug: str | None = None) -> Draft:
@@ -69,4 +70,24 @@ def check_draft(session: Session, draft_id: int, client_slug: str | None = None)
     from pipeline.drafts.generate import posts_of
 
     latest = draft.latest
-    return [v.message for v in get_platform(draft.platform).validate(posts_of(latest.parts, latest.media))]
+    platform = get_platform(draft.platform)
+    problems = [v.message for v in platform.validate(posts_of(latest.parts, latest.media))]
+    return problems + _clip_problems(latest.media, platform)
+
+
+def _clip_problems(media: list[dict], platform) -> list[str]:
+    """Pre-flight of every rendered file the draft carries: a bad file shows here, not at publish time."""
+    from pathlib import Path
+
+    from pipeline.clips.preflight import preflight
+
+    problems = []
+    for item in media:
+        path = item.get("path")
+        if not path:
+            continue
+        if not Path(path).is_file():
+            problems.append(f"clip {path} is missing: render it again with `castmill clips render`")
+            continue
+        problems += [f"clip {Path(path).name}: {v.message}" for v in preflight(path, platform)]
+    return problems

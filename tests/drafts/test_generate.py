@@ -113,3 +113,6 @@ def test_process_on_the_sample_yields_drafts_and_clips_that_pass_their_checks(ca
         assert (folder / f"{stem}-audio-9x16.mp3").is_file() and (folder / f"{stem}-audio-9x16.m4a").is_file()
         audiogram = folder / f"{stem}-audiogram-9x16.mp4"
         assert castmill("clips", "check", str(audiogram), "--platform", "instagram").exit_code == 0
+    instagram = [r for r in rows if r["platform"] == "instagram"]
+    assert instagram and all(r["media"][0]["status"] == "rendered" and Path(r["media"][0]["path"]).is_file()
+                             for r in instagram)  # drafts carry the pre-flighted files, checked above
