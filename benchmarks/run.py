@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA_DIR, MB, ROOT, load_result, log, machine_info, rel  # noqa: E402
+import render_clips  # noqa: E402
 import render_highlights  # noqa: E402
 
 BENCHES = {
@@ -27,6 +28,7 @@ BENCHES = {
     "memory": ("bench_process_memory.py", "process_memory"),
     "highlights": ("bench_highlights.py", "highlights"),
     "eval": ("eval_highlights.py", "eval"),
+    "clips": ("bench_clips.py", "clips"),
 }
 
 
@@ -39,7 +41,7 @@ def yes(flag: bool) -> str:
 
 
 def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation: dict | None = None,
-           speed: dict | None = None) -> str:
+           speed: dict | None = None, clips: dict | None = None) -> str:
     machine = (transcribe or memory or {}).get("machine") or machine_info()
     suffix = " --quick" if quick else ""
     out: list[str] = []
@@ -72,6 +74,7 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     w(".venv/bin/python benchmarks/bench_process_memory.py   # section 2 alone (--quick: sample only)")
     w("make eval                                        # section 3 alone (= benchmarks/eval_highlights.py)")
     w(".venv/bin/python benchmarks/bench_highlights.py       # section 4 alone (--quick: 10 and 60 min)")
+    w(".venv/bin/python benchmarks/bench_clips.py            # section 5 alone (--quick: one run each)")
     w(".venv/bin/python benchmarks/run.py --report-only      # re-render this file from bench-data/results/")
     w("```")
     w("")
@@ -104,6 +107,7 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     else:
         w("| `castmill process` peak RSS | not run | — |")
     render_highlights.target_rows(w, evaluation, speed)
+    render_clips.target_rows(w, clips)
     w("")
 
     if transcribe:
@@ -114,6 +118,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
         render_highlights.render_eval(w, evaluation, 3)
     if speed:
         render_highlights.render_speed(w, speed, 4)
+    if clips:
+        render_clips.render_section(w, clips, 5)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -308,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     target = DATA_DIR / "BENCHMARKS.quick.md" if args.quick else ROOT / "BENCHMARKS.md"
     evaluation = load_result("eval" + suffix)
     speed = load_result("highlights" + suffix)
-    target.write_text(render(transcribe, memory, args.quick, evaluation, speed))
+    clips = load_result("clips" + suffix)
+    target.write_text(render(transcribe, memory, args.quick, evaluation, speed, clips))
     log(f"wrote {rel(target)}")
     if failures:
         log(f"failed: {', '.join(failures)}")
