@@ -121,15 +121,15 @@ def _hkey(highlight: Highlight) -> str:
 
 def _render_video(session, highlight, episode, spec: ClipSpec, stem: Path, key: str, fit: str,
                   engine: str = "ffmpeg") -> list[ClipFile]:
-    from pipeline.clips.render_ffmpeg import render, thumbnail
+    from pipeline.clips import render_ffmpeg
 
+    render = render_ffmpeg.render
     if engine == "moviepy":
-        from pipeline.clips.render_moviepy import render
-
+        from pipeline.clips.render_moviepy import render  # moviepy loads only when asked for
     pages = paginate(spec.words, spec.style, spec.size)
     sidecars = write_captions(pages, spec.style, spec.size, stem)
     video = render(spec, _file(stem, "mp4"), sidecars["ass"] if pages else None, fit=fit)
-    cover = thumbnail(video, _file(stem, "jpg"), at=min(spec.seconds / 2, 3.0))
+    cover = render_ffmpeg.thumbnail(video, _file(stem, "jpg"), at=min(spec.seconds / 2, 3.0))
     extra = {"captions": {k: str(v) for k, v in sidecars.items()}}
     return [_record(session, episode, highlight, spec.kind, spec.aspect, "mp4", video, key, extra, engine),
             _record(session, episode, highlight, "thumbnail", spec.aspect, "jpg", cover, key, {}, engine)]
