@@ -50,11 +50,11 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError("is a folder, not a media file", source=path)
     if path.stat().st_size == 0:
         raise MediaError("file is empty", source=path)
-    data = _run_ffprobe(path)
+    data = run_ffprobe(path)
     return _media_info(path, data)
 
 
-def _run_ffprobe(path: Path) -> dict:
+def run_ffprobe(path: Path) -> dict:
     cmd = [
         require_binary("ffprobe"), "-v", "error", "-print_format", "json",
         "-show_format", "-show_streams", str(path),
@@ -108,7 +108,12 @@ def _media_info(path: Path, data: dict) -> MediaInfo:
 
 
 def _duration(fmt: dict, audio_stream: dict) -> float:
-    for value in (audio_stream.get("duration"), fmt.get("duration")):
+    return positive_seconds(audio_stream.get("duration"), fmt.get("duration"))
+
+
+def positive_seconds(*values) -> float:
+    """The first ffprobe duration among ``values`` that is a positive number (they come as strings)."""
+    for value in values:
         try:
             if value is not None and float(value) > 0:
                 return float(value)

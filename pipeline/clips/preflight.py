@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import MediaError
-from pipeline.media import _run_ffprobe
+from pipeline.media import positive_seconds, run_ffprobe
 from pipeline.platforms import MediaItem, Platform, PostContent, Violation, get_platform
 
 # Universal requirements (see the module docstring).
@@ -86,7 +86,7 @@ def probe_clip(path: str | Path) -> ClipProbe:
     size = path.stat().st_size
     if size == 0:
         raise MediaError("file is empty", source=path)
-    data = _run_ffprobe(path)  # ffprobe -print_format json -show_format -show_streams
+    data = run_ffprobe(path)  # ffprobe -print_format json -show_format -show_streams
     streams = data.get("streams", [])
     video = next(
         (
@@ -143,13 +143,7 @@ def _fps(stream: dict) -> float:
 
 
 def _seconds(fmt: dict, streams: list[dict]) -> float:
-    for value in (fmt.get("duration"), *(s.get("duration") for s in streams)):
-        try:
-            if value is not None and float(value) > 0:
-                return float(value)
-        except ValueError:
-            continue
-    return 0.0
+    return positive_seconds(fmt.get("duration"), *(s.get("duration") for s in streams))
 
 
 def _rotation(stream: dict) -> int:
