@@ -195,4 +195,5 @@ def render_episode_clips(session: Session, settings: Settings, episode_id: int) 
                                          style=wanted.get("style", "default"), fit=wanted.get("fit", "crop"))
                 rendered += sum(f.rendered for f in files)
                 reused += sum(not f.rendered for f in files)
+        session.commit()  # each highlight's clips are kept even if a later render fails; no long write lock
     return StageResult(rendered, reused, skipped)
