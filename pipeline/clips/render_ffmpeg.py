@@ -17,12 +17,16 @@ from pipeline.errors import MediaError
 from pipeline.media import require_binary
 
 TITLE_CARD_COLOUR = "0x1B1F3A"
+# A 90-second 1080×1920 clip renders in ~45 s here; anything past this is stuck, not slow.
+RENDER_TIMEOUT_SECONDS = 1800
 ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
           "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-movflags", "+faststart"]
 
 
 def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "crop") -> Path:
     """Render ``spec`` to ``out`` (mp4); a failed render leaves no file behind."""
+    if spec.cover:
+        _check_cover(spec.cover)
     inputs, graph = (_audiogram(spec, captions_ass) if spec.kind == "audiogram"
                      else _video(spec, captions_ass, fit))
     partial = out.with_name(out.stem + ".part.mp4")
@@ -32,6 +36,18 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "
     _run(cmd, partial, spec.source)
     partial.replace(out)
     return out
+
+
+def _check_cover(cover: Path) -> None:
+    """A looped cover that ffmpeg cannot decode makes it retry forever: refuse it up front."""
+    from pipeline.media import run_ffprobe
+
+    try:
+        streams = run_ffprobe(Path(cover)).get("streams", [])
+    except MediaError as exc:
+        raise MediaError(f"cover image is not readable ({exc.reason})", source=cover) from exc
+    if not any(s.get("codec_type") == "video" and s.get("width") for s in streams):
+        raise MediaError("cover image is not readable (no picture in it)", source=cover)
 
 
 def thumbnail(clip: Path, out: Path, at: float) -> Path:
@@ -101,7 +117,10 @@ def _subtitles(captions: Path | None) -> str:
 
 def _run(cmd: list[str], partial: Path, source) -> None:
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True)
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        partial.unlink(missing_ok=True)
+        raise MediaError(f"rendering took longer than {RENDER_TIMEOUT_SECONDS} s and was stopped", source=source) from exc
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise MediaError(f"ffmpeg could not start: {exc}", source=source) from exc
