@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from pipeline.errors import MediaError
-from pipeline.media import require_binary
+from pipeline.media import last_stderr_line, require_binary
 
 SAMPLE_RATE = 16_000
 _BYTES_PER_SAMPLE = 4
@@ -91,8 +91,7 @@ def decode_audio(path: Path, *, expected_seconds: float | None = None) -> np.nda
 
 def _check_exit(path: Path, returncode: int, stderr: str) -> None:
     if returncode != 0:
-        reason = next((l for l in reversed(stderr.splitlines()) if l.strip()), "unknown error")
-        raise MediaError(f"ffmpeg could not decode the audio ({reason.strip()})", source=path)
+        raise MediaError(f"ffmpeg could not decode the audio ({last_stderr_line(stderr)})", source=path)
 
 
 def _check_complete(path: Path, decoded: float, expected: float | None) -> None:

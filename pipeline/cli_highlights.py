@@ -76,8 +76,7 @@ def _client(ctx, slug: str):
 
 def _episode_highlights(ctx, episode_id: int, client_slug: str | None, flags: dict):
     from pipeline.highlights import mine_highlights
-    from pipeline.highlights.energy import envelope_from_file
-    from pipeline.highlights.store import (client_options, episode_highlights, latest_transcript,
+    from pipeline.highlights.store import (client_options, energy_or_none, episode_highlights, latest_transcript,
                                            run_highlight_stage, transcript_result)
     from pipeline.models import Episode
 
@@ -99,7 +98,7 @@ def _episode_highlights(ctx, episode_id: int, client_slug: str | None, flags: di
         if transcript is None:
             raise HighlightError("has no transcript yet: run `castmill process` first", source=f"episode {episode_id}")
         data, media, client = transcript_result(transcript), episode.media_path, episode.client
-    energy = _try_energy(envelope_from_file, media)
+    energy = energy_or_none(media)
     result = mine_highlights(data, options, energy=energy, llm=settings.highlights.llm, source=f"episode {episode_id}")
     return {"episode": episode_id, **result.to_dict()}, client
 
@@ -138,15 +137,6 @@ def _transcribe(settings, path: Path):
     options = transcribe_options(settings, None, None, None, None, None)
     with err_console.status(f"transcribing {path.name} …"):
         return transcribe_file(path, settings.transcribe.engine, options, ModelStore(settings.models_dir, settings.models))
-
-
-def _try_energy(loader, media_path):
-    from pipeline.errors import MediaError
-
-    try:
-        return loader(media_path)
-    except MediaError:
-        return None
 
 
 def _row_dict(row) -> dict:

@@ -69,12 +69,14 @@ def run_ffprobe(path: Path) -> dict:
     return data
 
 
+def last_stderr_line(stderr: str, default: str = "unknown error") -> str:
+    """The last non-empty line an ffmpeg-suite tool printed: the one that says what went wrong."""
+    return next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), default)
+
+
 def _last_line(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    if not lines:
-        return "ffprobe found no media"
     # ffprobe prefixes the path; the user already sees it.
-    return lines[-1].split(": ", 1)[-1]
+    return last_stderr_line(stderr, "ffprobe found no media").split(": ", 1)[-1]
 
 
 def _media_info(path: Path, data: dict) -> MediaInfo:

@@ -140,6 +140,11 @@ class Highlight(Base):
 
     episode: Mapped[Episode] = relationship(back_populates="highlights")
 
+    @property
+    def key(self) -> str:
+        """The cut as text: drafts and clips are keyed by it, so they survive re-mining the same cut."""
+        return f"{self.start:.2f}-{self.end:.2f}"
+
 
 class HighlightFeedback(Base):
     """A good/bad label on a highlight. Keeps its own copy of the features so labels

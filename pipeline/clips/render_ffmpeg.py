@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.clips.captions import font_file
 from pipeline.clips.spec import SAFE_ZONE, ClipSpec
 from pipeline.errors import MediaError
-from pipeline.media import require_binary
+from pipeline.media import last_stderr_line, require_binary
 
 TITLE_CARD_COLOUR = "0x1B1F3A"
 # A 90-second 1080×1920 clip renders in ~45 s here; anything past this is stuck, not slow.
@@ -126,5 +126,4 @@ def _run(cmd: list[str], partial: Path, source) -> None:
         raise MediaError(f"ffmpeg could not start: {exc}", source=source) from exc
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
-        reason = next((l for l in reversed(result.stderr.splitlines()) if l.strip()), "unknown error")
-        raise MediaError(f"rendering failed: {reason.strip()}", source=source)
+        raise MediaError(f"rendering failed: {last_stderr_line(result.stderr)}", source=source)

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from pipeline.clips.captions import CaptionPage, _burnable, caption_centre, font_file, paginate
 from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, ClipSpec
 from pipeline.errors import MediaError
-from pipeline.media import require_binary
+from pipeline.media import last_stderr_line, require_binary
 
 TITLE_CARD_RGB = (0x1B, 0x1F, 0x3A)  # render_ffmpeg.TITLE_CARD_COLOUR
 BAR_HEIGHT = 10
@@ -138,9 +138,8 @@ def decode_audio(spec: ClipSpec, rate: int) -> np.ndarray:
            f"{spec.seconds:.3f}", "-i", str(spec.source), "-vn", "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"]
     result = subprocess.run(cmd, capture_output=True)
     if result.returncode != 0:
-        reason = next((l for l in reversed(result.stderr.decode(errors="replace").splitlines()) if l.strip()),
-                      "unknown error")
-        raise MediaError(f"could not decode the audio: {reason.strip()}", source=spec.source)
+        reason = last_stderr_line(result.stderr.decode(errors="replace"))
+        raise MediaError(f"could not decode the audio: {reason}", source=spec.source)
     return np.frombuffer(result.stdout, dtype="<f4")
 
 

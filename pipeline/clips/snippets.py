@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import MediaError
-from pipeline.media import probe, require_binary
+from pipeline.media import last_stderr_line, probe, require_binary
 
 # Spotify plays tracks at -14 LUFS integrated (ITU-R BS.1770) and tells creators to "target
 # the loudness level of your master at -14dB integrated LUFS and keep it below -1dB TP
@@ -273,7 +273,7 @@ def _run(cmd: list[str], path: Path, doing: str) -> str:
     except subprocess.TimeoutExpired as exc:
         raise MediaError(f"ffmpeg did not {doing} within {FFMPEG_TIMEOUT_S} s", source=path) from exc
     if done.returncode != 0:
-        raise MediaError(f"ffmpeg could not {doing} ({_last_line(done.stderr)})", source=path)
+        raise MediaError(f"ffmpeg could not {doing} ({last_stderr_line(done.stderr, 'no error message')})", source=path)
     return done.stderr
 
 
@@ -290,11 +290,6 @@ def _remove(paths: list[Path]) -> None:
             path.unlink(missing_ok=True)
         except OSError:
             pass
-
-
-def _last_line(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return lines[-1] if lines else "no error message"
 
 
 def _one_line(text: str) -> str:

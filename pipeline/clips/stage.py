@@ -53,7 +53,7 @@ def render_highlight(session: Session, settings: Settings, highlight_id: int, *,
         raise MediaError(f"unknown render engine {engine!r}; choose one of {', '.join(ENGINES)}")
     out_dir = settings.home / "clips" / episode.client.slug / f"episode-{episode.id}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"{highlight.start:.2f}-{highlight.end:.2f}-{kind}-{aspect.replace(':', 'x')}"
+    stem = out_dir / f"{highlight.key}-{kind}-{aspect.replace(':', 'x')}"
     if kind == "audio":
         return _audio(session, highlight, episode, stem)
     spec = ClipSpec(source=Path(episode.media_path), start=highlight.start, end=highlight.end, kind=kind,
@@ -111,12 +111,8 @@ def _reuse(session, episode, highlight, kind, aspect, fmt, key) -> ClipFile | No
 
 
 def _row(session, episode, highlight, kind, aspect, fmt) -> Clip | None:
-    return session.scalar(select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == _hkey(highlight),
+    return session.scalar(select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == highlight.key,
                                              Clip.kind == kind, Clip.aspect == aspect, Clip.format == fmt))
-
-
-def _hkey(highlight: Highlight) -> str:
-    return f"{highlight.start:.2f}-{highlight.end:.2f}"
 
 
 def _render_video(session, highlight, episode, spec: ClipSpec, stem: Path, key: str, fit: str,
@@ -155,7 +151,7 @@ def _audio(session, highlight, episode, stem: Path) -> list[ClipFile]:
 def _record(session, episode, highlight, kind, aspect, fmt, path: Path, key: str, extra: dict,
             engine: str = "ffmpeg") -> ClipFile:
     row = _row(session, episode, highlight, kind, aspect, fmt) or Clip(
-        episode_id=episode.id, highlight_key=_hkey(highlight), kind=kind, aspect=aspect, format=fmt)
+        episode_id=episode.id, highlight_key=highlight.key, kind=kind, aspect=aspect, format=fmt)
     row.highlight_id, row.engine, row.path, row.input_key = highlight.id, engine, str(path), key
     row.sha256, row.probe = sha256_file(path), {**_probe(path, fmt), **extra}
     session.add(row)

@@ -44,7 +44,7 @@ class DraftOutcome:
 
 def highlight_key(highlight: Highlight | None) -> str:
     """Stable across re-mining: the same cut points give the same draft."""
-    return EPISODE_KEY if highlight is None else f"{highlight.start:.2f}-{highlight.end:.2f}"
+    return EPISODE_KEY if highlight is None else highlight.key
 
 
 def generate_drafts(session: Session, episode_id: int, platforms: list[str] | None = None,
@@ -133,9 +133,8 @@ def planned_media(platform, episode: Episode, highlight: Highlight | None) -> li
 def _rendered_clip(episode: Episode, highlight: Highlight) -> Clip | None:
     from sqlalchemy.orm import object_session
 
-    key = f"{highlight.start:.2f}-{highlight.end:.2f}"
     return object_session(episode).scalar(
-        select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == key, Clip.format == "mp4",
+        select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == highlight.key, Clip.format == "mp4",
                            Clip.aspect == "9:16", Clip.kind.in_(("video", "audiogram")))
         .order_by(Clip.kind.desc()))  # a real video cut before an audiogram
 

@@ -89,7 +89,8 @@ def render(env: SandboxedEnvironment, name: str, context: dict) -> Rendered:
 def _render_with_budget(template, context: dict, path: str) -> str:
     """Render while counting executed template lines; stop at the budget or the output cap."""
     steps = 0
-    files = {path} | _parent_files(template)
+    # Template code (this file, and any it extends or imports) is compiled with its file path.
+    folders = tuple(str(Path(folder)) + "/" for folder in template.environment.loader.searchpath)
 
     def local(frame, event, arg):
         nonlocal steps
@@ -99,7 +100,8 @@ def _render_with_budget(template, context: dict, path: str) -> str:
         return local
 
     def tracer(frame, event, arg):
-        return local if frame.f_code.co_filename in files else None
+        filename = frame.f_code.co_filename
+        return local if filename == path or filename.startswith(folders) else None
 
     previous = sys.gettrace()
     sys.settrace(tracer)
@@ -113,12 +115,6 @@ def _render_with_budget(template, context: dict, path: str) -> str:
         return "".join(out)
     finally:
         sys.settrace(previous)
-
-
-def _parent_files(template) -> set[str]:
-    """Every template file on the search path: extended or imported templates run as their own code."""
-    loader = template.environment.loader
-    return {str(Path(folder) / name) for folder in loader.searchpath for name in loader.list_templates()}
 
 
 def _load_problem(env: SandboxedEnvironment, name: str, exc: Exception) -> TemplateProblem:

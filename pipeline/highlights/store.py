@@ -112,7 +112,7 @@ def run_highlight_stage(db: Database, settings: Settings, episode_id: int, *, fo
         mark_running(row, key)
         result_input, media_path = transcript_result(transcript), episode.media_path
     try:
-        result = mine_highlights(result_input, options, energy=_energy_or_none(media_path),
+        result = mine_highlights(result_input, options, energy=energy_or_none(media_path),
                                  llm=settings.highlights.llm, source=f"episode {episode_id}")
     except CastmillError as exc:
         _record_failure(db, episode_id, str(exc))
@@ -121,7 +121,7 @@ def run_highlight_stage(db: Database, settings: Settings, episode_id: int, *, fo
     return result
 
 
-def _energy_or_none(media_path: str):
+def energy_or_none(media_path: str):
     try:
         return envelope_from_file(media_path)
     except MediaError:

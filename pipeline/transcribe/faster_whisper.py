@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
-from pipeline.transcribe.windows import WindowedTranscriber, window_bounds
+from pipeline.transcribe.windows import WindowedTranscriber, shifted, window_bounds
 
 # Whisper's context is 30 s; a little under it so no chunk is truncated by rounding.
 CHUNK_SECONDS = 29.0
@@ -72,7 +72,7 @@ class FasterWhisperTranscriber(WindowedTranscriber):
         def redecode(start: float, end: float) -> list[Segment]:
             piece = audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
             again, _ = model.transcribe(piece, vad_filter=False, **{**common, "language": info.language})
-            return [_shift(_segment(s), start) for s in again]
+            return list(shifted((_segment(s) for s in again), start))
 
         return info.language, _checked_chunks((_segment(s) for s in segments), bounds, redecode)
 
@@ -103,10 +103,6 @@ def chunk_looks_broken(segments: list[Segment], chunk: tuple[float, float]) -> b
     times = [chunk[0]] + [t for s in segments for w in s.words for t in (w.start, w.end)] + [chunk[1]]
     return max(b - a for a, b in zip(times, times[1:])) > LOST_SPEECH_GAP_SECONDS
 
-
-def _shift(segment: Segment, offset: float) -> Segment:
-    words = tuple(Word(w.word, w.start + offset, w.end + offset, w.probability) for w in segment.words)
-    return Segment(segment.start + offset, segment.end + offset, segment.text, words)
 
 def _segment(seg) -> Segment:
     words = tuple(Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in seg.words or ())

@@ -77,14 +77,14 @@ def transcribe_in_windows(
     for start, end in window_bounds(speech, window_seconds or WINDOW_SECONDS):
         window_language, decoded = decode(speech[start:end], replace(options, language=language))
         language = language or window_language
-        for segment in _shifted(decoded, start / SAMPLE_RATE):
+        for segment in shifted(decoded, start / SAMPLE_RATE):
             segments.append(restore_times(segment, speech))
             if progress:
                 progress(segments[-1].end)
     return language, segments
 
 
-def _shifted(segments: Iterable[Segment], offset: float) -> Iterator[Segment]:
+def shifted(segments: Iterable[Segment], offset: float) -> Iterator[Segment]:
     for s in segments:
         words = tuple(Word(w.word, w.start + offset, w.end + offset, w.probability) for w in s.words)
         yield Segment(s.start + offset, s.end + offset, s.text, words)
