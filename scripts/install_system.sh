@@ -10,6 +10,7 @@ have espeak-ng || missing+=(espeak-ng)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 have fc-match || missing+=(fontconfig)  # caption fonts are looked up by family name
+have chromium || missing+=(chromium)  # the real-browser dashboard test (Playwright drives it)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

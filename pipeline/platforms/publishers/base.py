@@ -1,0 +1,201 @@
+"""The publisher contract: one subclass per platform, over ``requests``.
+
+The scheduler (``pipeline.scheduler``) owns retries, leases and statuses; a
+publisher does exactly one platform call sequence per ``publish`` and says what
+happened in the platform's own terms:
+
+- it returns a ``Published`` (remote id and URL) when the platform accepted the post;
+- it raises ``PublishError`` with ``retryable`` set only when the platform says the
+  error is temporary (429, 5xx, documented transient codes), and ``retry_after``
+  from the ``Retry-After`` header when there is one;
+- it raises ``AuthError`` for 401/403 and expired tokens (never retryable);
+- it raises ``OutcomeUnknown`` when the request may have reached the platform but
+  no answer came back (timeout, connection reset after sending). The scheduler
+  then calls ``find_existing`` before anything is sent again.
+
+``find_existing`` answers "was this post already published?" using the
+platform's idempotency feature where it exists (Mastodon ``Idempotency-Key``,
+Bluesky's client-chosen record key) or a search of the account's recent posts
+for the idempotency key's marker. Tokens never appear in messages or logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+import requests
+
+from pipeline.errors import CastmillError
+
+# Seconds for connecting and for each read; a publish that outlives these is OutcomeUnknown.
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: Path
+    kind: str  # "video" | "image" | "audio"
+    mime: str  # "video/mp4", "image/jpeg", "audio/mpeg" …
+    alt: str = ""  # alt text / description where the platform takes one
+
+
+@dataclass(frozen=True)
+class Post:
+    """What to publish: the draft version's parts (a thread when more than one) and its media."""
+
+    parts: tuple[str, ...]
+    # Stable per scheduled post; the same key for every attempt at the same post.
+    idempotency_key: str
+    media: tuple[MediaFile, ...] = ()
+    title: str = ""  # YouTube/TikTok title; ignored by platforms without one
+    link: str = ""  # the episode link, where a platform has a separate link field
+
+
+@dataclass(frozen=True)
+class Account:
+    """One platform account of a client. ``token`` is resolved from the environment or the
+    encrypted store by the caller; ``base_url`` points at the platform (or a local fake in tests)."""
+
+    platform: str
+    base_url: str
+    token: str = ""
+    handle: str = ""  # username / DID / page id / channel id, as the platform needs
+    extra: dict = field(default_factory=dict)  # platform specifics (e.g. bluesky app password, IG user id)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    remote_id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    ok: bool
+    message: str  # one line, no token in it
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Engagement:
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    views: int | None = None
+
+
+class PublishError(CastmillError):
+    """The platform refused or failed the post; ``str()`` carries the platform's own message."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+                 status: int | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
+
+
+class AuthError(PublishError):
+    """Credentials missing, wrong or expired: never retried, shown to the VA as 'reconnect'."""
+
+
+class OutcomeUnknown(PublishError):
+    """The request may have been accepted; reconcile with ``find_existing`` before any retry."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False)
+
+
+class Publisher:
+    """Base class. Subclasses set ``name`` and implement ``publish`` and ``find_existing``."""
+
+    name: ClassVar[str]
+    # Media kinds this publisher can upload (others are refused before any call).
+    media_kinds: ClassVar[tuple[str, ...]] = ("video", "image")
+
+    def __init__(self, account: Account, http: requests.Session | None = None):
+        self.account = account
+        self.http = http or requests.Session()
+
+    def publish(self, post: Post) -> Published:
+        raise NotImplementedError
+
+    def find_existing(self, post: Post) -> Published | None:
+        raise NotImplementedError
+
+    def check_credentials(self) -> CredentialStatus:
+        return CredentialStatus(True, "no check available for this platform", self.account.expires_at)
+
+    def fetch_engagement(self, remote_id: str) -> Engagement | None:
+        """Engagement for a published post; None where the platform API offers none."""
+        return None
+
+    # -- shared HTTP handling: every subclass goes through ``request`` ---------------------------
+
+    def request(self, method: str, url: str, *, sent: bool = True, **kwargs) -> requests.Response:
+        """One HTTP call mapped onto the error classes above.
+
+        ``sent=True`` (the default) marks a call that creates something on the platform: a
+        timeout or dropped connection then means OutcomeUnknown. For reads and uploads that
+        create nothing visible (``sent=False``) the same failures are plain retryable errors.
+        """
+        kwargs.setdefault("timeout", (CONNECT_TIMEOUT, READ_TIMEOUT))
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except requests.ConnectTimeout as exc:
+            raise PublishError(f"{self.name}: could not connect to {self._host()}", retryable=True) from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            if sent:
+                raise OutcomeUnknown(f"{self.name}: no answer from {self._host()} after sending") from exc
+            raise PublishError(f"{self.name}: no answer from {self._host()}", retryable=True) from exc
+        if response.status_code >= 400:
+            raise self.error_for(response)
+        return response
+
+    def error_for(self, response: requests.Response) -> PublishError:
+        status = response.status_code
+        message = f"{self.name}: HTTP {status}: {self.error_message(response)}"
+        if status in (401, 403):
+            return AuthError(message, status=status)
+        if status == 429 or status >= 500:
+            return PublishError(message, retryable=True, retry_after=_retry_after(response), status=status)
+        return PublishError(message, status=status)
+
+    def error_message(self, response: requests.Response) -> str:
+        """The platform's own error text; subclasses override for their error shape."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:200] or response.reason or "no message"
+        if isinstance(body, dict):
+            for key in ("error_description", "message", "error", "detail", "title"):
+                value = body.get(key)
+                if isinstance(value, str) and value:
+                    return value
+                if isinstance(value, dict) and isinstance(value.get("message"), str):
+                    return value["message"]
+        return str(body)[:200]
+
+    def _host(self) -> str:
+        return requests.utils.urlparse(self.account.base_url).netloc or self.account.base_url
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        from datetime import timezone
+
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
