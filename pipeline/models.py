@@ -234,4 +234,12 @@ class Clip(Base):
     # What it was rendered from (cut, style, engine, source hash): unchanged input = not re-rendered.
     input_key: Mapped[str] = mapped_column(Text)
     probe: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="ready")  # ready | failed
+    error: Mapped[str] = mapped_column(Text, default="")  # why the last render failed, one line
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- review and auth: users, comments, approvals, audit events (migration 0006) ---
+
+
+# --- calendar and publishing: accounts, scheduled posts, attempts, metrics (migration 0007) ---

@@ -44,7 +44,7 @@ def _exercise(db: Database) -> None:
 
 def test_sqlite_is_migrated_on_first_use_with_wal_and_foreign_keys(fresh_db):
     assert TABLES <= set(inspect(fresh_db.engine).get_table_names())
-    assert current_revision(fresh_db.engine) == head_revision(fresh_db.engine) == "0004"
+    assert current_revision(fresh_db.engine) == head_revision(fresh_db.engine) == "0007"
     with fresh_db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -1,0 +1,22 @@
+"""calendar and publishing: accounts, scheduled posts, publish attempts, metrics
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-23 18:30:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # filled in with the publishing tables
+
+
+def downgrade() -> None:
+    pass
