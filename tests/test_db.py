@@ -62,8 +62,8 @@ def test_migrations_match_the_models(fresh_db):
 
 
 def test_migrate_is_idempotent(fresh_db):
-    assert migrate(fresh_db.engine) == "0004"
-    assert migrate(fresh_db.engine) == "0004"
+    assert migrate(fresh_db.engine) == "0007"
+    assert migrate(fresh_db.engine) == "0007"
 
 
 def test_safe_url_hides_passwords():
@@ -80,7 +80,7 @@ def test_postgresql_migrates_and_stores(postgres_url):
     db = Database(postgres_url)
     try:
         assert TABLES <= set(inspect(db.engine).get_table_names())
-        assert current_revision(db.engine) == "0004"
+        assert current_revision(db.engine) == "0007"
         _exercise(db)
     finally:
         db.dispose()
