@@ -89,7 +89,7 @@ def test_postgresql_migrates_and_stores(postgres_url):
 @pytest.mark.slow
 def test_cli_runs_on_postgresql(castmill_home, postgres_url, monkeypatch, sample_episode):
     monkeypatch.setenv("CASTMILL_DATABASE_URL", postgres_url)
-    assert "revision 0004" in castmill("init").stdout
+    assert "revision 0007" in castmill("init").stdout
     castmill("client", "add", "acme", "--name", "Acme")
     result, report = castmill_json("process", "--client", "acme", str(sample_episode))
     assert result.exit_code == 0, result.stderr
