@@ -243,3 +243,87 @@ class Clip(Base):
 
 
 # --- calendar and publishing: accounts, scheduled posts, attempts, metrics (migration 0007) ---
+
+
+class Account(Base):
+    """A client's account on one platform. The token is never stored in plain text: either the
+    name of an environment variable or a Fernet-encrypted blob (key from CASTMILL_SECRET_KEY)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("client_id", "platform", "name", name="uq_account_client_platform_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))  # a key of pipeline.platforms.publishers.PUBLISHERS
+    name: Mapped[str] = mapped_column(String(64), default="default")
+    base_url: Mapped[str] = mapped_column(Text, default="")  # instance / API root; empty = the platform's own
+    handle: Mapped[str] = mapped_column(String(200), default="")
+    token_env: Mapped[str] = mapped_column(String(128), default="")
+    token_encrypted: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_check_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ScheduledPost(Base):
+    """One approved draft version due on one account at one instant (UTC).
+
+    status: scheduled | publishing | published | unknown | failed | missed | cancelled.
+    Claimed by one atomic UPDATE (scheduled -> publishing, lease_until, worker); see pipeline.scheduler.
+    """
+
+    __tablename__ = "scheduled_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id", ondelete="RESTRICT"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(32))  # the publisher used: outbox when no account
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # UTC
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # the zone the time was chosen in
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str] = mapped_column(String(128), default="")
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    late_minutes: Mapped[int] = mapped_column(Integer, default=60)  # publish if late by at most this
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    remote_id: Mapped[str] = mapped_column(Text, default="")
+    remote_url: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PublishAttempt(Base):
+    """Written before the platform call (outcome "started") and completed after it."""
+
+    __tablename__ = "publish_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="CASCADE"), index=True)
+    worker: Mapped[str] = mapped_column(String(128), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # started | published | failed | retry | unknown | reconciled_published | reconciled_absent
+    outcome: Mapped[str] = mapped_column(String(32), default="started")
+    remote_id: Mapped[str] = mapped_column(Text, default="")
+    remote_url: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Metric(Base):
+    __tablename__ = "metrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="CASCADE"), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    reposts: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int | None] = mapped_column(Integer)
