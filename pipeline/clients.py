@@ -34,7 +34,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.brand_voice = profile.brand_voice
     client.hashtags = list(profile.hashtags)
     client.platforms = list(profile.platforms)
-    client.posting_slots = client.posting_slots or []
+    client.posting_slots = [slot.model_dump() for slot in profile.posting_slots]
     client.highlight_settings = profile.highlights.model_dump(exclude_defaults=True)
     client.handles = dict(profile.handles)
     client.call_to_action = profile.call_to_action

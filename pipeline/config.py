@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import ConfigError
 
@@ -122,13 +122,52 @@ class Settings(BaseModel):
         return self.home / "models"
 
 
+HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+
+
+class CaptionStyleOverrides(BaseModel):
+    """The client's own caption look, laid over the chosen preset; unset fields keep the preset's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    font: str | None = None  # a font family fontconfig knows, e.g. "DejaVu Sans"
+    size: float | None = Field(None, gt=0.01, le=0.12)  # share of the frame height
+    colour: str | None = Field(None, pattern=HEX_COLOUR)
+    highlight: str | None = Field(None, pattern=HEX_COLOUR)  # the word being spoken
+    outline: str | None = Field(None, pattern=HEX_COLOUR)
+    outline_width: float | None = Field(None, ge=0, le=0.02)
+    position: float | None = Field(None, ge=0.12, le=0.80)  # vertical centre, share of the height
+    uppercase: bool | None = None
+
+
 class ClipSettings(BaseModel):
     """Which clips `castmill process` renders for every highlight (none unless the profile says so)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misplaced top-level key under [clips] is an error
 
     kinds: list[Literal["audiogram", "video", "audio"]] = []
     aspects: list[Literal["9:16", "1:1", "16:9"]] = ["9:16"]
     style: Literal["default", "upper", "minimal"] = "default"
     fit: Literal["crop", "blur"] = "crop"
+    caption_style: CaptionStyleOverrides = CaptionStyleOverrides()
+    # Cover art for audiograms when the feed has none (a path relative to the profile file);
+    # with neither, a generated title card.
+    cover: str = ""
+    # The clip's JPEG thumbnail: a frame of the clip, or the title card.
+    thumbnail: Literal["frame", "title"] = "frame"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class PostingSlot(BaseModel):
+    """A recurring time the client posts on a platform, in the client's time zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
+    time: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # "09:00", local to the client
 
 
 class ClientProfile(BaseModel):
@@ -148,6 +187,9 @@ class ClientProfile(BaseModel):
     templates_dir: str = ""
     highlights: HighlightOverrides = HighlightOverrides()
     clips: ClipSettings = ClipSettings()
+    # 2: the VA reviews, then the client approves; 1: the client approves alone.
+    approval_stages: Literal[1, 2] = 2
+    posting_slots: list[PostingSlot] = []
 
     @field_validator("timezone")
     @classmethod
