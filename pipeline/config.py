@@ -257,7 +257,18 @@ def load_client_profile(path: Path) -> ClientProfile:
         profile = ClientProfile(**_read_toml(path))
     except ValidationError as exc:
         raise ConfigError(first_error(exc), source=path) from exc
-    return profile.model_copy(update={"templates_dir": _templates_dir(profile, Path(path))})
+    clips = profile.clips.model_copy(update={"cover": _cover_file(profile, Path(path))})
+    return profile.model_copy(update={"templates_dir": _templates_dir(profile, Path(path)), "clips": clips})
+
+
+def _cover_file(profile: ClientProfile, path: Path) -> str:
+    """The profile's cover image made absolute; a named file that is not there is an error now, not at render time."""
+    if not profile.clips.cover:
+        return ""
+    cover = (path.parent / profile.clips.cover).resolve()
+    if not cover.is_file():
+        raise ConfigError(f"clips.cover {profile.clips.cover!r} does not exist ({cover})", source=path)
+    return str(cover)
 
 
 def _templates_dir(profile: ClientProfile, path: Path) -> str:

@@ -27,6 +27,8 @@ class FeedItem:
     # itunes:episode and the entry's web page, when the feed gives them (templates use both).
     number: str | None = None
     page: str | None = None
+    # The episode's artwork (itunes:image), else the show's: the audiogram's cover.
+    image: str | None = None
 
 
 def fetch_feed(url: str, timeout: float) -> bytes:
@@ -48,13 +50,19 @@ def parse_feed(url: str, body: bytes) -> list[FeedItem]:
         raise IngestError("not an RSS or Atom feed", source=url)
     if not parsed.entries:
         raise IngestError("feed has no episodes", source=url)
-    items = [item for entry in parsed.entries if (item := _media_item(url, entry))]
+    show_image = _image_url(parsed.feed)
+    items = [item for entry in parsed.entries if (item := _media_item(url, entry, show_image))]
     if not items:
         raise IngestError("feed has no audio or video enclosures", source=url)
     return sorted(items, key=lambda i: i.published or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
 
 
-def _media_item(feed_url: str, entry) -> FeedItem | None:
+def _image_url(node) -> str | None:
+    href = (node.get("image") or {}).get("href") or ""
+    return href if href.startswith(("http://", "https://")) else None
+
+
+def _media_item(feed_url: str, entry, show_image: str | None = None) -> FeedItem | None:
     for link in entry.get("enclosures", []) or []:
         media_type = (link.get("type") or "").lower()
         href = link.get("href")
@@ -68,6 +76,7 @@ def _media_item(feed_url: str, entry) -> FeedItem | None:
                 length=_int(link.get("length")),
                 number=str(entry.get("itunes_episode") or "").strip() or None,
                 page=entry.get("link") if str(entry.get("link", "")).startswith(("http://", "https://")) else None,
+                image=_image_url(entry) or show_image,
             )
     return None
 

@@ -125,11 +125,17 @@ def find_or_create_episode(session: Session, client: Client, source: Source, pat
         sha256=digest,
         title=source.title,
         published_at=source.feed_item.published if source.feed_item else None,
-        feed_meta={"number": source.feed_item.number, "link": source.feed_item.page} if source.feed_item else {},
+        feed_meta=_feed_meta(source.feed_item),
     )
     session.add(episode)
     session.flush()
     return episode, True
+
+
+def _feed_meta(item: FeedItem | None) -> dict:
+    if item is None:
+        return {}
+    return {"number": item.number, "link": item.page, "image": item.image}
 
 
 def apply_probe(episode: Episode, info: MediaInfo) -> None:

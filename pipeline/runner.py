@@ -113,16 +113,24 @@ def _clip_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], 
         with db.session() as session:
             mark_running(stage_row(session, session.get(Episode, outcome.episode_id), "clips"), "")
         reporter.stage(outcome.source, "rendering clips", 1.0)
+        progress = lambda done, total, uri=outcome.source: _clip_progress(reporter, uri, done, total)
         try:
             with db.session() as session:
-                result = render_episode_clips(session, settings, outcome.episode_id)
+                result = render_episode_clips(session, settings, outcome.episode_id, progress=progress)
         except CastmillError as exc:
             _fail_stage(db, outcome, "clips", str(exc), reporter)
             continue
         with db.session() as session:
             mark_done(stage_row(session, session.get(Episode, outcome.episode_id), "clips"))
         outcome.stages["clips"], outcome.clips = DONE, result.rendered + result.reused
-        reporter.finished(outcome.source, f"{result.rendered} clip file(s) rendered, {result.reused} unchanged")
+        notes = "".join(f"; {note}" for note in result.notes)
+        reporter.finished(outcome.source, f"{result.rendered} clip file(s) rendered, {result.reused} unchanged{notes}")
+
+
+def _clip_progress(reporter: Reporter, source: str, done: int, total: int) -> None:
+    if done == 0:
+        reporter.stage(source, f"rendering {total} clips", float(total))
+    reporter.advance(source, float(done))
 
 
 def _draft_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:

@@ -50,3 +50,26 @@ def test_profile_that_is_not_utf8(tmp_path):
     bad.write_bytes('name = "Caf\xe9"\n'.encode("latin-1"))
     with pytest.raises(ConfigError, match="latin1.toml"):
         load_client_profile(bad)
+
+
+def test_profile_cover_is_made_absolute_and_a_missing_one_is_an_error(tmp_path):
+    (tmp_path / "art").mkdir()
+    (tmp_path / "art" / "cover.png").write_bytes(b"png")
+    good = tmp_path / "good.toml"
+    good.write_text('slug = "a"\nname = "A"\n[clips]\ncover = "art/cover.png"\ncaption_style = { font = "DejaVu Sans" }\n')
+    assert load_client_profile(good).clips.cover == str((tmp_path / "art" / "cover.png").resolve())
+    bad = tmp_path / "bad.toml"
+    bad.write_text('slug = "b"\nname = "B"\n[clips]\ncover = "missing.png"\n')
+    with pytest.raises(ConfigError, match=r"clips.cover 'missing.png' does not exist"):
+        load_client_profile(bad)
+
+
+def test_profile_rejects_bad_caption_colours_and_stray_clip_keys(tmp_path):
+    colour = tmp_path / "colour.toml"
+    colour.write_text('slug = "c"\nname = "C"\n[clips]\ncaption_style = { highlight = "yellow" }\n')
+    with pytest.raises(ConfigError, match="clips.caption_style.highlight"):
+        load_client_profile(colour)
+    stray = tmp_path / "stray.toml"
+    stray.write_text('slug = "d"\nname = "D"\n[clips]\nkinds = ["audio"]\napproval_stages = 1\n')
+    with pytest.raises(ConfigError, match="clips.approval_stages"):
+        load_client_profile(stray)

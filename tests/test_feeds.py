@@ -225,3 +225,16 @@ def test_episode_number_and_page_come_from_the_feed_entry():
     seven, six = parse_feed("https://example.com/feed.xml", body)
     assert (seven.number, seven.page) == ("7", "https://example.com/ep7")
     assert (six.number, six.page) == (None, None)
+
+
+def test_episode_artwork_then_show_artwork_is_kept_for_audiogram_covers():
+    body = b"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Show</title>
+<itunes:image href="https://example.test/show.jpg"/>
+<item><title>One</title><enclosure url="https://example.test/1.mp3" type="audio/mpeg" length="1"/>
+<itunes:image href="https://example.test/ep1.jpg"/></item>
+<item><title>Two</title><enclosure url="https://example.test/2.mp3" type="audio/mpeg" length="1"/></item>
+</channel></rss>"""
+    items = {item.title: item for item in parse_feed("https://example.test/feed.xml", body)}
+    assert items["One"].image == "https://example.test/ep1.jpg"
+    assert items["Two"].image == "https://example.test/show.jpg"

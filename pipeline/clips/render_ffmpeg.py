@@ -9,6 +9,7 @@ H.264 yuv420p + AAC with the moov atom first (faststart), at a constant frame ra
 from __future__ import annotations
 
 import subprocess
+import textwrap
 from pathlib import Path
 
 from pipeline.clips.captions import font_file
@@ -26,7 +27,7 @@ ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "y
 def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "crop") -> Path:
     """Render ``spec`` to ``out`` (mp4); a failed render leaves no file behind."""
     if spec.cover:
-        _check_cover(spec.cover)
+        check_cover(spec.cover)
     inputs, graph = (_audiogram(spec, captions_ass) if spec.kind == "audiogram"
                      else _video(spec, captions_ass, fit))
     partial = out.with_name(out.stem + ".part.mp4")
@@ -38,7 +39,7 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "
     return out
 
 
-def _check_cover(cover: Path) -> None:
+def check_cover(cover: Path) -> None:
     """A looped cover that ffmpeg cannot decode makes it retry forever: refuse it up front."""
     from pipeline.media import run_ffprobe
 
@@ -55,6 +56,28 @@ def thumbnail(clip: Path, out: Path, at: float) -> Path:
     partial = out.with_name(out.stem + ".part.jpg")
     _run([require_binary("ffmpeg"), "-nostdin", "-v", "error", "-y", "-ss", f"{at:.3f}", "-i", str(clip),
           "-frames:v", "1", "-q:v", "3", str(partial)], partial, clip)
+    partial.replace(out)
+    return out
+
+
+def title_card(spec: ClipSpec, out: Path) -> Path:
+    """A JPEG of the clip's size: the cover (or the title-card colour) with the title across the middle."""
+    width, height = spec.size
+    if spec.cover:
+        check_cover(spec.cover)
+        inputs = ["-i", str(spec.cover)]
+        background = f"[0:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1"
+    else:
+        inputs = ["-f", "lavfi", "-i", f"color=c={TITLE_CARD_COLOUR}:s={width}x{height}"]
+        background = "[0:v]null"
+    size = int(height * 0.05)
+    lines = textwrap.wrap(spec.title or "", width=max(8, int(width * (1 - 2 * SAFE_ZONE["side"]) / (size * 0.55))))[:4]
+    top = int(height * 0.45) - len(lines) * size * 6 // 10
+    text = [_drawtext(line, font_file(spec.style.font), size, top + k * int(size * 1.25)) for k, line in enumerate(lines)]
+    partial = out.with_name(out.stem + ".part.jpg")
+    _run([require_binary("ffmpeg"), "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex",
+          ",".join([background, *text]) + "[v]", "-map", "[v]", "-frames:v", "1", "-q:v", "3", str(partial)],
+         partial, spec.cover or spec.source)
     partial.replace(out)
     return out
 

@@ -1,21 +1,26 @@
-"""Render a highlight's clips and record them: the entry point behind `castmill clips render`.
+"""Plan, render and record a highlight's clips: behind `castmill clips render` and the clips stage.
 
 A clip is keyed by everything it is rendered from (source hash, cut, kind, aspect,
-style, engine, caption words); asking again for an unchanged clip whose file is
-still there does no work.
+caption style, cover, engine, caption words); asking again for an unchanged clip
+whose file is still there does no work. The stage renders an episode's missing
+clips through the render queue (``pipeline.clips.queue``) and commits each one as
+it finishes, so an interrupted batch resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.clips.captions import clip_words, paginate, write_captions
+from pipeline.clips.captions import clip_words
+from pipeline.clips.cover import resolve_cover
+from pipeline.clips.jobs import RenderJob, RenderOutput, run_job
 from pipeline.clips.spec import ASPECTS, KINDS, CaptionStyle, ClipSpec
 from pipeline.config import Settings
 from pipeline.download import sha256_file
@@ -23,13 +28,14 @@ from pipeline.errors import MediaError, NotFoundError
 from pipeline.models import Clip, Episode, Highlight
 
 # Bumped when rendering changes its output for the same inputs.
-RENDER_REVISION = 1
+RENDER_REVISION = 2
 ENGINES = ("ffmpeg", "moviepy")
 STYLES = {
     "default": CaptionStyle(),
     "upper": CaptionStyle(uppercase=True, size=0.05),
     "minimal": CaptionStyle(highlight="#FFFFFF", size=0.038, position=0.72),
 }
+MAIN_FORMAT = {"video": "mp4", "audiogram": "mp4", "audio": "mp3"}
 
 
 @dataclass(frozen=True)
@@ -44,43 +50,172 @@ class ClipFile:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class StageResult:
+    rendered: int
+    reused: int
+    skipped: list[str]
+    failed: list[str] = field(default_factory=list)  # "highlight 12 audiogram 9:16: <error>"
+    notes: list[str] = field(default_factory=list)
+
+
+def caption_style(preset: str, overrides: dict | None = None) -> CaptionStyle:
+    """The preset's style with the client's own caption settings laid over it."""
+    if preset not in STYLES:
+        raise MediaError(f"unknown caption style {preset!r}; choose one of {', '.join(STYLES)}")
+    return replace(STYLES[preset], **{k: v for k, v in (overrides or {}).items() if v is not None})
+
+
+class EpisodeClips:
+    """An episode's clip planning: its words and cover are looked up once for all its highlights."""
+
+    def __init__(self, session: Session, settings: Settings, episode: Episode, engine: str = "ffmpeg"):
+        if engine not in ENGINES:
+            raise MediaError(f"unknown render engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        self.session, self.settings, self.episode, self.engine = session, settings, episode, engine
+        self.wanted = episode.client.clip_settings or {}
+        self.out_dir = settings.home / "clips" / episode.client.slug / f"episode-{episode.id}"
+        self._words = None
+        self._cover = None
+
+    @property
+    def cover(self):
+        if self._cover is None:
+            self._cover = resolve_cover(self.settings, self.episode)
+        return self._cover
+
+    def words(self, highlight: Highlight):
+        if self._words is None:
+            from pipeline.highlights.store import latest_transcript, transcript_result
+
+            row = latest_transcript(self.session, self.episode.id)
+            self._words = transcript_result(row).words if row else []
+        return clip_words(self._words, highlight.start, highlight.end)
+
+    def plan(self, highlight: Highlight, kind: str, aspect: str, style: str, fit: str) -> RenderJob | list[ClipFile]:
+        """The job that renders this clip, or the stored files when nothing it depends on changed."""
+        _check_request(highlight, self.episode, kind, aspect)
+        aspect = "" if kind == "audio" else aspect
+        stem = self.out_dir / f"{highlight.key}-{kind}-{(aspect or '9:16').replace(':', 'x')}"
+        spec = ClipSpec(source=Path(self.episode.media_path), start=highlight.start, end=highlight.end, kind=kind,
+                        aspect=aspect or "9:16", title=self.episode.title)
+        if kind != "audio":
+            spec = replace(spec, words=self.words(highlight), cover=self.cover.path,
+                           style=caption_style(style, self.wanted.get("caption_style")))
+        thumbnail = self.wanted.get("thumbnail", "frame")
+        key = _key(self.episode, spec, thumbnail, fit, self.engine)
+        reused = self._reuse(highlight, kind, aspect, key)
+        if reused:
+            return reused
+        return RenderJob(highlight.id, kind, aspect, spec, stem, key, fit, self.engine, thumbnail,
+                         label=f"highlight {highlight.id} {kind} {aspect}".strip())
+
+    def _reuse(self, highlight: Highlight, kind: str, aspect: str, key: str) -> list[ClipFile]:
+        formats = ("mp3", "m4a") if kind == "audio" else ("mp4", "jpg")
+        kinds = (kind, kind) if kind == "audio" else (kind, "thumbnail")
+        rows = [_row(self.session, self.episode, highlight, k, aspect, f) for k, f in zip(kinds, formats)]
+        if all(r and r.status == "ready" and r.input_key == key and Path(r.path).is_file() for r in rows):
+            return [ClipFile(r.id, r.kind, r.format, r.path, False) for r in rows]
+        return []
+
+    def record(self, output: RenderOutput) -> list[ClipFile]:
+        """Store what a job produced; a failed job marks its clip failed with the error."""
+        job = output.job
+        highlight = self.session.get(Highlight, job.highlight_id)
+        if output.error:
+            row = _row(self.session, self.episode, highlight, job.kind, job.aspect, MAIN_FORMAT[job.kind]) or _new_row(
+                self.episode, highlight, job.kind, job.aspect, MAIN_FORMAT[job.kind])
+            row.status, row.error, row.input_key, row.engine = "failed", output.error, job.key, job.engine
+            row.path, row.sha256, row.highlight_id = "", "", highlight.id
+            self.session.add(row)
+            self.session.flush()
+            return []
+        return [self._record_file(highlight, job, f) for f in output.files]
+
+    def _record_file(self, highlight: Highlight, job: RenderJob, file) -> ClipFile:
+        row = _row(self.session, self.episode, highlight, file.kind, job.aspect, file.format) or _new_row(
+            self.episode, highlight, file.kind, job.aspect, file.format)
+        row.highlight_id, row.engine, row.path, row.input_key = highlight.id, job.engine, str(file.path), job.key
+        row.status, row.error = "ready", ""
+        row.sha256, row.probe = sha256_file(file.path), {**_probe(file.path, file.format), **file.extra}
+        self.session.add(row)
+        self.session.flush()
+        return ClipFile(row.id, file.kind, file.format, str(file.path), True)
+
+
 def render_highlight(session: Session, settings: Settings, highlight_id: int, *, kind: str = "audiogram",
                      aspect: str = "9:16", style: str = "default", fit: str = "crop",
                      client_slug: str | None = None, engine: str = "ffmpeg") -> list[ClipFile]:
-    highlight, episode = _load(session, highlight_id, client_slug)
-    _check_request(highlight, episode, kind, aspect, style)
-    if engine not in ENGINES:
-        raise MediaError(f"unknown render engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    out_dir = settings.home / "clips" / episode.client.slug / f"episode-{episode.id}"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"{highlight.key}-{kind}-{aspect.replace(':', 'x')}"
-    if kind == "audio":
-        return _audio(session, highlight, episode, stem)
-    spec = ClipSpec(source=Path(episode.media_path), start=highlight.start, end=highlight.end, kind=kind,
-                    aspect=aspect, title=episode.title, words=_words(session, episode, highlight),
-                    style=STYLES[style])
-    key = _key(episode, spec, style, fit, engine)
-    reused = _reuse(session, episode, highlight, kind, aspect, "mp4", key)
-    if reused:
-        thumb = _reuse(session, episode, highlight, "thumbnail", aspect, "jpg", key)
-        return [reused] + ([thumb] if thumb else [])
-    return _render_video(session, highlight, episode, spec, stem, key, fit, engine)
-
-
-def _load(session: Session, highlight_id: int, client_slug: str | None) -> tuple[Highlight, Episode]:
+    """Render (or reuse) one clip now, in this process; a failed render is recorded, then raised."""
     highlight = session.get(Highlight, highlight_id)
     if highlight is None or (client_slug and highlight.episode.client.slug != client_slug):
         raise NotFoundError(f"no highlight {highlight_id}" + (f" for client {client_slug}" if client_slug else ""))
-    return highlight, highlight.episode
+    clips = EpisodeClips(session, settings, highlight.episode, engine)
+    planned = clips.plan(highlight, kind, aspect, style, fit)
+    if isinstance(planned, list):
+        return planned
+    planned.stem.parent.mkdir(parents=True, exist_ok=True)
+    output = run_job(planned)
+    files = clips.record(output)
+    if output.error:
+        session.commit()  # the failure stays on the clip even though the command fails
+        raise MediaError(output.error)
+    return files
 
 
-def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: str, style: str) -> None:
+def render_episode_clips(session: Session, settings: Settings, episode_id: int, *, workers: int | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> StageResult:
+    """Every clip the client's [clips] settings ask for, for every highlight of the episode.
+
+    Missing clips render in the queue; each is committed as it finishes. Clips that
+    fail are marked failed and the others still render; then the stage raises with
+    the count, so the episode shows the error and a re-run redoes only the failed ones.
+    """
+    from pipeline.clips.queue import run_jobs
+
+    episode = session.get(Episode, episode_id)
+    clips = EpisodeClips(session, settings, episode)
+    jobs, reused, skipped = _plan_episode(clips, episode)
+    clips.out_dir.mkdir(parents=True, exist_ok=True)
+    session.commit()  # release the write lock while rendering
+    rendered, failed = 0, []
+    if progress and jobs:
+        progress(0, len(jobs))
+    for done, output in enumerate(run_jobs(jobs, workers), start=1):
+        rendered += len(clips.record(output))
+        if output.error:
+            failed.append(f"{output.job.label}: {output.error}")
+        session.commit()
+        if progress:
+            progress(done, len(jobs))
+    notes = [clips.cover.note] if jobs and clips.cover.note else []
+    if failed:
+        raise MediaError(f"{len(failed)} of {len(jobs)} clips failed; first: {failed[0]}", source=episode.media_path)
+    return StageResult(rendered, reused, skipped, failed, notes)
+
+
+def _plan_episode(clips: EpisodeClips, episode: Episode) -> tuple[list[RenderJob], int, list[str]]:
+    wanted = clips.wanted
+    jobs, reused, skipped = [], 0, []
+    for highlight in episode.highlights:
+        for kind in wanted.get("kinds", []):
+            if kind == "video" and not episode.has_video:
+                skipped.append(f"highlight {highlight.id}: no video stream, video clips skipped")
+                continue
+            for aspect in (wanted.get("aspects") or ["9:16"]) if kind != "audio" else ["9:16"]:
+                planned = clips.plan(highlight, kind, aspect, wanted.get("style", "default"), wanted.get("fit", "crop"))
+                if isinstance(planned, list):
+                    reused += len(planned)
+                else:
+                    jobs.append(planned)
+    return jobs, reused, skipped
+
+
+def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: str) -> None:
     if kind not in KINDS:
         raise MediaError(f"unknown clip kind {kind!r}; choose one of {', '.join(KINDS)}")
     if aspect not in ASPECTS:
         raise MediaError(f"unknown aspect {aspect!r}; choose one of {', '.join(ASPECTS)}")
-    if style not in STYLES:
-        raise MediaError(f"unknown caption style {style!r}; choose one of {', '.join(STYLES)}")
     if highlight.end > (episode.duration or 0.0) + 0.05:
         raise MediaError(f"highlight ends at {highlight.end:.1f} s but the media is only "
                          f"{episode.duration:.1f} s long", source=episode.media_path)
@@ -88,26 +223,13 @@ def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: st
         raise MediaError("the episode has no video stream: use --kind audiogram or audio", source=episode.media_path)
 
 
-def _words(session: Session, episode: Episode, highlight: Highlight):
-    from pipeline.highlights.store import latest_transcript, transcript_result
-
-    row = latest_transcript(session, episode.id)
-    words = transcript_result(row).words if row else []
-    return clip_words(words, highlight.start, highlight.end)
-
-
-def _key(episode: Episode, spec: ClipSpec, style: str, fit: str, engine: str = "ffmpeg") -> str:
+def _key(episode: Episode, spec: ClipSpec, thumbnail: str, fit: str, engine: str = "ffmpeg") -> str:
+    cover = {"path": str(spec.cover), "sha": sha256_file(spec.cover)} if spec.cover else None
     blob = json.dumps({"sha": episode.sha256, "cut": [spec.start, spec.end], "kind": spec.kind, "aspect": spec.aspect,
-                       "style": style, "fit": fit, "words": [asdict(w) for w in spec.words], "title": spec.title,
-                       "engine": engine, "revision": RENDER_REVISION}, sort_keys=True)
+                       "style": asdict(spec.style), "fit": fit, "words": [asdict(w) for w in spec.words],
+                       "title": spec.title, "cover": cover, "thumbnail": thumbnail, "engine": engine,
+                       "revision": RENDER_REVISION}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _reuse(session, episode, highlight, kind, aspect, fmt, key) -> ClipFile | None:
-    row = _row(session, episode, highlight, kind, aspect, fmt)
-    if row and row.input_key == key and Path(row.path).is_file():
-        return ClipFile(row.id, row.kind, row.format, row.path, False)
-    return None
 
 
 def _row(session, episode, highlight, kind, aspect, fmt) -> Clip | None:
@@ -115,48 +237,8 @@ def _row(session, episode, highlight, kind, aspect, fmt) -> Clip | None:
                                              Clip.kind == kind, Clip.aspect == aspect, Clip.format == fmt))
 
 
-def _render_video(session, highlight, episode, spec: ClipSpec, stem: Path, key: str, fit: str,
-                  engine: str = "ffmpeg") -> list[ClipFile]:
-    from pipeline.clips import render_ffmpeg
-
-    render = render_ffmpeg.render
-    if engine == "moviepy":
-        from pipeline.clips.render_moviepy import render  # moviepy loads only when asked for
-    pages = paginate(spec.words, spec.style, spec.size)
-    sidecars = write_captions(pages, spec.style, spec.size, stem)
-    video = render(spec, _file(stem, "mp4"), sidecars["ass"] if pages else None, fit=fit)
-    cover = render_ffmpeg.thumbnail(video, _file(stem, "jpg"), at=min(spec.seconds / 2, 3.0))
-    extra = {"captions": {k: str(v) for k, v in sidecars.items()}}
-    return [_record(session, episode, highlight, spec.kind, spec.aspect, "mp4", video, key, extra, engine),
-            _record(session, episode, highlight, "thumbnail", spec.aspect, "jpg", cover, key, {}, engine)]
-
-
-def _file(stem: Path, ext: str) -> Path:
-    """``stem.ext``; not ``with_suffix``, which would eat the decimals of the cut points in the stem."""
-    return stem.parent / f"{stem.name}.{ext}"
-
-
-def _audio(session, highlight, episode, stem: Path) -> list[ClipFile]:
-    from pipeline.clips.snippets import render_snippets
-
-    key = hashlib.sha256(f"{episode.sha256}|{highlight.start}|{highlight.end}|audio|{RENDER_REVISION}".encode()).hexdigest()
-    files = [_reuse(session, episode, highlight, "audio", "", fmt, key) for fmt in ("mp3", "m4a")]
-    if all(files):
-        return files
-    snippets = render_snippets(Path(episode.media_path), highlight.start, highlight.end, stem.parent, stem.name)
-    return [_record(session, episode, highlight, "audio", "", s.format, s.path, key, {"lufs": round(s.lufs, 2)})
-            for s in snippets]
-
-
-def _record(session, episode, highlight, kind, aspect, fmt, path: Path, key: str, extra: dict,
-            engine: str = "ffmpeg") -> ClipFile:
-    row = _row(session, episode, highlight, kind, aspect, fmt) or Clip(
-        episode_id=episode.id, highlight_key=highlight.key, kind=kind, aspect=aspect, format=fmt)
-    row.highlight_id, row.engine, row.path, row.input_key = highlight.id, engine, str(path), key
-    row.sha256, row.probe = sha256_file(path), {**_probe(path, fmt), **extra}
-    session.add(row)
-    session.flush()
-    return ClipFile(row.id, kind, fmt, str(path), True)
+def _new_row(episode, highlight, kind, aspect, fmt) -> Clip:
+    return Clip(episode_id=episode.id, highlight_key=highlight.key, kind=kind, aspect=aspect, format=fmt)
 
 
 def _probe(path: Path, fmt: str) -> dict:
@@ -166,30 +248,3 @@ def _probe(path: Path, fmt: str) -> dict:
 
     probe = probe_clip(path)
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(probe).items()}
-
-
-@dataclass(frozen=True)
-class StageResult:
-    rendered: int
-    reused: int
-    skipped: list[str]
-
-
-def render_episode_clips(session: Session, settings: Settings, episode_id: int) -> StageResult:
-    """Every clip the client's [clips] settings ask for, for every highlight of the episode."""
-    episode = session.get(Episode, episode_id)
-    wanted = episode.client.clip_settings or {}
-    rendered = reused = 0
-    skipped: list[str] = []
-    for highlight in episode.highlights:
-        for kind in wanted.get("kinds", []):
-            if kind == "video" and not episode.has_video:
-                skipped.append(f"highlight {highlight.id}: no video stream, video clips skipped")
-                continue
-            for aspect in (wanted.get("aspects") or ["9:16"]) if kind != "audio" else ["9:16"]:
-                files = render_highlight(session, settings, highlight.id, kind=kind, aspect=aspect,
-                                         style=wanted.get("style", "default"), fit=wanted.get("fit", "crop"))
-                rendered += sum(f.rendered for f in files)
-                reused += sum(not f.rendered for f in files)
-        session.commit()  # each highlight's clips are kept even if a later render fails; no long write lock
-    return StageResult(rendered, reused, skipped)

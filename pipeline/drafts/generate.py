@@ -135,7 +135,7 @@ def _rendered_clip(episode: Episode, highlight: Highlight) -> Clip | None:
 
     return object_session(episode).scalar(
         select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == highlight.key, Clip.format == "mp4",
-                           Clip.aspect == "9:16", Clip.kind.in_(("video", "audiogram")))
+                           Clip.aspect == "9:16", Clip.kind.in_(("video", "audiogram")), Clip.status == "ready")
         .order_by(Clip.kind.desc()))  # a real video cut before an audiogram
 
 

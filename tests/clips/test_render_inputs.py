@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.clips.render_ffmpeg import render
@@ -58,3 +59,55 @@ def test_a_good_cover_fills_the_frame(tmp_path, sample_episode):
                           "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
     corner = raw[: 3 * 10]  # the first pixels of the top row come from the cover, not the title card
     assert all(corner[k] > 180 and corner[k + 2] < 80 for k in range(0, 30, 3))
+
+
+def test_variable_frame_rate_source_becomes_constant_30_fps(tmp_path):
+    # Half the frames dropped at random intervals: a phone recording's irregular timestamps.
+    source = tmp_path / "vfr.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30",
+                    "-f", "lavfi", "-i", "sine=frequency=300", "-t", "4",
+                    "-vf", "select='not(mod(n\\,3))+eq(mod(n\\,7)\\,2)'",
+                    "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", str(source)], check=True)
+    before = streams(source)["video"]
+    assert before["r_frame_rate"] != before["avg_frame_rate"]  # really variable
+    out = render(ClipSpec(source=source, start=0.5, end=3.0, kind="video", aspect="9:16"), tmp_path / "out.mp4", None)
+    video = streams(out)["video"]
+    assert video["r_frame_rate"] == video["avg_frame_rate"] == "30/1"
+    assert abs(float(streams(out)["format"]["duration"]) - 2.5) < 0.1
+
+
+def test_rotation_metadata_is_applied_before_reframing(tmp_path):
+    # A landscape 640×360 encode flagged "rotate 90": players show it portrait, and so must the clip.
+    flat = make_video(tmp_path / "flat.mp4", "640x360")
+    rotated = tmp_path / "rotated.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(flat), "-c", "copy",
+                    "-metadata:s:v:0", "rotate=90", str(rotated)], check=True)
+    side = json.dumps(streams(rotated)["video"])
+    assert "rotat" in side.lower()  # the flag is there (tag or display-matrix side data)
+    out = render(ClipSpec(source=rotated, start=0.5, end=3.0, kind="video", aspect="9:16"), tmp_path / "out.mp4",
+                 None, fit="blur")
+    info = streams(out)
+    assert (info["video"]["width"], info["video"]["height"]) == (1080, 1920)
+    assert "rotat" not in json.dumps(info["video"]).lower()  # the output is upright, not flagged
+    # The clip matches the source as players show it (upright, scaled to fill), frame for frame.
+    clip_frame = gray_frame(out, at=1.0, scale=None)
+    upright = gray_frame(rotated, at=1.5, scale="1080:1920")
+    assert np.abs(clip_frame - upright).mean() < 12
+
+
+def gray_frame(path: Path, at: float, scale: str | None):
+    import numpy as np
+
+    cmd = ["ffmpeg", "-v", "error", "-ss", str(at), "-i", str(path), "-frames:v", "1"]
+    cmd += ["-vf", f"scale={scale}"] if scale else []
+    raw = subprocess.run(cmd + ["-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(1920, 1080).astype(float)
+
+
+def test_4k_source_is_scaled_down_to_the_clip_size(tmp_path):
+    source = make_video(tmp_path / "uhd.mp4", "3840x2160", seconds=2)
+    out = render(ClipSpec(source=source, start=0.2, end=1.7, kind="video", aspect="1:1"), tmp_path / "out.mp4", None)
+    info = streams(out)
+    assert (info["video"]["width"], info["video"]["height"]) == (1080, 1080)
+    assert info["video"]["pix_fmt"] == "yuv420p" and abs(float(info["format"]["duration"]) - 1.5) < 0.1

@@ -1,0 +1,85 @@
+"""One clip render as plain data, and the function that performs it.
+
+A ``RenderJob`` holds everything a render needs and nothing from the database, so
+it can run in a worker process (``pipeline.clips.queue``); the stage records its
+``RenderOutput`` afterwards in the main process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.clips.spec import ClipSpec
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    highlight_id: int
+    kind: str  # video | audiogram | audio
+    aspect: str  # "" for audio snippets
+    spec: ClipSpec
+    stem: Path  # output files are stem.mp4, stem.jpg, stem.ass … (or stem.mp3/.m4a)
+    key: str  # the input hash recorded with the clip
+    fit: str = "crop"
+    engine: str = "ffmpeg"
+    thumbnail: str = "frame"  # "frame" of the clip or the "title" card
+    label: str = ""  # for progress lines: "highlight 12 audiogram 9:16"
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    kind: str
+    format: str
+    path: Path
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderOutput:
+    job: RenderJob
+    files: tuple[RenderedFile, ...] = ()
+    error: str = ""  # one line; empty when every file was written
+
+
+def run_job(job: RenderJob) -> RenderOutput:
+    """Render one job; a CastmillError becomes ``error`` (the partial files are already gone)."""
+    from pipeline.errors import CastmillError
+
+    try:
+        files = _snippets(job) if job.kind == "audio" else _video(job)
+    except CastmillError as exc:
+        return RenderOutput(job, error=str(exc))
+    return RenderOutput(job, tuple(files))
+
+
+def _snippets(job: RenderJob) -> list[RenderedFile]:
+    from pipeline.clips.snippets import render_snippets
+
+    snippets = render_snippets(job.spec.source, job.spec.start, job.spec.end, job.stem.parent, job.stem.name)
+    return [RenderedFile("audio", s.format, s.path, {"lufs": round(s.lufs, 2)}) for s in snippets]
+
+
+def _video(job: RenderJob) -> list[RenderedFile]:
+    from pipeline.clips import render_ffmpeg
+    from pipeline.clips.captions import paginate, write_captions
+
+    render = render_ffmpeg.render
+    if job.engine == "moviepy":
+        from pipeline.clips.render_moviepy import render  # moviepy loads only when asked for
+    spec = job.spec
+    pages = paginate(spec.words, spec.style, spec.size)
+    sidecars = write_captions(pages, spec.style, spec.size, job.stem)
+    video = render(spec, output_file(job.stem, "mp4"), sidecars["ass"] if pages else None, fit=job.fit)
+    jpg = output_file(job.stem, "jpg")
+    if job.thumbnail == "title":
+        cover = render_ffmpeg.title_card(spec, jpg)
+    else:
+        cover = render_ffmpeg.thumbnail(video, jpg, at=min(spec.seconds / 2, 3.0))
+    captions = {"captions": {k: str(v) for k, v in sidecars.items()}}
+    return [RenderedFile(spec.kind, "mp4", video, captions), RenderedFile("thumbnail", "jpg", cover)]
+
+
+def output_file(stem: Path, ext: str) -> Path:
+    """``stem.ext``; not ``with_suffix``, which would eat the decimals of the cut points in the stem."""
+    return stem.parent / f"{stem.name}.{ext}"
