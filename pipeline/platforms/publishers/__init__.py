@@ -9,7 +9,8 @@ from importlib import import_module
 
 from pipeline.errors import CastmillError
 from pipeline.platforms.publishers.base import (Account, AuthError, CredentialStatus, Engagement, MediaFile,
-                                                OutcomeUnknown, Post, Published, PublishError, Publisher)
+                                                OutcomeUnknown, Post, Published, PublishError, Publisher,
+                                                QuotaExhausted)
 
 # platform name -> "module:Class" under pipeline.platforms.publishers
 PUBLISHERS: dict[str, str] = {
@@ -44,5 +45,5 @@ def get_publisher(account: Account, http=None) -> Publisher:
 
 
 __all__ = ["Account", "AuthError", "CredentialStatus", "Engagement", "MediaFile", "OutcomeUnknown", "Post",
-           "Published", "PublishError", "Publisher", "PUBLISHERS", "get_publisher", "publisher_class",
+           "Published", "PublishError", "Publisher", "QuotaExhausted", "PUBLISHERS", "get_publisher", "publisher_class",
            "UnknownPublisher"]

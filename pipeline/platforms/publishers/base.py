@@ -16,7 +16,10 @@ happened in the platform's own terms:
 ``find_existing`` answers "was this post already published?" using the
 platform's idempotency feature where it exists (Mastodon ``Idempotency-Key``,
 Bluesky's client-chosen record key) or a search of the account's recent posts
-for the idempotency key's marker. Tokens never appear in messages or logs.
+for the idempotency key's marker. ``find_existing`` may itself raise
+``OutcomeUnknown`` when the platform cannot tell (e.g. TikTok private posts are not
+listed): the post then stays ``unknown`` and the VA is notified.
+Tokens never appear in messages or logs.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class Account:
 class Published:
     remote_id: str
     url: str = ""
+    note: str = ""  # something the VA should know, e.g. "posted privately: the TikTok app is not audited"
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,14 @@ class OutcomeUnknown(PublishError):
 
     def __init__(self, message: str):
         super().__init__(message, retryable=False)
+
+
+class QuotaExhausted(PublishError):
+    """The platform's posting quota is used up; the post can be retried after ``resets_at``."""
+
+    def __init__(self, message: str, *, resets_at: datetime | None = None):
+        super().__init__(message, retryable=False)
+        self.resets_at = resets_at
 
 
 class Publisher:
@@ -163,7 +175,7 @@ class Publisher:
         if status in (401, 403):
             return AuthError(message, status=status)
         if status == 429 or status >= 500:
-            return PublishError(message, retryable=True, retry_after=_retry_after(response), status=status)
+            return PublishError(message, retryable=True, retry_after=retry_after_seconds(response), status=status)
         return PublishError(message, status=status)
 
     def error_message(self, response: requests.Response) -> str:
@@ -185,7 +197,8 @@ class Publisher:
         return requests.utils.urlparse(self.account.base_url).netloc or self.account.base_url
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None without one."""
     value = response.headers.get("Retry-After")
     if not value:
         return None

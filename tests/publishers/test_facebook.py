@@ -1,0 +1,163 @@
+"""Facebook Page publisher against the Graph fake: feed posts and the Reels start → upload → finish flow."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
+                                           get_publisher)
+from tests.fakes.graph import FacebookFake, ShortTimeouts, graph_time
+
+TOKEN = "page-token-SECRET-42"
+
+
+@pytest.fixture
+def fake():
+    with FacebookFake(token=TOKEN) as server:
+        yield server
+        assert server.errors == []
+
+
+@pytest.fixture
+def clip(tmp_path):
+    path = tmp_path / "reel.mp4"
+    path.write_bytes(bytes(range(256)) * 64)
+    return MediaFile(path, "video", "video/mp4")
+
+
+def publisher(fake, http=None):
+    return get_publisher(Account("facebook", fake.base_url, token=TOKEN, handle=fake.page_id), http)
+
+
+def calls(fake) -> list[str]:
+    out = []
+    for request in fake.requests:
+        tail = request.path.rsplit("/", 1)[-1]
+        out.append(f"{request.method} {'{id}' if tail.isdigit() else tail}")
+    return out
+
+
+def test_text_post_goes_to_the_page_feed_with_the_link(fake):
+    result = publisher(fake).publish(Post(parts=("New episode is out!",), idempotency_key="k",
+                                          link="https://pod.example.com/12"))
+
+    assert calls(fake) == ["POST feed"]
+    assert fake.params(fake.requests[0]) == {"message": "New episode is out!", "link": "https://pod.example.com/12"}
+    assert fake.requests[0].header("authorization") == f"Bearer {TOKEN}"
+    assert result.remote_id == fake.feed[0]["id"]
+    assert result.url == f"https://www.facebook.com/{fake.page_id}/posts/{fake.feed[0]['id'].split('_')[1]}"
+
+
+def test_video_post_is_published_as_a_reel(fake, clip):
+    result = publisher(fake).publish(Post(parts=("Clip of the week",), idempotency_key="k", media=(clip,)))
+
+    assert calls(fake) == ["GET video_reels", "POST video_reels", "POST {id}", "POST video_reels"]
+    start, upload, finish = fake.requests[1:]
+    assert fake.params(start) == {"upload_phase": "start"}
+    assert upload.path.startswith("/video-upload/")
+    assert upload.header("authorization") == f"OAuth {TOKEN}"
+    assert (upload.header("offset"), upload.header("file_size")) == ("0", str(clip.path.stat().st_size))
+    assert upload.body == clip.path.read_bytes()
+    assert fake.params(finish) == {"upload_phase": "finish", "video_id": result.remote_id,
+                                   "video_state": "PUBLISHED", "description": "Clip of the week"}
+    assert [r["id"] for r in fake.reels] == [result.remote_id]
+    assert result.url == f"https://www.facebook.com/reel/{result.remote_id}"
+
+
+def test_upload_refusal_carries_the_upload_hosts_message(fake, clip):
+    fake.fail_next(400, path=r"^/video-upload/", json={"debug_info": {
+        "type": "ParameterValidationError", "message": "HeaderValuePredicate: Header Offset not convertable"}})
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k", media=(clip,)))
+
+    assert "Header Offset not convertable (ParameterValidationError)" in str(caught.value)
+    assert not caught.value.retryable and fake.reels == []
+
+
+def test_message_over_the_limit_is_refused(fake):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("x" * 63207,), idempotency_key="k"))
+
+    assert "longer than 63206" in str(caught.value) and not caught.value.retryable
+    assert fake.feed == []
+
+
+def test_429_is_retryable_with_retry_after(fake, clip):
+    fake.fail_next(429, method="POST", path=r"/video_reels$", headers={"Retry-After": "30"},
+                   json={"error": {"message": "(#4) Application request limit reached", "code": 4}})
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k", media=(clip,)))
+
+    assert caught.value.retryable and caught.value.retry_after == 30.0 and fake.reels == []
+
+
+def test_expired_token_is_an_auth_error(fake):
+    fake.token_expired = True
+
+    with pytest.raises(AuthError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k"))
+
+    assert TOKEN not in str(caught.value) and "190/463" in str(caught.value)
+
+
+def test_timeout_at_start_is_plainly_retryable(fake, clip):
+    fake.hang_next(method="POST", path=r"/video_reels$")  # the first match is the start call
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(Post(parts=("x",), idempotency_key="k",
+                                                                   media=(clip,)))
+
+    assert caught.value.retryable and not isinstance(caught.value, OutcomeUnknown)
+    assert fake.reels == []
+
+
+def test_timeout_at_finish_is_unknown_and_the_reel_is_found(fake, clip):
+    fake.lose_finish_answer = True
+    post = Post(parts=("Reel once",), idempotency_key="k", media=(clip,))
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
+
+    assert TOKEN not in str(caught.value)
+    found = publisher(fake).find_existing(post)
+    assert found is not None and found.remote_id == fake.reels[0]["id"]
+    assert found.url == fake.reels[0]["permalink_url"] and len(fake.reels) == 1
+
+
+def test_timeout_after_a_feed_post_is_unknown_and_found(fake):
+    fake.hang_next(path=r"/feed$", method="POST")
+    post = Post(parts=("Only once",), idempotency_key="k")
+
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
+
+    pub = publisher(fake)
+    assert pub.find_existing(post).remote_id == fake.feed[0]["id"]
+    assert pub.find_existing(Post(parts=("Something else",), idempotency_key="k2")) is None
+    assert len(fake.feed) == 1
+
+
+def test_full_reels_window_is_refused_before_uploading(fake, clip):
+    now = time.time()
+    fake.reels.extend({"id": str(9000 + i), "description": f"old {i}", "at": now - 60,
+                       "created_time": graph_time(now - 60)} for i in range(30))
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k", media=(clip,)))
+
+    assert "Reels quota used up (30 of 30 in the last 24 hours)" in str(caught.value)
+    assert not caught.value.retryable and fake.videos == {}
+
+
+def test_reels_older_than_a_day_do_not_count(fake, clip):
+    old = time.time() - 90000
+    fake.reels.extend({"id": str(9000 + i), "description": f"old {i}", "at": old,
+                       "created_time": graph_time(old)} for i in range(30))
+
+    publisher(fake).publish(Post(parts=("fresh",), idempotency_key="k", media=(clip,)))
+
+    assert fake.reels[-1]["description"] == "fresh"

@@ -1,0 +1,175 @@
+"""Threads publisher against the Threads fake: containers, reply chains, resuming, quotas, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
+                                           get_publisher)
+from tests.fakes.graph import ShortTimeouts, ThreadsFake
+
+TOKEN = "threads-token-SECRET-99"
+
+
+@pytest.fixture
+def fake():
+    with ThreadsFake(token=TOKEN) as server:
+        yield server
+        assert server.errors == []
+
+
+def publisher(fake, http=None):
+    pub = get_publisher(Account("threads", fake.base_url, token=TOKEN, handle=fake.user_id,
+                                extra={"media_base_url": "https://clips.example.com/"}), http)
+    pub.slept = []
+    pub.sleep = pub.slept.append
+    return pub
+
+
+def calls(fake) -> list[str]:
+    out = []
+    for request in fake.requests:
+        tail = request.path.rsplit("/", 1)[-1]
+        out.append(f"{request.method} {'{id}' if tail.isdigit() else tail}")
+    return out
+
+
+def test_publishes_a_text_post(fake):
+    result = publisher(fake).publish(Post(parts=("Small shows win.",), idempotency_key="k1"))
+
+    assert calls(fake) == ["GET threads_publishing_limit", "POST threads", "GET {id}", "POST threads_publish",
+                           "GET {id}"]
+    create = fake.requests_to("POST", r"/v1\.0/\d+/threads")[0]
+    assert fake.params(create) == {"media_type": "TEXT", "text": "Small shows win."}
+    assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
+    assert [p["text"] for p in fake.published] == ["Small shows win."]
+    assert result.remote_id == fake.published[0]["id"] and result.url == fake.published[0]["permalink"]
+
+
+def test_video_post_waits_for_processing(fake, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"video")
+    fake.processing_polls = 2
+    pub = publisher(fake)
+
+    pub.publish(Post(parts=("Watch this",), idempotency_key="k", media=(MediaFile(clip, "video", "video/mp4"),)))
+
+    create = fake.requests_to("POST", r"/v1\.0/\d+/threads")[0]
+    assert fake.params(create)["media_type"] == "VIDEO"
+    assert fake.params(create)["video_url"] == "https://clips.example.com/clip.mp4"
+    assert pub.slept == [2.0, 4.0] and len(fake.published) == 1
+
+
+def test_video_processing_error_carries_the_reason(fake, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"video")
+    fake.processing_polls, fake.container_outcome = 1, "ERROR"
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k",
+                                     media=(MediaFile(clip, "video", "video/mp4"),)))
+
+    assert "FAILED_PROCESSING_VIDEO" in str(caught.value) and not caught.value.retryable
+    assert fake.published == []
+
+
+def test_multi_part_post_becomes_a_reply_chain(fake):
+    result = publisher(fake).publish(Post(parts=("One", "Two", "Three"), idempotency_key="k"))
+
+    root, second, third = fake.published
+    assert (root["text"], second["text"], third["text"]) == ("One", "Two", "Three")
+    assert root["reply_to"] is None and second["reply_to"] == root["id"] and third["reply_to"] == second["id"]
+    assert result.remote_id == root["id"]
+    limit_checks = [r.arg("fields") for r in fake.requests_to("GET", r".*/threads_publishing_limit")]
+    assert limit_checks == ["quota_usage,config", "reply_quota_usage,reply_config"]
+
+
+def test_text_limit_counts_emoji_as_bytes(fake):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("a" * 497 + "😀",), idempotency_key="k"))
+
+    assert "501 characters; the limit is 500" in str(caught.value)
+    assert not caught.value.retryable and fake.published == []
+
+    publisher(fake).publish(Post(parts=("a" * 496 + "😀",), idempotency_key="k"))
+    assert len(fake.published) == 1
+
+
+def test_429_is_retryable_with_retry_after(fake):
+    fake.fail_next(429, path=r"/threads_publish$", headers={"Retry-After": "12"},
+                   json={"error": {"message": "Too many calls", "type": "OAuthException", "code": 4}})
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k"))
+
+    assert caught.value.retryable and caught.value.retry_after == 12.0 and fake.published == []
+
+
+def test_expired_token_is_an_auth_error(fake):
+    fake.token_expired = True
+
+    with pytest.raises(AuthError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k"))
+
+    assert TOKEN not in str(caught.value) and "reconnect" in str(caught.value)
+
+
+def test_timeout_after_publish_is_unknown_and_found_again(fake):
+    fake.hang_next(path=r"/threads_publish$")
+    post = Post(parts=("Only once, please.",), idempotency_key="k")
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
+
+    assert TOKEN not in str(caught.value)
+    found = publisher(fake).find_existing(post)
+    assert found is not None and found.remote_id == fake.published[0]["id"]
+    assert len(fake.published) == 1
+
+
+def test_interrupted_thread_is_resumed_not_repeated(fake):
+    post = Post(parts=("One", "Two", "Three"), idempotency_key="k")
+    fake.fail_next(429, method="POST", path=r"/threads$", times=1)  # part one's container: refused once
+    with pytest.raises(PublishError):
+        publisher(fake).publish(post)
+    assert fake.published == []
+
+    fake.hang_next(path=r"/threads_publish$")  # part one goes out, the answer is lost
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
+    assert [p["text"] for p in fake.published] == ["One"]
+
+    pub = publisher(fake)
+    assert pub.find_existing(post) is None  # replies missing: not yet "published"
+    result = pub.publish(post)
+
+    assert [p["text"] for p in fake.published] == ["One", "Two", "Three"]
+    root = fake.published[0]
+    assert fake.published[1]["reply_to"] == root["id"] and result.remote_id == root["id"]
+    assert pub.find_existing(post).remote_id == root["id"]
+
+
+def test_exhausted_post_quota_is_refused_before_any_container(fake):
+    fake.quota_total = 0
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("x",), idempotency_key="k"))
+
+    assert "quota used up (0 of 0 posts" in str(caught.value) and not caught.value.retryable
+    assert fake.containers == {}
+
+
+def test_exhausted_reply_quota_stops_a_thread_before_its_first_part(fake):
+    fake.reply_quota_total = 1
+    publisher(fake).publish(Post(parts=("a", "b"), idempotency_key="k1"))
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(Post(parts=("c", "d"), idempotency_key="k2"))
+
+    assert "1 of 1 replies" in str(caught.value)
+    assert [p["text"] for p in fake.published] == ["a", "b"]
+
+
+def test_default_api_root_is_graph_threads_net():
+    pub = get_publisher(Account("threads", "", token=TOKEN, handle="1"))
+    assert pub.graph_url("1/threads") == "https://graph.threads.net/v1.0/1/threads"

@@ -1,0 +1,230 @@
+"""TikTok publisher against the Content Posting API fake: privacy, chunked upload, status, caps, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
+                                           get_publisher)
+from pipeline.platforms.publishers.tiktok import MB, TikTokPublished, plan_chunks
+from tests.fakes.graph import ShortTimeouts
+from tests.fakes.tiktok import TikTokFake, chunk_problem
+
+TOKEN = "act.tiktok-SECRET-777"
+
+
+@pytest.fixture
+def fake():
+    with TikTokFake(token=TOKEN) as server:
+        yield server
+        assert server.errors == []
+
+
+@pytest.fixture
+def clip(tmp_path):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    return MediaFile(path, "video", "video/mp4")
+
+
+def publisher(fake, http=None, **extra):
+    pub = get_publisher(Account("tiktok", fake.base_url, token=TOKEN, handle="castmill_demo", extra=extra), http)
+    pub.slept = []
+    pub.sleep = pub.slept.append
+    return pub
+
+
+def post(clip, text="Why small shows win #podcast") -> Post:
+    return Post(parts=(text,), idempotency_key="k1", media=(clip,))
+
+
+def calls(fake) -> list[str]:
+    return [f"{r.method} {'/upload/…' if r.path.startswith('/upload/') else r.path}" for r in fake.requests]
+
+
+def test_unaudited_account_posts_privately_and_says_so(fake, clip):
+    pub = publisher(fake)
+    result = pub.publish(post(clip))
+
+    assert calls(fake) == ["POST /v2/post/publish/creator_info/query/", "POST /v2/post/publish/video/init/",
+                           "PUT /upload/…", "POST /v2/post/publish/status/fetch/",
+                           "POST /v2/post/publish/status/fetch/"]
+    init = fake.requests[1].json()
+    size = clip.path.stat().st_size
+    assert init["post_info"]["title"] == "Why small shows win #podcast"
+    assert init["post_info"]["privacy_level"] == "SELF_ONLY"
+    assert init["source_info"] == {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": size,
+                                   "total_chunk_count": 1}
+    upload = fake.requests[2]
+    assert upload.header("content-range") == f"bytes 0-{size - 1}/{size}"
+    assert upload.header("authorization") is None  # the token stays on the API host
+    assert upload.body == clip.path.read_bytes()
+    assert isinstance(result, TikTokPublished) and result.privacy_level == "SELF_ONLY"
+    assert result.status == "PUBLISH_COMPLETE" and "private" in result.note
+    assert result.remote_id.startswith("v_pub_file~") and len(fake.published) == 1
+    assert pub.slept == [3.0] and fake.requests[0].header("authorization") == f"Bearer {TOKEN}"
+
+
+def test_audited_account_posts_publicly_with_a_post_url(fake, clip):
+    fake.audited = True
+
+    result = publisher(fake, audited=True).publish(post(clip))
+
+    assert fake.requests[1].json()["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert result.remote_id == fake.published[0]["id"]
+    assert result.url == f"https://www.tiktok.com/@castmill_demo/video/{result.remote_id}"
+    assert result.note == ""
+
+
+def test_large_video_is_uploaded_in_ordered_chunks(fake, tmp_path):
+    path = tmp_path / "long.mp4"
+    with path.open("wb") as stream:
+        stream.truncate(75 * MB + 123)
+
+    publisher(fake).publish(post(MediaFile(path, "video", "video/mp4")))
+
+    init = fake.requests[1].json()["source_info"]
+    assert (init["chunk_size"], init["total_chunk_count"]) == (10 * MB, 7)
+    ranges = [r.header("content-range") for r in fake.requests_to("PUT", r"/upload/\w+")]
+    assert ranges[0] == f"bytes 0-{10 * MB - 1}/{75 * MB + 123}"
+    assert ranges[-1] == f"bytes {60 * MB}-{75 * MB + 122}/{75 * MB + 123}"
+    assert len(ranges) == 7 and fake.published[0]["size"] == 75 * MB + 123
+
+
+@pytest.mark.parametrize("size", [1, 5 * MB - 1, 5 * MB, 30 * MB, 64 * MB, 64 * MB + 1, 200 * MB + 7, 4096 * MB])
+def test_chunk_plans_follow_the_media_transfer_rules(size):
+    plan = plan_chunks(size)
+
+    assert chunk_problem(size, plan.chunk_size, plan.count) is None
+    ranges = plan.ranges()
+    assert ranges[0][0] == 0 and ranges[-1][1] == size - 1
+    assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:]))
+
+
+def test_caption_over_the_limit_is_refused(fake, clip):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(post(clip, text="x" * 2201))
+
+    assert "invalid_params" in str(caught.value) and "2200" in str(caught.value)
+    assert not caught.value.retryable and fake.published == []
+
+
+def test_public_post_from_an_unaudited_app_is_refused_clearly(fake, clip):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake, privacy_level="PUBLIC_TO_EVERYONE").publish(post(clip))
+
+    assert "unaudited_client_can_only_post_to_private_accounts" in str(caught.value)
+    assert "SELF_ONLY" in str(caught.value)
+    assert not isinstance(caught.value, AuthError) and not caught.value.retryable
+
+
+def test_privacy_not_offered_is_refused_before_init(fake, clip):
+    fake.privacy_options = ["PUBLIC_TO_EVERYONE"]
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(post(clip))
+
+    assert "SELF_ONLY is not offered" in str(caught.value)
+    assert fake.requests_to("POST", r"/v2/post/publish/video/init/") == []
+
+
+def test_init_rate_limit_is_retryable_with_retry_after(fake, clip):
+    fake.daily_cap = 100
+    pub = publisher(fake)
+    for n in range(6):
+        pub.publish(post(clip, text=f"post {n}"))
+
+    with pytest.raises(PublishError) as caught:
+        pub.publish(post(clip, text="one too many"))
+
+    assert caught.value.retryable and caught.value.retry_after == 60.0 and caught.value.status == 429
+    assert len(fake.published) == 6
+
+
+def test_daily_cap_is_a_clear_error(fake, clip):
+    fake.daily_cap = 1
+    publisher(fake).publish(post(clip, text="first"))
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(post(clip, text="second"))
+
+    assert "spam_risk_too_many_posts" in str(caught.value) and "daily posting cap" in str(caught.value)
+    assert not caught.value.retryable and not isinstance(caught.value, AuthError)
+    assert len(fake.published) == 1
+
+
+def test_expired_token_is_an_auth_error(fake, clip):
+    fake.token_expired = True
+
+    with pytest.raises(AuthError) as caught:
+        publisher(fake).publish(post(clip))
+
+    assert "access_token_invalid" in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_timeout_on_the_last_chunk_is_unknown_and_a_public_post_is_found(fake, clip):
+    fake.audited = True
+    fake.hang_next(method="PUT")
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        publisher(fake, http=ShortTimeouts(read=0.5), audited=True).publish(post(clip))
+
+    assert TOKEN not in str(caught.value)
+    found = publisher(fake, audited=True).find_existing(post(clip))
+    assert found is not None and found.remote_id == fake.published[0]["id"]
+    assert len(fake.published) == 1
+    assert publisher(fake, audited=True).find_existing(post(clip, text="other")) is None
+
+
+def test_find_existing_matches_the_150_characters_tiktok_lists(fake, clip):
+    fake.audited = True
+    text = "A long caption. " * 20
+    publisher(fake, audited=True).publish(post(clip, text=text))
+
+    assert publisher(fake, audited=True).find_existing(post(clip, text=text)) is not None
+    assert publisher(fake, audited=True).find_existing(post(clip, text=text[:100])) is None
+
+
+def test_private_posts_cannot_be_reconciled_and_say_so(fake, clip):
+    with pytest.raises(OutcomeUnknown) as caught:
+        publisher(fake).find_existing(post(clip))
+
+    assert "TikTok app" in str(caught.value)
+    assert fake.requests == []
+
+
+def test_status_failure_after_upload_is_unknown_not_retryable(fake, clip):
+    fake.fail_next(500, path=r"/status/fetch/$", json={"data": {}, "error": {"code": "internal_error",
+                                                                            "message": "boom", "log_id": "x"}})
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        publisher(fake).publish(post(clip))
+
+    assert "was sent" in str(caught.value) and len(fake.published) == 1
+
+
+def test_failed_processing_carries_the_reason(fake, clip):
+    fake.outcome = "FAILED"
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).publish(post(clip))
+
+    assert "file_format_check_failed" in str(caught.value) and not caught.value.retryable
+
+
+def test_still_processing_after_the_budget_is_accepted_and_flagged(fake, clip):
+    fake.processing_polls = 1000
+    pub = publisher(fake)
+
+    result = pub.publish(post(clip))
+
+    assert result.status == "PROCESSING_UPLOAD" and "still processing" in result.note
+    assert len(pub.slept) == pub.poll_attempts - 1 and max(pub.slept) == pub.poll_max_wait
+    assert pub.slept == sorted(pub.slept)
+
+
+def test_credentials_check(fake):
+    assert publisher(fake).check_credentials().ok
+    fake.token_expired = True
+    status = publisher(fake).check_credentials()
+    assert not status.ok and "reconnect" in status.message and TOKEN not in status.message
