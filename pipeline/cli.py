@@ -234,8 +234,11 @@ def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad) ->
 from pipeline.cli_clips import clips  # noqa: E402  (commands live in their own modules)
 from pipeline.cli_drafts import drafts, templates  # noqa: E402
 from pipeline.cli_highlights import feedback, highlights, refit  # noqa: E402
+from pipeline.cli_calendar import accounts_group, calendar_group, schedule_group  # noqa: E402
+from pipeline.cli_users import review_link, user  # noqa: E402
 
-for command in (highlights, feedback, refit, drafts, templates, clips):
+for command in (highlights, feedback, refit, drafts, templates, clips, schedule_group, calendar_group, accounts_group,
+                user, review_link):
     cli.add_command(command)
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipeline.cli_support import database_of, friendly_errors, settings_of
 
-STATUS_CHOICE = click.Choice(["draft", "in_review", "approved", "rejected"])
+STATUS_CHOICE = click.Choice(["draft", "client_review", "changes_requested", "approved", "rejected"])
 PREVIEW_CHARS = 40
 
 

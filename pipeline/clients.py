@@ -40,6 +40,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.call_to_action = profile.call_to_action
     client.templates_dir = profile.templates_dir
     client.clip_settings = profile.clips.model_dump()
+    client.approval_stages = profile.approval_stages
     session.flush()
     return client, created
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -41,6 +41,8 @@ class Client(Base):
     templates_dir: Mapped[str] = mapped_column(Text, default="")
     # The profile's [clips] table: kinds, aspects, style, fit rendered by `castmill process`.
     clip_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # 2: the VA reviews, then the client approves; 1: the client approves alone.
+    approval_stages: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
@@ -176,7 +178,9 @@ class Draft(Base):
     highlight_key: Mapped[str] = mapped_column(String(40))
     platform: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | in_review | approved | rejected
+    # draft (waiting for the VA) | client_review (VA approved, or a one-stage client: waiting for the client)
+    # | changes_requested | approved (final: may be scheduled) | rejected. See pipeline/review.py.
+    status: Mapped[str] = mapped_column(String(24), default="draft")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -240,6 +244,97 @@ class Clip(Base):
 
 
 # --- review and auth: users, comments, approvals, audit events (migration 0006) ---
+
+
+class User(Base):
+    """A person who signs in to the dashboard. A client user sees only their own client's work."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id PHC string, never the password
+    role: Mapped[str] = mapped_column(String(16))  # admin | va | client
+    # Required for role "client", NULL for staff (admin, va).
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # the viewer's IANA zone
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    client: Mapped[Client | None] = relationship()
+
+
+class LoginAttempt(Base):
+    """One sign-in try, kept for rate limiting; written for unknown emails too."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # lower-case, as typed
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ok: Mapped[bool] = mapped_column(default=False)
+
+
+class Comment(Base):
+    """A remark on one version of a draft. HTML in ``body`` is stored as typed and shown as text."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id", ondelete="CASCADE"))
+    # NULL for a review-link identity (it has no user row); ``author`` always says who.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Approval(Base):
+    """A review decision on one exact version of a draft (bound by ``version_hash``).
+
+    stage: va | client. decision: approved | rejected | changes_requested.
+    An edit (or a later rejection or request for changes) sets ``voided_at``: a voided approval no longer counts.
+    """
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id", ondelete="CASCADE"))
+    # sha256 of the version's parts + hashtags + media as canonical JSON (pipeline.review.version_hash).
+    version_hash: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # NULL: review link
+    actor: Mapped[str] = mapped_column(String(320))  # the email, or "review link <client>"
+    decision: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Non-empty when the version was approved although it breaks a platform rule.
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Who did what to which entity, with the state before and after. Never updated or deleted.
+
+    No foreign keys on purpose: the trail outlives the users, clients and drafts it names.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))  # an email, or "system" / "scheduler"
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)  # scopes the event to a client's users
+    action: Mapped[str] = mapped_column(String(64), index=True)  # "draft.approve", "post.schedule" …
+    entity_type: Mapped[str] = mapped_column(String(32))  # "draft", "user", "post" …
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
 
 
 # --- calendar and publishing: accounts, scheduled posts, attempts, metrics (migration 0007) ---

@@ -87,6 +87,8 @@ def _draft_one(session, env, template: str, episode: Episode, highlight, client:
             author=AUTHOR, source=source or f"template {rendered.path} sha256:{digest}",
         ))
         draft.updated_at = utcnow()
+        if latest is not None:
+            draft.status = "draft"  # a new text needs review again; approvals bind to the old version's hash
         session.flush()
     violations = [v.message for v in platform.validate(posts_of(parts, media))]
     return DraftOutcome(draft.id, platform.name, highlight_key(highlight), draft.latest.number, created, violations,

@@ -12,7 +12,7 @@ from pipeline.ingest import get_client
 from pipeline.models import Draft
 from pipeline.platforms import get_platform
 
-STATUSES = ("draft", "in_review", "approved", "rejected")
+STATUSES = ("draft", "client_review", "changes_requested", "approved", "rejected")  # see pipeline.review
 
 
 @dataclass(frozen=True)
