@@ -36,6 +36,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 setup: system venv
+	@# A real Bluesky server (npm @atproto/dev-env) for the end-to-end publisher test; idempotent.
+	@bash scripts/install_pds.sh
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
