@@ -16,7 +16,7 @@ import math
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,7 +61,7 @@ class ReviewLinkInvalid(CastmillError):
 
 @dataclass(frozen=True)
 class Identity:
-    """Who is acting. Built only by ``login`` and ``identity_from_review_link``."""
+    """Who is acting. Built only by ``login``, ``identity_from_review_link`` and ``system_identity``."""
 
     user_id: int | None  # None for a review-link identity (no user row)
     email: str  # the user's email, or "review link <client>" for a review link
@@ -78,10 +78,17 @@ class Identity:
 
     @property
     def is_review_link(self) -> bool:
-        return self.user_id is None
+        return self.user_id is None and self.role == "client"
 
     def can_see_client(self, client_id: int | None) -> bool:
         return self.is_staff or (self.client_id is not None and client_id == self.client_id)
+
+
+def system_identity(name: str) -> Identity:
+    """Castmill itself acting as staff (the command line, the scheduler, the demo), named ``name`` in the
+    audit trail. Never handed to a person: sign-ins go through ``login``."""
+    return Identity(user_id=None, email=name, role="admin", client_id=None, client_slug=None,
+                    display_name=name, timezone="UTC", expires_at=datetime.max.replace(tzinfo=timezone.utc))
 
 
 @dataclass(frozen=True)

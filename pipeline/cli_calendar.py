@@ -24,10 +24,9 @@ LIST_DAYS = 28  # `calendar list` without --to shows four weeks
 
 def cli_identity():
     """Who the command line acts as: staff, like an admin, named "cli" in the audit trail."""
-    from pipeline.auth import Identity
+    from pipeline.auth import system_identity
 
-    return Identity(user_id=None, email="cli", role="admin", client_id=None, client_slug=None,
-                    display_name="command line", timezone="UTC", expires_at=datetime.max.replace(tzinfo=timezone.utc))
+    return system_identity("cli")
 
 
 def parse_time(text: str) -> datetime:
