@@ -236,9 +236,10 @@ from pipeline.cli_drafts import drafts, templates  # noqa: E402
 from pipeline.cli_highlights import feedback, highlights, refit  # noqa: E402
 from pipeline.cli_calendar import accounts_group, calendar_group, schedule_group  # noqa: E402
 from pipeline.cli_users import review_link, user  # noqa: E402
+from pipeline.cli_scheduler import metrics, report, scheduler  # noqa: E402
 
 for command in (highlights, feedback, refit, drafts, templates, clips, schedule_group, calendar_group, accounts_group,
-                user, review_link):
+                user, review_link, scheduler, metrics, report):
     cli.add_command(command)
 
 

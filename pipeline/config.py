@@ -94,6 +94,24 @@ class DraftSettings(BaseModel):
     llm_rewrite: bool = False
 
 
+class NotifySettings(BaseModel):
+    """Where failed, missed and unresolved posts are reported (once each): a JSON POST and/or email."""
+
+    webhook_url: str = ""  # or CASTMILL_NOTIFY_WEBHOOK_URL
+    email_to: list[str] = []
+    email_from: str = "castmill@localhost"
+    smtp_host: str = ""
+    smtp_port: int = Field(25, gt=0, lt=65536)
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False  # SMTPS (port 465) instead of plain/STARTTLS
+    smtp_username: str = ""
+    smtp_password: str = Field("", repr=False)  # from CASTMILL_SMTP_PASSWORD only; never written in the file
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_url or (self.email_to and self.smtp_host))
+
+
 class Settings(BaseModel):
     home: Path
     storage: StorageSettings = StorageSettings()
@@ -102,6 +120,7 @@ class Settings(BaseModel):
     models: ModelSettings = ModelSettings()
     highlights: HighlightSettings = HighlightSettings()
     drafts: DraftSettings = DraftSettings()
+    notify: NotifySettings = NotifySettings()
 
     @property
     def rewrite_llm(self) -> LLMSettings | None:
