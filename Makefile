@@ -50,6 +50,14 @@ demo-run: setup
 	$(CASTMILL) highlights $$($(CASTMILL) episodes list --client acme --json | $(PY) -c \
 		'import json,sys; print(next(e["id"] for e in json.load(sys.stdin) if e["title"] == "Castmill Sample Episode"))')
 	$(CASTMILL) drafts list --client acme
+	@# Approve the sample's drafts (VA, then client), publish one per platform now to the outbox
+	@# ($$CASTMILL_HOME/outbox/acme/), and fill the client's posting slots with the rest.
+	$(PY) scripts/demo_publish.py --client acme
+	$(CASTMILL) scheduler run --once
+	$(CASTMILL) schedule auto --client acme
+	$(CASTMILL) calendar list --client acme
+	@# Sign-in details for the dashboard (fresh random passwords on every run).
+	$(PY) scripts/demo_users.py --client acme --base-url http://$(DASHBOARD_ADDRESS):$(DASHBOARD_PORT)
 
 dashboard: setup
 	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT) \

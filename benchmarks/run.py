@@ -21,6 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA_DIR, MB, ROOT, load_result, log, machine_info, rel  # noqa: E402
 import render_clips  # noqa: E402
+import render_dashboard  # noqa: E402
+import render_scheduler  # noqa: E402
 import render_highlights  # noqa: E402
 
 BENCHES = {
@@ -29,6 +31,8 @@ BENCHES = {
     "highlights": ("bench_highlights.py", "highlights"),
     "eval": ("eval_highlights.py", "eval"),
     "clips": ("bench_clips.py", "clips"),
+    "scheduler": ("bench_scheduler.py", "scheduler"),
+    "dashboard": ("bench_dashboard.py", "dashboard"),
 }
 
 
@@ -41,7 +45,8 @@ def yes(flag: bool) -> str:
 
 
 def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation: dict | None = None,
-           speed: dict | None = None, clips: dict | None = None) -> str:
+           speed: dict | None = None, clips: dict | None = None, scheduler: dict | None = None,
+           dashboard: dict | None = None) -> str:
     machine = (transcribe or memory or {}).get("machine") or machine_info()
     suffix = " --quick" if quick else ""
     out: list[str] = []
@@ -75,6 +80,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     w("make eval                                        # section 3 alone (= benchmarks/eval_highlights.py)")
     w(".venv/bin/python benchmarks/bench_highlights.py       # section 4 alone (--quick: 10 and 60 min)")
     w(".venv/bin/python benchmarks/bench_clips.py            # section 5 alone (--quick: one run each)")
+    w(".venv/bin/python benchmarks/bench_scheduler.py        # section 6 alone (--quick: 1,000 posts)")
+    w(".venv/bin/python benchmarks/bench_dashboard.py        # section 7 alone")
     w(".venv/bin/python benchmarks/run.py --report-only      # re-render this file from bench-data/results/")
     w("```")
     w("")
@@ -108,6 +115,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
         w("| `castmill process` peak RSS | not run | — |")
     render_highlights.target_rows(w, evaluation, speed)
     render_clips.target_rows(w, clips)
+    render_scheduler.target_rows(w, scheduler)
+    render_dashboard.target_rows(w, dashboard)
     w("")
 
     if transcribe:
@@ -120,6 +129,10 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
         render_highlights.render_speed(w, speed, 4)
     if clips:
         render_clips.render_section(w, clips, 5)
+    if scheduler:
+        render_scheduler.render_section(w, scheduler, 6)
+    if dashboard:
+        render_dashboard.render_section(w, dashboard, 7)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -315,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = load_result("eval" + suffix)
     speed = load_result("highlights" + suffix)
     clips = load_result("clips" + suffix)
-    target.write_text(render(transcribe, memory, args.quick, evaluation, speed, clips))
+    scheduler = load_result("scheduler" + suffix)
+    dashboard = load_result("dashboard" + suffix)
+    target.write_text(render(transcribe, memory, args.quick, evaluation, speed, clips, scheduler, dashboard))
     log(f"wrote {rel(target)}")
     if failures:
         log(f"failed: {', '.join(failures)}")

@@ -1,28 +1,37 @@
-"""AppTest: the dashboard renders, with and without data, and shows stage status."""
+"""AppTest: the Episodes page (VA/admin): stage status, uploads, feed URLs, re-running a stage, errors as raised."""
 
-from pathlib import Path
+import re
 
-from streamlit.testing.v1 import AppTest
+from sqlalchemy import select
 
 from pipeline.clients import build_profile, upsert_client
+from pipeline.ingest import resolve_inputs
 from pipeline.models import Episode, EpisodeStage
+from tests.dashboard.conftest import run_app
+from tests.dashboard.seed import add_staff, sign_in
+from tests.fake_http import Route
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+PAGE = "views/episodes.py"
 
 
-def _run() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=30)
-    app.run()
-    assert not app.exception, app.exception
+def plain(markdown: str) -> str:
+    """Undo the Markdown escaping the page applies, to compare with the library's message."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def open_as_va(db):
+    add_staff(db)
+    app = run_app(sign_in(db, "va@castmill.test"), page=PAGE)
+    assert app.title[0].value == "Episodes"
     return app
 
 
 def test_empty_database_tells_how_to_add_a_client(fresh_db):
-    app = _run()
+    app = open_as_va(fresh_db)
     assert "No clients yet" in app.info[0].value
 
 
-def test_lists_episodes_with_stage_status_and_errors(fresh_db):
+def test_lists_episodes_with_stage_status_progress_and_errors(fresh_db):
     with fresh_db.session() as session:
         client, _ = upsert_client(session, build_profile(slug="acme", name="Acme"))
         ok = Episode(client=client, source_uri="/a.mp3", media_path="/a.mp3", sha256="a" * 64, title="Good one", duration=90)
@@ -34,11 +43,12 @@ def test_lists_episodes_with_stage_status_and_errors(fresh_db):
             EpisodeStage(episode_id=ok.id, stage="transcribe", status="done"),
             EpisodeStage(episode_id=bad.id, stage="ingest", status="failed", error="/b.mp3: file is empty"),
         ])
-    app = _run()
+    app = open_as_va(fresh_db)
     table = app.dataframe[0].value
     assert list(table["title"]) == ["Good one", "Broken"]
     assert list(table["transcribe"]) == ["done", "pending"]
-    assert any("file is empty" in e.value for e in app.error)
+    assert list(table["progress"]) == [0.4, 0.0]  # 2 of 5 stages done, none
+    assert any(plain(e.value) == "Episode 2 (Broken): /b.mp3: file is empty" for e in app.error)
 
 
 def test_client_filter_hides_other_clients(fresh_db):
@@ -47,7 +57,57 @@ def test_client_filter_hides_other_clients(fresh_db):
             client, _ = upsert_client(session, build_profile(slug=slug, name=slug.title()))
             session.add(Episode(client=client, source_uri=f"/{slug}.mp3", media_path=f"/{slug}.mp3",
                                 sha256=slug[0] * 64, title=f"{slug} episode"))
-    app = _run()
+    app = open_as_va(fresh_db)
     app.selectbox(key="episodes_client").select("zeta").run()
     assert not app.exception
     assert list(app.dataframe[0].value["client"]) == ["zeta"]
+
+
+def test_an_upload_is_saved_under_home_and_its_error_shown_as_raised(fresh_db, settings):
+    with fresh_db.session() as session:
+        upsert_client(session, build_profile(slug="acme", name="Acme"))
+    app = open_as_va(fresh_db)
+    app.file_uploader(key="add_files").upload("my <b>episode</b>.mp3", b"this is not audio", "audio/mpeg").run()
+    app.button(key="add_process").click().run()
+    assert not app.exception, app.exception
+    saved = settings.home / "uploads" / "acme" / "my_b_episode_b_.mp3"
+    assert saved.read_bytes() == b"this is not audio"
+    with fresh_db.session() as session:
+        episode = session.scalar(select(Episode))
+        stage = session.scalar(select(EpisodeStage).where(EpisodeStage.stage == "ingest"))
+        assert episode.media_path == str(saved)
+        assert stage.status == "failed"
+        raised = stage.error
+    assert raised and any(plain(e.value) == raised for e in app.error)
+    assert "0 episode(s) ready, 1 failed." in [w.value for w in app.warning]
+
+
+def test_a_feed_url_that_fails_shows_the_library_message(fresh_db, settings, http_server):
+    http_server.routes["/feed.xml"] = Route(b"gone", status=404, content_type="text/plain")
+    url = http_server.url("/feed.xml")
+    with fresh_db.session() as session:
+        upsert_client(session, build_profile(slug="acme", name="Acme"))
+    app = open_as_va(fresh_db)
+    app.text_input(key="add_feed").input(url).run()
+    app.button(key="add_process").click().run()
+    assert not app.exception, app.exception
+    _sources, failures = resolve_inputs([url], settings)
+    assert [plain(e.value) for e in app.error] == [failures[0].error]
+
+
+def test_re_running_a_failed_stage_runs_it_again(fresh_db, settings):
+    with fresh_db.session() as session:
+        upsert_client(session, build_profile(slug="acme", name="Acme"))
+    app = open_as_va(fresh_db)
+    app.file_uploader(key="add_files").upload("broken.mp3", b"still not audio", "audio/mpeg").run()
+    app.button(key="add_process").click().run()
+    with fresh_db.session() as session:
+        first = session.scalar(select(EpisodeStage).where(EpisodeStage.stage == "ingest")).attempts
+    app = run_app(sign_in(fresh_db, "va@castmill.test"), page=PAGE)
+    app.selectbox(key="rerun_stage").select("ingest")
+    app.button(key="rerun_go").click().run()
+    assert not app.exception, app.exception
+    with fresh_db.session() as session:
+        row = session.scalar(select(EpisodeStage).where(EpisodeStage.stage == "ingest"))
+    assert row.attempts == first + 1 and row.status == "failed"
+    assert any(plain(e.value) == row.error for e in app.error)

@@ -1,0 +1,156 @@
+"""Who is using the dashboard: sign-in, review links, session expiry, and which pages a role gets.
+
+The identity lives in ``st.session_state`` (per browser session, never in the URL or a cookie).
+Every page asks ``require(PAGE)`` for it and passes it to the library, which scopes every query;
+the page list of ``st.navigation`` only offers what the role may open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard.components import flash
+from dashboard.data import database
+from pipeline import auth
+from pipeline.errors import CastmillError
+
+IDENTITY_KEY = "identity"
+LINK_TOKEN_KEY = "review_link_token"  # the ?token= already tried in this session
+
+STAFF = ("admin", "va")
+EVERYONE = ("admin", "va", "client")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    path: str  # relative to dashboard/app.py
+    title: str
+    icon: str
+    roles: tuple[str, ...]
+    review_link: bool = False  # open to a review-link identity (a client signed in by ?token=)
+
+
+PAGES = (
+    PageSpec("review", "views/review.py", "Review queue", ":material/rate_review:", EVERYONE, review_link=True),
+    PageSpec("versions", "views/versions.py", "Versions", ":material/history:", EVERYONE),
+    PageSpec("episodes", "views/episodes.py", "Episodes", ":material/podcasts:", STAFF),
+    PageSpec("calendar", "views/calendar.py", "Calendar", ":material/calendar_month:", EVERYONE),
+    PageSpec("clients", "views/clients.py", "Clients & settings", ":material/tune:", STAFF),
+    PageSpec("activity", "views/activity.py", "Activity", ":material/list_alt:", EVERYONE),
+)
+SIGN_IN = PageSpec("sign-in", "views/sign_in.py", "Sign in", ":material/login:", ())
+
+
+def may_open(identity, spec: PageSpec) -> bool:
+    if identity is None:
+        return False
+    if identity.is_review_link:
+        return spec.review_link
+    return identity.role in spec.roles
+
+
+def allowed_pages(identity) -> list[PageSpec]:
+    if identity is None:
+        return [SIGN_IN]
+    return [spec for spec in PAGES if may_open(identity, spec)]
+
+
+def navigation_pages(identity) -> list:
+    specs = allowed_pages(identity)
+    return [st.Page(s.path, title=s.title, icon=s.icon, url_path=s.key, default=(k == 0))
+            for k, s in enumerate(specs)]
+
+
+# --- the identity of this browser session ----------------------------------------------------------
+
+def current_identity():
+    """The signed-in identity, after trying a new ``?token=`` review link and checking expiry."""
+    token = st.query_params.get("token")
+    if token and token != st.session_state.get(LINK_TOKEN_KEY):
+        st.session_state[LINK_TOKEN_KEY] = token
+        sign_in_with_link(token)
+    identity = st.session_state.get(IDENTITY_KEY)
+    if identity is None:
+        return None
+    try:
+        auth.check_session(identity)
+    except auth.SessionExpired as exc:
+        sign_out(f"{exc}.")
+        return None
+    return identity
+
+
+def sign_in(email: str, password: str) -> str | None:
+    """Signs in; returns the error message to show, or None."""
+    try:
+        with database().session() as session:
+            identity = auth.login(session, email, password)
+    except CastmillError as exc:
+        return str(exc)
+    _remember(identity)
+    return None
+
+
+def sign_in_with_link(token: str) -> None:
+    try:
+        with database().session() as session:
+            identity = auth.identity_from_review_link(session, token)
+    except CastmillError as exc:
+        _forget()
+        flash("error", str(exc))
+        return
+    _remember(identity)
+
+
+def sign_out(message: str | None = None) -> None:
+    _forget()
+    if message:
+        flash("warning", message)
+
+
+def _remember(identity) -> None:
+    _clear_session()
+    st.session_state[IDENTITY_KEY] = identity
+
+
+def _forget() -> None:
+    _clear_session()
+
+
+def _clear_session() -> None:
+    """A new identity starts from a clean slate: no filters, texts or selections of the previous one."""
+    keep = {LINK_TOKEN_KEY, "flashes"}
+    for key in list(st.session_state.keys()):
+        if key not in keep:
+            del st.session_state[key]
+
+
+def require(page_key: str):
+    """The identity, when it may open this page; otherwise a message and the page stops."""
+    identity = st.session_state.get(IDENTITY_KEY)
+    spec = next(s for s in PAGES if s.key == page_key)
+    if identity is None:
+        st.info("Sign in to continue.")
+        st.stop()
+    if not may_open(identity, spec):
+        st.error("This page is not available to your account.")
+        st.stop()
+    return identity
+
+
+def account_box(identity) -> None:
+    """Who is signed in, until when, and the sign-out button (in the sidebar)."""
+    if identity is None:
+        return
+    with st.sidebar:
+        who = "review link" if identity.is_review_link else identity.role
+        client = f" · {identity.client_slug}" if identity.client_slug else ""
+        st.text(f"{identity.email}\n{who}{client}")
+        st.caption(f"Session ends {identity.expires_at:%Y-%m-%d %H:%M} UTC")
+        if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+            sign_out()
+            flash("info", "Signed out.")
+            st.rerun()

@@ -1,0 +1,176 @@
+"""Calendar: scheduled posts by week or month, in the viewer's zone and the client's; reschedule or cancel."""
+
+import calendar as monthcal
+from datetime import date, datetime, time, timedelta
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.auth_gate import require
+from dashboard.components import badge_colour, flash, md_escape, show_error
+from pipeline import calendar as cal
+from pipeline import review
+from pipeline.errors import CastmillError
+from pipeline.platforms import PLATFORM_NAMES, get_platform
+
+identity = require("calendar")
+st.title("Calendar")
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def viewer_zone() -> str:
+    zones = list(dict.fromkeys([identity.timezone or "UTC", st.context.timezone or "UTC", "UTC"]))
+    return st.selectbox("Show my times in", zones, key="calendar_zone")
+
+
+def shown_days(view: str, anchor: date) -> list[date]:
+    if view == "Week":
+        monday = anchor - timedelta(days=anchor.weekday())
+        return [monday + timedelta(days=k) for k in range(7)]
+    first = anchor.replace(day=1)
+    weeks = monthcal.Calendar().monthdatescalendar(first.year, first.month)
+    return [day for week in weeks for day in week]
+
+
+def filters() -> dict:
+    columns = st.columns(4)
+    chosen = {"client_slug": None}
+    if identity.is_staff:
+        client = columns[0].selectbox("Client", ["All clients", *data.client_slugs()], key="calendar_client")
+        chosen["client_slug"] = None if client == "All clients" else client
+    platform = columns[1].selectbox("Platform", ["all", *PLATFORM_NAMES], key="calendar_platform",
+                                    format_func=lambda p: "All platforms" if p == "all" else get_platform(p).label)
+    chosen["platform"] = None if platform == "all" else platform
+    chosen["view"] = columns[2].segmented_control("View", ["Week", "Month"], default="Week", key="calendar_view",
+                                                  required=True)
+    chosen["anchor"] = columns[3].date_input("Around", value="today", key="calendar_anchor")
+    return chosen
+
+
+def load(chosen: dict, days: list[date], tz: str) -> list:
+    start, end = cal.local_day_range(days[0], days[-1], tz)
+    with data.session() as session:
+        return cal.entries(session, identity, start_utc=start, end_utc=end, client_slug=chosen["client_slug"],
+                           platform=chosen["platform"])
+
+
+def entry_line(entry, tz: str) -> str:
+    mine = entry.due_in(tz)
+    theirs = entry.due_local_client
+    both = "" if theirs.utcoffset() == mine.utcoffset() else f" ({theirs:%H:%M} {theirs:%Z} client)"
+    who = f" · {entry.client_slug}" if identity.is_staff else ""
+    status = f":{badge_colour(entry.colour)}-badge[{entry.status}]"
+    return f"**{mine:%H:%M}**{both} {get_platform(entry.platform).label}{who} {status}"
+
+
+def grid(days: list[date], entries: list, tz: str) -> None:
+    by_day: dict[date, list] = {}
+    for entry in entries:
+        by_day.setdefault(entry.due_in(tz).date(), []).append(entry)
+    header = st.columns(7)
+    for column, name in zip(header, WEEKDAY_NAMES):
+        column.markdown(f"**{name}**")
+    for week in range(0, len(days), 7):
+        columns = st.columns(7, border=True)
+        for column, day in zip(columns, days[week:week + 7]):
+            with column:
+                st.caption(f"{day:%d %b}")
+                for entry in by_day.get(day, []):
+                    st.markdown(entry_line(entry, tz), help=md_escape(entry.text_preview) or None)
+
+
+def post_table(entries: list, tz: str) -> None:
+    rows = [{"post": e.post_id, "draft": e.draft_id, "client": e.client_slug, "platform": e.platform,
+             "account": e.account, f"due ({tz})": e.due_in(tz).strftime("%Y-%m-%d %H:%M"),
+             "due (client zone)": f"{e.due_local_client:%Y-%m-%d %H:%M %Z}", "status": e.status,
+             "text": e.text_preview, "error": e.error} for e in entries]
+    colours = {e.post_id: e.colour for e in entries}
+
+    def paint(row):
+        return [f"background-color: {colours[row['post']]}; color: white" if name == "status" else ""
+                for name in row.index]
+
+    import pandas as pd
+
+    st.dataframe(pd.DataFrame(rows).style.apply(paint, axis=1), hide_index=True, key="calendar_table")
+
+
+def legend() -> None:
+    st.caption("Status colours: " + " ".join(f":{badge_colour(colour)}-badge[{status}]"
+                                             for status, colour in cal.STATUS_COLOURS.items()))
+
+
+def move_or_cancel(entries: list, tz: str) -> None:
+    movable = [e for e in entries if e.status in cal.RESCHEDULABLE]
+    if not movable:
+        return
+    with st.expander("Move or cancel a post", icon=":material/edit_calendar:"):
+        labels = {e.post_id: f"post {e.post_id} · {get_platform(e.platform).label} · {e.due_in(tz):%Y-%m-%d %H:%M}"
+                  for e in movable}
+        post_id = st.selectbox("Post", list(labels), format_func=labels.get, key="move_post")
+        entry = next(e for e in movable if e.post_id == post_id)
+        zones = list(dict.fromkeys([tz, entry.client_timezone]))
+        columns = st.columns(3)
+        zone = columns[2].selectbox("Time zone", zones, key="move_zone",
+                                    format_func=lambda z: f"{z} (client)" if z == entry.client_timezone else z)
+        current = entry.due_in(zone)
+        day = columns[0].date_input("New date", value=current.date(), key=f"move_day_{post_id}_{zone}")
+        at = columns[1].time_input("New time", value=current.time().replace(tzinfo=None), step=300,
+                                   key=f"move_time_{post_id}_{zone}")
+        if st.button("Reschedule", key="move_go", type="primary"):
+            act(lambda s: cal.reschedule(s, identity, post_id, at=datetime.combine(day, at), tz=zone),
+                f"Post {post_id} moved to {day} {at:%H:%M} {zone}.")
+        reason = st.text_input("Reason to cancel", key="cancel_reason")
+        if st.button("Cancel post", key="cancel_go", disabled=not reason.strip()):
+            act(lambda s: cal.cancel(s, identity, post_id, reason), f"Post {post_id} cancelled.")
+
+
+def schedule_approved() -> None:
+    """Approved drafts onto the calendar: the client's next free posting slot, or a chosen time."""
+    with data.session() as session:
+        approved = review.queue(session, identity, statuses=[review.APPROVED])
+    if not approved:
+        return
+    with st.expander(f"Schedule an approved draft ({len(approved)} approved)", icon=":material/event_available:"):
+        labels = {c.draft_id: f"#{c.draft_id} · {c.episode_title} · {get_platform(c.platform).label}"
+                              + (f" · {c.client_slug}" if identity.is_staff else "") for c in approved}
+        draft_id = st.selectbox("Draft", list(labels), format_func=labels.get, key="schedule_draft")
+        st.text(next(c.text for c in approved if c.draft_id == draft_id)[:280])
+        next_slot = st.toggle("Next free posting slot of the client", value=True, key="schedule_next_slot")
+        at = None
+        if not next_slot:
+            columns = st.columns(2)
+            day = columns[0].date_input("Date (client's zone)", key="schedule_day")
+            moment = columns[1].time_input("Time (client's zone)", value=time(9, 0), step=300, key="schedule_time")
+            at = datetime.combine(day, moment)
+        if st.button("Schedule", key="schedule_go", type="primary"):
+            act(lambda s: cal.schedule(s, identity, draft_id, at=at), f"Draft {draft_id} scheduled.")
+
+
+def act(action, success: str) -> None:
+    try:
+        with data.session() as session:
+            action(session)
+    except CastmillError as exc:
+        show_error(exc)
+        return
+    flash("success", success)
+    st.rerun()
+
+
+tz = viewer_zone()
+chosen = filters()
+days = shown_days(chosen["view"], chosen["anchor"])
+try:
+    entries = load(chosen, days, tz)
+except CastmillError as exc:
+    show_error(exc)
+    st.stop()
+legend()
+grid(days, entries, tz)
+if entries:
+    post_table(entries, tz)
+else:
+    st.info(f"No posts between {days[0]:%d %b} and {days[-1]:%d %b %Y}.")
+move_or_cancel(entries, tz)
+schedule_approved()

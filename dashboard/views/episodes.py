@@ -1,0 +1,92 @@
+"""Episodes (VA and admin): add episodes (upload or feed URL), batch status per stage, re-run a stage."""
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.auth_gate import require
+from dashboard.components import StreamlitReporter, show_error
+from pipeline.errors import CastmillError
+from pipeline.stages import DONE, STAGES
+
+identity = require("episodes")
+st.title("Episodes")
+slugs = data.client_slugs()
+if not slugs:
+    st.info("No clients yet. Add one with `castmill client add SLUG --name NAME`.")
+    st.stop()
+
+MEDIA_TYPES = ["mp3", "m4a", "wav", "ogg", "opus", "flac", "aac", "mp4", "mov", "mkv", "webm"]
+
+
+def report_outcome(report) -> None:
+    """The batch result: errors exactly as the library raised them."""
+    done = len(report.outcomes) - len(report.failed)
+    (st.success if report.ok else st.warning)(f"{done} episode(s) ready, {len(report.failed)} failed.")
+    for outcome in report.failed:
+        show_error(outcome.error or f"{outcome.source}: failed")
+
+
+def run_batch(work) -> None:
+    box = st.container(border=True)
+    try:
+        report = work(StreamlitReporter(box))
+    except CastmillError as exc:
+        show_error(exc)
+        return
+    report_outcome(report)
+
+
+def add_episodes() -> None:
+    with st.expander("Add episodes", icon=":material/add:", expanded=False):
+        client = st.selectbox("For client", slugs, key="add_client")
+        files = st.file_uploader("Audio or video files", type=MEDIA_TYPES, accept_multiple_files=True,
+                                 key="add_files")
+        feed = st.text_input("…or an RSS/Atom feed URL (newest episodes)", key="add_feed",
+                             placeholder="https://example.com/feed.xml")
+        if st.button("Process", key="add_process", type="primary", disabled=not (files or feed.strip())):
+            inputs = [str(data.save_upload(client, f.name, f.getvalue())) for f in files or []]
+            inputs += [feed.strip()] if feed.strip() else []
+            run_batch(lambda reporter: data.process(client, inputs, reporter))
+
+
+def status_table(rows) -> None:
+    st.dataframe(
+        [
+            {
+                "id": r.id,
+                "client": r.client,
+                "title": r.title,
+                "minutes": round(r.duration / 60, 1),
+                **r.stages,
+                "progress": sum(status == DONE for status in r.stages.values()) / len(STAGES),
+                "error": r.error or "",
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        key="episodes_table",
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0,
+                                                                   format="percent")},
+    )
+
+
+def rerun_controls(rows) -> None:
+    with st.expander("Re-run a stage", icon=":material/replay:"):
+        titles = {r.id: f"{r.id}: {r.title} ({r.client})" for r in rows}
+        columns = st.columns(2)
+        episode_id = columns[0].selectbox("Episode", list(titles), format_func=titles.get, key="rerun_episode")
+        stage = columns[1].selectbox("Stage", STAGES, key="rerun_stage")
+        if st.button("Re-run", key="rerun_go"):
+            run_batch(lambda reporter: data.rerun_stage(episode_id, stage, reporter))
+
+
+add_episodes()
+choice = st.selectbox("Client", ["All clients", *slugs], key="episodes_client")
+rows = data.episodes(None if choice == "All clients" else choice)
+if not rows:
+    st.info("No episodes yet. Add some above, or with `castmill process --client SLUG FILES…`.")
+    st.stop()
+status_table(rows)
+for row in (r for r in rows if r.error):
+    show_error(f"Episode {row.id} ({row.title}): {row.error}")
+rerun_controls(rows)

@@ -1,0 +1,63 @@
+"""scripts/demo_users.py: idempotent demo accounts with fresh random passwords, nothing stored in plain text."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from pipeline import auth
+from pipeline.clients import build_profile, upsert_client
+from pipeline.models import User
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_users.py"
+LINE = re.compile(r"^  (\S+@\S+) / (\S+) / (admin|va|client)$", re.M)
+
+
+@pytest.fixture
+def demo_users(monkeypatch):
+    spec = importlib.util.spec_from_file_location("demo_users", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "demo_users", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(demo_users, *args):
+    return CliRunner().invoke(demo_users.main, list(args))
+
+
+def test_creates_three_users_then_resets_their_passwords(fresh_db, settings, demo_users):
+    with fresh_db.session() as session:
+        upsert_client(session, build_profile(slug="acme", name="Acme"))
+    first = run(demo_users)
+    assert first.exit_code == 0, first.output
+    accounts = LINE.findall(first.output)
+    assert [role for _, _, role in accounts] == ["admin", "va", "client"]
+    assert "/?token=" in first.output
+
+    second = run(demo_users)
+    assert second.exit_code == 0, second.output
+    again = LINE.findall(second.output)
+    assert [email for email, _, _ in again] == [email for email, _, _ in accounts]
+    with fresh_db.session() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 3
+        for (email, old, role), (_, new, _) in zip(accounts, again):
+            assert old != new
+            identity = auth.login(session, email, new)
+            assert identity.role == role and (identity.client_slug == "acme") == (role == "client")
+        with pytest.raises(auth.AuthFailed):
+            auth.login(session, accounts[0][0], accounts[0][1])
+    database = (settings.home / "castmill.db").read_bytes()
+    assert not any(password.encode() in database for _, password, _ in accounts + again)
+
+
+def test_unknown_client_is_a_one_line_error(fresh_db, demo_users):
+    result = run(demo_users, "--client", "nope")
+    assert result.exit_code == 1
+    assert "unknown client 'nope'" in result.output
