@@ -1,4 +1,5 @@
-"""Fakes of Meta's Graph API hosts: Instagram (Reels containers), Facebook Pages (feed + Reels) and Threads.
+"""Fakes of Meta's Graph API hosts: the shared Graph behaviour and Instagram (Reels containers).
+Facebook Pages (feed + Reels) live in ``tests/fakes/facebook.py``, Threads in ``tests/fakes/threads.py``.
 
 They enforce what the real APIs document and answer failures in Graph's error shape
 ``{"error": {"message", "type", "code", "error_subcode", "is_transient", "fbtrace_id"}}``:
@@ -24,12 +25,15 @@ from __future__ import annotations
 
 import itertools
 import re
+import tempfile
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import requests
 
-from tests.fakes.server import FakeServer, Request, Response
+from pipeline.platforms.publishers import Account, MediaFile, Post
+from tests.fakes.server import ContractFake, Request, Response
 
 VERSION = r"/v\d+\.\d+"
 DAY = 86400.0
@@ -60,8 +64,31 @@ def graph_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-class MetaGraphFake(FakeServer):
-    """Shared Graph behaviour: token check, ids, parameters from query or form, a clock."""
+class VideoSamples:
+    """Mixin for contract fakes of video platforms: ``sample_video()`` writes a small clip into a
+    temporary folder that ``stop()`` removes."""
+
+    _video_dir: tempfile.TemporaryDirectory | None = None
+
+    def sample_video(self, name: str = "contract-clip.mp4") -> MediaFile:
+        if self._video_dir is None:
+            self._video_dir = tempfile.TemporaryDirectory(prefix="castmill-fake-")
+        path = Path(self._video_dir.name) / name
+        if not path.exists():
+            path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 16)
+        return MediaFile(path, "video", "video/mp4")
+
+    def stop(self) -> None:
+        super().stop()
+        if self._video_dir is not None:
+            self._video_dir.cleanup()
+            self._video_dir = None
+
+
+class MetaGraphFake(ContractFake):
+    """Shared Graph behaviour: token check, ids, parameters from query or form, a clock.
+
+    Each platform subclass also fills in ``ContractFake`` for tests/publishers/test_contract.py."""
 
     def __init__(self, token: str = "graph-token-secret", user_id: str = "17841400000000001"):
         super().__init__()
@@ -166,13 +193,17 @@ class ContainerFake(MetaGraphFake):
         return container, None
 
 
-class InstagramFake(ContainerFake):
+class InstagramFake(VideoSamples, ContainerFake):
     """``/{ig-user-id}/media``, ``/{container-id}``, ``/{ig-user-id}/media_publish``,
     ``/{ig-user-id}/content_publishing_limit``, and ``/{ig-user-id}/media`` listing."""
 
+    platform = "instagram"
+    create_path = r"/media_publish$"  # only publishing the container makes the Reel visible
+    invalid_message = "the limit is 2200"
     CAPTION_LIMIT = 2200
     HASHTAG_LIMIT = 30
     MENTION_LIMIT = 20
+    MEDIA_BASE_URL = "https://clips.example.com/contract/"  # where Meta would fetch the clip from
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -182,6 +213,25 @@ class InstagramFake(ContainerFake):
         self.route_edge("GET", "content_publishing_limit", self.publishing_limit)
         self.route_edge("GET", "media", self.list_media)
         self.route_v("GET", r"/(?P<node>\d+)", self.read_node)
+
+    # ---------------------------------------------------------------- ContractFake
+
+    def account(self, *, token: str | None = None) -> Account:
+        return Account("instagram", self.base_url, token=self.token if token is None else token, handle=self.user_id,
+                       extra={"media_base_url": self.MEDIA_BASE_URL})
+
+    def sample_post(self, key: str) -> Post:
+        return Post(parts=(f"Why small shows win ({key}) #podcast",), idempotency_key=key,
+                    media=(self.sample_video(),))
+
+    def invalid_post(self, key: str) -> Post:
+        return Post(parts=("x" * (self.CAPTION_LIMIT + 1),), idempotency_key=key, media=(self.sample_video(),))
+
+    @property
+    def post_count(self) -> int:
+        return len(self.published)
+
+    # ---------------------------------------------------------------- routes
 
     def create_container(self, request: Request) -> Response:
         params = self.params(request)
@@ -237,204 +287,4 @@ class InstagramFake(ContainerFake):
         return Response(200, {"id": node, "permalink": media["permalink"]})
 
 
-class ThreadsFake(ContainerFake):
-    """``/{user}/threads``, ``/{container}``, ``/{user}/threads_publish``, ``/{user}/threads_publishing_limit``,
-    ``/{media}/conversation``; replies chain through ``reply_to_id``."""
-
-    status_field = "status"
-    TEXT_LIMIT = 500
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.processing_polls = 0  # for VIDEO containers; TEXT ones are ready at once
-        self.quota_total = 250
-        self.reply_quota_total = 1000
-        self.route_edge("POST", "threads", self.create_container)
-        self.route_edge("POST", "threads_publish", self.publish)
-        self.route_edge("GET", "threads_publishing_limit", self.publishing_limit)
-        self.route_edge("GET", "threads", self.list_threads)
-        self.route_v("GET", r"/(?P<media>\d+)/conversation", self.conversation)
-        self.route_v("GET", r"/(?P<node>\d+)", self.read_node)
-
-    @staticmethod
-    def count(text: str) -> int:
-        """Characters, with emoji (here: code points outside the BMP) counted as their UTF-8 bytes."""
-        return sum(len(ch.encode("utf-8")) if ord(ch) > 0xFFFF else 1 for ch in text)
-
-    def error_detail(self) -> dict:
-        return {"error_message": "FAILED_PROCESSING_VIDEO"}
-
-    def roots(self) -> list[dict]:
-        return [p for p in self.published if not p.get("reply_to")]
-
-    def replies(self) -> list[dict]:
-        return [p for p in self.published if p.get("reply_to")]
-
-    def create_container(self, request: Request) -> Response:
-        params = self.params(request)
-        media_type = params.get("media_type")
-        text = params.get("text", "")
-        if media_type not in ("TEXT", "IMAGE", "VIDEO", "CAROUSEL"):
-            return graph_error("(#100) Param media_type must be one of TEXT, IMAGE, VIDEO, CAROUSEL", 100)
-        if media_type == "TEXT" and not text:
-            return graph_error("(#100) The parameter text is required for TEXT posts", 100)
-        if media_type == "VIDEO" and not re.match(r"https?://[^/]+/.+", params.get("video_url", "")):
-            return graph_error("(#100) The parameter video_url is required for VIDEO posts", 100)
-        if self.count(text) > self.TEXT_LIMIT:
-            return graph_error(f"(#100) The text is {self.count(text)} characters; the limit is {self.TEXT_LIMIT}",
-                               100)
-        reply_to = params.get("reply_to_id")
-        if reply_to and not any(p["id"] == reply_to for p in self.published):
-            return graph_error(f"(#100) reply_to_id {reply_to} is not a post", 100)
-        container_id = self.new_container(polls=0 if media_type == "TEXT" else None,  # text is ready at once
-                                          text=text, media_type=media_type, reply_to=reply_to)
-        return Response(200, {"id": container_id})
-
-    def publish(self, request: Request) -> Response:
-        container, refusal = self.take_finished(self.params(request).get("creation_id"))
-        if refusal:
-            return refusal
-        is_reply = bool(container["reply_to"])
-        used = self.within_day(self.replies() if is_reply else self.roots())
-        if used >= (self.reply_quota_total if is_reply else self.quota_total):
-            return graph_error("Publishing limit reached for the last 24 hours", 9, subcode=2207042)
-        media_id = self.new_id()
-        container["published_as"] = media_id
-        self.published.append({"id": media_id, "text": container["text"], "reply_to": container["reply_to"],
-                               "at": self.clock(), "timestamp": graph_time(self.clock()),
-                               "permalink": f"https://www.threads.net/@castmill/post/T{media_id[-6:]}"})
-        return Response(200, {"id": media_id})
-
-    def publishing_limit(self, request: Request) -> Response:
-        fields = (request.arg("fields") or "quota_usage").split(",")
-        row = {"quota_usage": self.within_day(self.roots()),
-               "config": {"quota_total": self.quota_total, "quota_duration": 86400},
-               "reply_quota_usage": self.within_day(self.replies()),
-               "reply_config": {"quota_total": self.reply_quota_total, "quota_duration": 86400}}
-        return Response(200, {"data": [{key: value for key, value in row.items() if key in fields}]})
-
-    def list_threads(self, request: Request) -> Response:
-        return self.page(request, self.roots(), ("text", "timestamp", "permalink"))
-
-    def conversation(self, request: Request, media: str) -> Response:
-        thread, frontier = [], {media}
-        for post in self.published:  # chronological; a reply's parent is always older
-            if post.get("reply_to") in frontier:
-                thread.append(post)
-                frontier.add(post["id"])
-        if request.arg("reverse", "true") != "false":
-            thread.reverse()
-        return Response(200, {"data": [{"id": p["id"], "text": p["text"], "timestamp": p["timestamp"]}
-                                       for p in thread]})
-
-    def read_node(self, request: Request, node: str) -> Response:
-        if node in self.containers:
-            return Response(200, self.container_status(node))
-        post = next((p for p in self.published if p["id"] == node), None)
-        if post is None:
-            return self.wrong_node(node)
-        return Response(200, {"id": node, "permalink": post["permalink"]})
-
-
-class FacebookFake(MetaGraphFake):
-    """A Page: ``/{page}/feed`` posts and the Reels flow ``/{page}/video_reels`` start → upload → finish.
-
-    ``lose_finish_answer = True`` makes the finish call after the next upload happen with its answer
-    held back (the Reel IS published): start and finish share a path, so ``hang_next`` cannot pick
-    the finish call alone."""
-
-    MESSAGE_LIMIT = 63206
-    REELS_PER_DAY = 30  # "Reels API is limited to 30 API-published posts within a 24-hour moving period"
-
-    def __init__(self, page_id: str = "104500000000001", **kwargs):
-        super().__init__(user_id=page_id, **kwargs)
-        self.page_id = page_id
-        self.videos: dict[str, dict] = {}
-        self.feed: list[dict] = []
-        self.reels: list[dict] = []
-        self.lose_finish_answer = False
-        self.route_edge("POST", "feed", self.create_post)
-        self.route_edge("GET", "feed", self.list_feed)
-        self.route_edge("POST", "video_reels", self.video_reels)
-        self.route_edge("GET", "video_reels", self.list_reels)
-        self.route("POST", r"/video-upload" + VERSION + r"/(?P<video>\d+)", self.upload)
-
-    @property
-    def published(self) -> list[dict]:
-        return self.feed + self.reels
-
-    def check(self, request: Request) -> Response | None:
-        if request.path.startswith("/video-upload/"):
-            scheme, _, token = (request.header("authorization") or "").partition(" ")
-            if scheme != "OAuth" or token != self.token:
-                return graph_error("Invalid OAuth access token - expected 'Authorization: OAuth <token>'", 190)
-            return None
-        return super().check(request)
-
-    def create_post(self, request: Request) -> Response:
-        params = self.params(request)
-        message, link = params.get("message", ""), params.get("link", "")
-        if not message and not link:
-            return graph_error("(#100) Missing message or attachment", 100)
-        if len(message) > self.MESSAGE_LIMIT:
-            return graph_error(f"(#100) The message is longer than {self.MESSAGE_LIMIT} characters", 100)
-        post_id = f"{self.page_id}_{self.new_id()}"
-        self.feed.append({"id": post_id, "message": message, "link": link, "at": self.clock(),
-                          "created_time": graph_time(self.clock()),
-                          "permalink_url": f"https://www.facebook.com/{post_id.replace('_', '/posts/')}"})
-        return Response(200, {"id": post_id})
-
-    def list_feed(self, request: Request) -> Response:
-        return self.page(request, self.feed, ("message", "created_time", "permalink_url"))
-
-    def video_reels(self, request: Request) -> Response:
-        params = self.params(request)
-        phase = (params.get("upload_phase") or "").lower()
-        if phase == "start":
-            if self.within_day(self.reels) >= self.REELS_PER_DAY:
-                return graph_error("Reels API is limited to 30 API-published posts within a 24-hour moving period",
-                                   4)
-            video_id = self.new_id()
-            self.videos[video_id] = {"uploaded": None, "finished": False}
-            return Response(200, {"video_id": video_id,
-                                  "upload_url": self.url(f"/video-upload/v21.0/{video_id}")})
-        if phase == "finish":
-            return self.finish(params)
-        return graph_error("(#100) upload_phase must be one of start, finish", 100)
-
-    def finish(self, params: dict[str, str]) -> Response:
-        video = self.videos.get(params.get("video_id", ""))
-        if video is None:
-            return graph_error("(#100) video_id is not an upload session of this Page", 100)
-        if video["uploaded"] is None:
-            return graph_error("The video file was not uploaded before finishing", 6000)
-        if video["finished"]:
-            return graph_error("(#100) This video was already published", 100)
-        if params.get("video_state") not in ("PUBLISHED", "DRAFT", "SCHEDULED"):
-            return graph_error("(#100) video_state must be PUBLISHED, DRAFT or SCHEDULED", 100)
-        video["finished"] = True
-        video_id = params["video_id"]
-        self.reels.append({"id": video_id, "description": params.get("description", ""), "at": self.clock(),
-                           "created_time": graph_time(self.clock()),
-                           "permalink_url": f"https://www.facebook.com/reel/{video_id}"})
-        return Response(200, {"success": True})
-
-    def upload(self, request: Request, video: str) -> Response:
-        session = self.videos.get(video)
-        if session is None:
-            return Response(400, {"debug_info": {"type": "NotFoundError", "message": "Unknown upload session"}})
-        offset, size = request.header("offset"), request.header("file_size")
-        if offset != "0" or size is None or not size.isdigit():
-            return Response(400, {"debug_info": {"type": "ParameterValidationError",
-                                                 "message": "Headers offset and file_size are required"}})
-        if int(size) != len(request.body):
-            return Response(400, {"debug_info": {"type": "ParameterValidationError",
-                                                 "message": f"file_size {size} != {len(request.body)} bytes sent"}})
-        session["uploaded"] = request.body
-        if self.lose_finish_answer:  # the next call is this session's finish
-            self.lose_finish_answer = False
-            self.hang_next(method="POST", path=r"/video_reels$")
-        return Response(200, {"success": True})
-
-    def list_reels(self, request: Request) -> Response:
-        return self.page(request, self.reels, ("description", "created_time", "permalink_url"))
+CONTRACT_FAKES = {"instagram": InstagramFake}  # Facebook and Threads have contract_fake() in their own modules

@@ -17,6 +17,10 @@ Enforced as TikTok documents it:
 - ``status/fetch`` answers ``PROCESSING_UPLOAD`` for ``processing_polls`` calls, then ``outcome``;
 - ``/v2/video/list/`` needs ``fields`` and lists *public* videos only, newest first, with title and
   description cut to 150 characters.
+
+``contract_fake()`` is an *audited* app posting ``PUBLIC_TO_EVERYONE``: the contract reconciles a
+timed-out publish with ``find_existing``, and only public videos are listed (for a private,
+unaudited account the publisher answers OutcomeUnknown by design, covered in test_tiktok.py).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import itertools
 import re
 import time
 
-from tests.fakes.server import FakeServer, Request, Response
+from pipeline.platforms.publishers import Account, Post
+from tests.fakes.graph import VideoSamples
+from tests.fakes.server import ContractFake, Request, Response
 
 MB = 1024 * 1024
 TITLE_LIMIT = 2200
@@ -54,7 +60,11 @@ def chunk_problem(size: int, chunk: int, count: int) -> str | None:
     return None
 
 
-class TikTokFake(FakeServer):
+class TikTokFake(VideoSamples, ContractFake):
+    platform = "tiktok"
+    create_path = r"^/upload/"  # completing the upload hands the video to TikTok
+    invalid_message = "longer than 2200 UTF-16"
+
     def __init__(self, token: str = "act.tiktok-SECRET", username: str = "castmill_demo"):
         super().__init__()
         self.token = token
@@ -75,6 +85,24 @@ class TikTokFake(FakeServer):
         self.route("PUT", r"/upload/(?P<upload_id>\w+)", self.upload)
         self.route("POST", r"/v2/post/publish/status/fetch/", self.status)
         self.route("POST", r"/v2/video/list/", self.list_videos)
+
+    # ---------------------------------------------------------------- ContractFake
+
+    def account(self, *, token: str | None = None) -> Account:
+        return Account("tiktok", self.base_url, token=self.token if token is None else token, handle=self.username,
+                       extra={"audited": self.audited})
+
+    def sample_post(self, key: str) -> Post:
+        return Post(parts=(f"Why small shows win ({key}) #podcast",), idempotency_key=key, media=(self.sample_video(),))
+
+    def invalid_post(self, key: str) -> Post:
+        return Post(parts=("x" * (TITLE_LIMIT + 1),), idempotency_key=key, media=(self.sample_video(),))
+
+    @property
+    def post_count(self) -> int:
+        return len(self.published)
+
+    # ---------------------------------------------------------------- routes
 
     def check(self, request: Request) -> Response | None:
         if request.path.startswith("/upload/"):
@@ -192,3 +220,9 @@ class TikTokFake(FakeServer):
                     "share_url": f"https://www.tiktok.com/@{self.username}/video/{post['id']}"}
             videos.append({key: value for key, value in full.items() if key in fields})
         return ok({"videos": videos, "cursor": 0, "has_more": False})
+
+
+def contract_fake() -> TikTokFake:
+    fake = TikTokFake()
+    fake.audited = True  # public posts, so find_existing can see them (see the module docstring)
+    return fake

@@ -15,13 +15,21 @@ Enforced as Google documents it:
 - ``PUT`` to the session: exactly the announced number of bytes, once; the video then exists
   (``videos`` grows) and the answer is the video resource;
 - ``channels?mine=true`` → the uploads playlist; ``playlistItems`` (≤ 50) newest first; ``videos?id=``.
+  A channel without any upload has no uploads playlist yet: ``playlistItems`` answers
+  ``404 playlistNotFound`` for it, as the real API does (Elijas/auto-youtube-subscription-playlist-2#86).
+
+The session URI has the same path as the session start, so for the contract test
+``fail_next``/``hang_next`` on ``create_path`` without a method mean the ``PUT`` of the bytes, the
+call that creates the video.
 """
 
 from __future__ import annotations
 
 import itertools
 
-from tests.fakes.server import FakeServer, Request, Response
+from pipeline.platforms.publishers import Account, Post
+from tests.fakes.graph import VideoSamples
+from tests.fakes.server import ContractFake, Request, Response
 
 PRIVACY = ("public", "private", "unlisted")
 
@@ -31,7 +39,12 @@ def google_error(status: int, reason: str, message: str, domain: str = "youtube.
                                        "errors": [{"domain": domain, "reason": reason, "message": message}]}})
 
 
-class YouTubeFake(FakeServer):
+class YouTubeFake(VideoSamples, ContractFake):
+    platform = "youtube"
+    create_path = r"^/upload/youtube/v3/videos$"  # the PUT of the bytes creates the video (see the docstring)
+    invalid_message = "invalid video description"
+    DESCRIPTION_LIMIT = 5000  # bytes
+
     def __init__(self, token: str = "ya29.youtube-SECRET", channel_id: str = "UCcastmillDemo00000000"):
         super().__init__()
         self.token = token
@@ -49,6 +62,33 @@ class YouTubeFake(FakeServer):
         self.route("GET", r"/youtube/v3/channels", self.channels)
         self.route("GET", r"/youtube/v3/playlistItems", self.playlist_items)
         self.route("GET", r"/youtube/v3/videos", self.list_videos)
+
+    # ---------------------------------------------------------------- ContractFake
+
+    def account(self, *, token: str | None = None) -> Account:
+        return Account("youtube", self.base_url, token=self.token if token is None else token, handle=self.channel_id)
+
+    def sample_post(self, key: str) -> Post:
+        return Post(parts=(f"Why small shows win ({key}).\nMore in the episode.",), idempotency_key=key,
+                    media=(self.sample_video(),))
+
+    def invalid_post(self, key: str) -> Post:
+        return Post(parts=("x" * (self.DESCRIPTION_LIMIT + 1),), idempotency_key=key, media=(self.sample_video(),))
+
+    @property
+    def post_count(self) -> int:
+        return len(self.videos)
+
+    def fail_next(self, status: int, *, method: str | None = None, path: str | None = None, **kwargs) -> None:
+        super().fail_next(status, method=self._upload_method(method, path), path=path, **kwargs)
+
+    def hang_next(self, *, method: str | None = None, path: str | None = None, **kwargs) -> None:
+        super().hang_next(method=self._upload_method(method, path), path=path, **kwargs)
+
+    def _upload_method(self, method: str | None, path: str | None) -> str | None:
+        return "PUT" if method is None and path == self.create_path else method
+
+    # ---------------------------------------------------------------- routes
 
     @property
     def uploads_playlist(self) -> str:
@@ -96,7 +136,7 @@ class YouTubeFake(FakeServer):
         title, description = snippet.get("title") or "", snippet.get("description") or ""
         if not title.strip() or len(title) > 100 or "<" in title or ">" in title:
             return google_error(400, "invalidTitle", "The request metadata specifies an invalid or empty video title.")
-        if len(description.encode("utf-8")) > 5000 or "<" in description or ">" in description:
+        if len(description.encode("utf-8")) > self.DESCRIPTION_LIMIT or "<" in description or ">" in description:
             return google_error(400, "invalidDescription", "The request metadata specifies an invalid video "
                                 "description.")
         if sum(len(tag) for tag in snippet.get("tags") or []) > 500:
@@ -128,7 +168,7 @@ class YouTubeFake(FakeServer):
                                          "contentDetails": {"relatedPlaylists": {"uploads": self.uploads_playlist}}}]})
 
     def playlist_items(self, request: Request) -> Response:
-        if request.arg("playlistId") != self.uploads_playlist:
+        if request.arg("playlistId") != self.uploads_playlist or not self.videos:
             return google_error(404, "playlistNotFound", "The playlist identified with the request's playlistId "
                                 "parameter cannot be found.")
         if int(request.arg("maxResults", "5")) > 50:
@@ -140,3 +180,7 @@ class YouTubeFake(FakeServer):
         wanted = (request.arg("id") or "").split(",")
         return Response(200, {"items": [{"id": v["id"], "snippet": v["snippet"]} for v in self.videos
                                         if v["id"] in wanted]})
+
+
+def contract_fake() -> YouTubeFake:
+    return YouTubeFake()

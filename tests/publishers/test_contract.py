@@ -55,11 +55,12 @@ def test_every_publisher_has_a_contract_fake(platform):
 def fake(request, monkeypatch):
     cls = publisher_class(request.param)
     for name in dir(cls):  # no real waiting between media-processing polls in these tests
-        if name.endswith("_poll_interval"):
+        if name.endswith("_poll_interval") or name == "poll_first_wait":
             monkeypatch.setattr(cls, name, 0.0)
     server = FAKES[request.param]().start()
     yield server
     server.stop()
+    assert server.errors == [], f"the {request.param} fake crashed: {server.errors[0]!r}"
 
 
 def publish(fake, key="contract-1", **account):

@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
                                            get_publisher)
-from tests.fakes.graph import FacebookFake, ShortTimeouts, graph_time
+from tests.fakes.facebook import FacebookFake
+from tests.fakes.graph import ShortTimeouts, graph_time
 
 TOKEN = "page-token-SECRET-42"
 
@@ -43,9 +44,10 @@ def test_text_post_goes_to_the_page_feed_with_the_link(fake):
     result = publisher(fake).publish(Post(parts=("New episode is out!",), idempotency_key="k",
                                           link="https://pod.example.com/12"))
 
-    assert calls(fake) == ["POST feed"]
-    assert fake.params(fake.requests[0]) == {"message": "New episode is out!", "link": "https://pod.example.com/12"}
-    assert fake.requests[0].header("authorization") == f"Bearer {TOKEN}"
+    assert calls(fake) == ["GET feed", "POST feed"]  # first: is the post already on the Page?
+    assert fake.requests[0].arg("fields") == "id,message,created_time,permalink_url"
+    assert fake.params(fake.requests[1]) == {"message": "New episode is out!", "link": "https://pod.example.com/12"}
+    assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
     assert result.remote_id == fake.feed[0]["id"]
     assert result.url == f"https://www.facebook.com/{fake.page_id}/posts/{fake.feed[0]['id'].split('_')[1]}"
 
@@ -53,8 +55,11 @@ def test_text_post_goes_to_the_page_feed_with_the_link(fake):
 def test_video_post_is_published_as_a_reel(fake, clip):
     result = publisher(fake).publish(Post(parts=("Clip of the week",), idempotency_key="k", media=(clip,)))
 
-    assert calls(fake) == ["GET video_reels", "POST video_reels", "POST {id}", "POST video_reels"]
-    start, upload, finish = fake.requests[1:]
+    # already published? (description), then the 24-hour Reels window (created_time), then start → upload → finish
+    assert calls(fake) == ["GET video_reels", "GET video_reels", "POST video_reels", "POST {id}", "POST video_reels"]
+    assert [r.arg("fields") for r in fake.requests[:2]] == ["id,description,created_time,permalink_url",
+                                                            "id,created_time"]
+    start, upload, finish = fake.requests[2:]
     assert fake.params(start) == {"upload_phase": "start"}
     assert upload.path.startswith("/video-upload/")
     assert upload.header("authorization") == f"OAuth {TOKEN}"
@@ -64,6 +69,18 @@ def test_video_post_is_published_as_a_reel(fake, clip):
                                    "video_state": "PUBLISHED", "description": "Clip of the week"}
     assert [r["id"] for r in fake.reels] == [result.remote_id]
     assert result.url == f"https://www.facebook.com/reel/{result.remote_id}"
+
+
+@pytest.mark.parametrize("with_video", [False, True], ids=["feed post", "reel"])
+def test_publishing_the_same_post_again_returns_it_without_posting_again(fake, clip, with_video):
+    post = Post(parts=("Once is enough",), idempotency_key="k", media=(clip,) if with_video else ())
+    first = publisher(fake).publish(post)
+    requests_before = len(fake.requests)
+
+    second = publisher(fake).publish(post)
+
+    assert second.remote_id == first.remote_id and len(fake.published) == 1
+    assert [r.method for r in fake.requests[requests_before:]] == ["GET"]  # one look, nothing sent
 
 
 def test_upload_refusal_carries_the_upload_hosts_message(fake, clip):

@@ -61,8 +61,9 @@ def test_publishes_a_reel_through_the_container_flow(fake, clip):
 
     result = pub.publish(reel(clip))
 
-    assert calls(fake) == ["GET content_publishing_limit", "POST media", "GET {id}", "GET {id}",
-                           "POST media_publish", "GET {id}"]
+    assert calls(fake) == ["GET media", "GET content_publishing_limit", "POST media", "GET {id}", "GET {id}",
+                           "POST media_publish", "GET {id}"]  # "GET media": is the Reel already there?
+    assert fake.requests[0].arg("fields") == "id,caption,timestamp,permalink"
     create = fake.requests_to("POST", r"/v[\d.]+/\d+/media")[0]
     assert fake.params(create) == {"media_type": "REELS", "caption": "Why small shows win #podcast",
                                    "video_url": "https://clips.example.com/acme/ep12%20highlight.mp4"}
@@ -72,6 +73,17 @@ def test_publishes_a_reel_through_the_container_flow(fake, clip):
     assert result.remote_id == fake.published[0]["id"]
     assert result.url == fake.published[0]["permalink"]
     assert pub.slept == [2.0]  # one IN_PROGRESS answer, then FINISHED
+
+
+def test_publishing_the_same_reel_again_returns_it_without_a_new_container(fake, clip):
+    first = publisher(fake).publish(reel(clip))
+    containers, requests_before = len(fake.containers), len(fake.requests)
+
+    second = publisher(fake).publish(reel(clip))
+
+    assert second.remote_id == first.remote_id and len(fake.published) == 1
+    assert len(fake.containers) == containers
+    assert calls(fake)[requests_before:] == ["GET media"]
 
 
 def test_joins_parts_into_one_caption(fake, clip):

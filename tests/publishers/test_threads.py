@@ -6,7 +6,8 @@ import pytest
 
 from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
                                            get_publisher)
-from tests.fakes.graph import ShortTimeouts, ThreadsFake
+from tests.fakes.graph import ShortTimeouts
+from tests.fakes.threads import ThreadsFake
 
 TOKEN = "threads-token-SECRET-99"
 
@@ -37,13 +38,27 @@ def calls(fake) -> list[str]:
 def test_publishes_a_text_post(fake):
     result = publisher(fake).publish(Post(parts=("Small shows win.",), idempotency_key="k1"))
 
-    assert calls(fake) == ["GET threads_publishing_limit", "POST threads", "GET {id}", "POST threads_publish",
-                           "GET {id}"]
+    assert calls(fake) == ["GET threads", "GET threads_publishing_limit", "POST threads", "GET {id}",
+                           "POST threads_publish", "GET {id}"]  # "GET threads": is the post already there?
+    assert fake.requests[0].arg("fields") == "id,text,timestamp,permalink"
     create = fake.requests_to("POST", r"/v1\.0/\d+/threads")[0]
     assert fake.params(create) == {"media_type": "TEXT", "text": "Small shows win."}
     assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
     assert [p["text"] for p in fake.published] == ["Small shows win."]
     assert result.remote_id == fake.published[0]["id"] and result.url == fake.published[0]["permalink"]
+
+
+@pytest.mark.parametrize("parts", [("Said once.",), ("Said once.", "And a reply.")], ids=["one part", "thread"])
+def test_publishing_the_same_post_again_returns_it_without_posting_again(fake, parts):
+    post = Post(parts=parts, idempotency_key="k")
+    first = publisher(fake).publish(post)
+    containers, requests_before = len(fake.containers), len(fake.requests)
+
+    second = publisher(fake).publish(post)
+
+    assert second.remote_id == first.remote_id and second.url == first.url
+    assert len(fake.published) == len(parts) and len(fake.containers) == containers
+    assert all(r.method == "GET" for r in fake.requests[requests_before:])
 
 
 def test_video_post_waits_for_processing(fake, tmp_path):

@@ -70,10 +70,26 @@ def test_audited_account_posts_publicly_with_a_post_url(fake, clip):
 
     result = publisher(fake, audited=True).publish(post(clip))
 
-    assert fake.requests[1].json()["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    # a public post is looked for first (TikTok lists public videos), before anything is sent
+    assert calls(fake)[:4] == ["POST /v2/post/publish/creator_info/query/", "POST /v2/video/list/",
+                               "POST /v2/post/publish/video/init/", "PUT /upload/…"]
+    assert fake.requests[1].arg("fields") == "id,title,video_description,create_time,share_url"
+    assert fake.requests[2].json()["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
     assert result.remote_id == fake.published[0]["id"]
     assert result.url == f"https://www.tiktok.com/@castmill_demo/video/{result.remote_id}"
     assert result.note == ""
+
+
+def test_publishing_the_same_public_post_again_returns_it_without_uploading_again(fake, clip):
+    fake.audited = True
+    first = publisher(fake, audited=True).publish(post(clip))
+    requests_before = len(fake.requests)
+
+    second = publisher(fake, audited=True).publish(post(clip))
+
+    assert second.remote_id == first.remote_id and second.url == first.url and len(fake.published) == 1
+    assert isinstance(second, TikTokPublished) and second.privacy_level == "PUBLIC_TO_EVERYONE"
+    assert calls(fake)[requests_before:] == ["POST /v2/post/publish/creator_info/query/", "POST /v2/video/list/"]
 
 
 def test_large_video_is_uploaded_in_ordered_chunks(fake, tmp_path):

@@ -38,7 +38,10 @@ def short(clip, text="Why small shows win.\nMore in the episode.", key="sched-41
 def test_uploads_a_short_with_the_resumable_protocol(fake, clip):
     result = publisher(fake).publish(short(clip, link="https://pod.example.com/12"))
 
-    start, upload = fake.requests
+    *looks, start, upload = fake.requests
+    # is the video already there? (a new channel has no uploads playlist yet: 404, i.e. nothing there)
+    assert [(r.method, r.path) for r in looks] == [("GET", "/youtube/v3/channels"),
+                                                   ("GET", "/youtube/v3/playlistItems")]
     assert (start.method, start.path, upload.method, upload.path) == (
         "POST", "/upload/youtube/v3/videos", "PUT", "/upload/youtube/v3/videos")
     assert start.arg("uploadType") == "resumable" and start.arg("part") == "snippet,status"
@@ -53,6 +56,25 @@ def test_uploads_a_short_with_the_resumable_protocol(fake, clip):
     assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
     assert result.remote_id == fake.videos[0]["id"]
     assert result.url == f"https://www.youtube.com/shorts/{result.remote_id}"
+
+
+def test_publishing_the_same_short_again_returns_it_without_uploading_again(fake, clip):
+    first = publisher(fake).publish(short(clip))
+    requests_before = len(fake.requests)
+
+    second = publisher(fake).publish(short(clip))
+
+    assert second.remote_id == first.remote_id and second.url == first.url and len(fake.videos) == 1
+    assert [(r.method, r.path) for r in fake.requests[requests_before:]] == [
+        ("GET", "/youtube/v3/channels"), ("GET", "/youtube/v3/playlistItems"), ("GET", "/youtube/v3/videos")]
+
+
+def test_another_post_on_a_channel_with_uploads_is_published(fake, clip):
+    publisher(fake).publish(short(clip, key="sched-41"))
+
+    publisher(fake).publish(short(clip, key="sched-42"))
+
+    assert [v["snippet"]["tags"] for v in fake.videos] == [["castmill-sched-41"], ["castmill-sched-42"]]
 
 
 def test_explicit_title_and_privacy_are_used(fake, clip):

@@ -38,6 +38,9 @@ class FacebookPublisher(GraphPublisher):
     default_base_url = "https://graph.facebook.com"
 
     def publish(self, post: Post) -> Published:
+        # No idempotency key on this API: a post already there (an earlier attempt that did get through) is returned.
+        if (existing := self.find_existing(post)) is not None:
+            return existing
         video = next((m for m in post.media if m.kind == "video"), None)
         if video is None:
             return self.publish_feed_post(post)

@@ -48,6 +48,9 @@ class InstagramPublisher(GraphPublisher):
         video = next((m for m in post.media if m.kind == "video"), None)
         if video is None:
             raise PublishError("instagram: a Reel needs a video; this post has none")
+        # No idempotency key on this API: a post already there (an earlier attempt that did get through) is returned.
+        if (existing := self.find_existing(post)) is not None:
+            return existing
         user = self.user_id()
         self.check_quota("content_publishing_limit")
         container = self.graph("POST", f"{user}/media", sent=False, data={

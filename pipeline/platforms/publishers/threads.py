@@ -41,7 +41,9 @@ class ThreadsPublisher(GraphPublisher):
         parts = _parts(post)
         if not parts:
             raise PublishError("threads: the post has no text")
-        done = self.published_parts(post) if len(parts) > 1 else []
+        done = self.published_parts(post)  # resume a half-posted thread; a complete one is not posted again
+        if len(done) == len(parts):
+            return Published(done[0], self.permalink(done[0]))
         self.check_quotas(first=len(done), total=len(parts))
         video = next((m for m in post.media if m.kind == "video"), None)
         for index in range(len(done), len(parts)):

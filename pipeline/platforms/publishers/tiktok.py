@@ -97,6 +97,10 @@ class TikTokPublisher(Publisher):
             raise PublishError("tiktok: a TikTok post needs a video; this post has none")
         creator = self.api("/v2/post/publish/creator_info/query/", None, sent=False)
         privacy = self.choose_privacy(creator.get("privacy_level_options") or [])
+        # No idempotency key on this API: look for an earlier attempt first (public posts only; TikTok does
+        # not list private ones, and a private post is never retried blindly: it becomes unknown instead).
+        if privacy != "SELF_ONLY" and (existing := self.find_existing(post)) is not None:
+            return existing
         plan = plan_chunks(video.path.stat().st_size)
         init = self.api("/v2/post/publish/video/init/", {
             "post_info": {"title": caption_of(post), "privacy_level": privacy, "disable_duet": False,
@@ -175,7 +179,8 @@ class TikTokPublisher(Publisher):
             for key in ("title", "video_description"):
                 listed = normalized(str(video.get(key) or ""))
                 if listed and wanted.startswith(listed) and len(listed) >= min(len(wanted), LISTED_TEXT_MAX):
-                    return Published(str(video["id"]), str(video.get("share_url") or ""))
+                    return TikTokPublished(str(video["id"]), str(video.get("share_url") or ""),
+                                           privacy_level=self.configured_privacy(), status="PUBLISH_COMPLETE")
         return None
 
     def check_credentials(self) -> CredentialStatus:

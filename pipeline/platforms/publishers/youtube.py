@@ -65,6 +65,9 @@ class YouTubePublisher(Publisher):
         video = next((m for m in post.media if m.kind == "video"), None)
         if video is None:
             raise PublishError("youtube: a Short needs a video; this post has none")
+        # No idempotency key on this API: a post already there (an earlier attempt that did get through) is returned.
+        if (existing := self.find_existing(post)) is not None:
+            return existing
         session_uri = self.start_session(video, self.metadata(post))
         resource = self.send_bytes(session_uri, video)
         video_id = str(resource.get("id") or "")
@@ -126,8 +129,13 @@ class YouTubePublisher(Publisher):
         if not channels:
             return []
         uploads = channels[0]["contentDetails"]["relatedPlaylists"]["uploads"]
-        items = self.get("/youtube/v3/playlistItems", {"part": "contentDetails", "playlistId": uploads,
-                                                       "maxResults": "50"}).get("items") or []
+        try:
+            items = self.get("/youtube/v3/playlistItems", {"part": "contentDetails", "playlistId": uploads,
+                                                           "maxResults": "50"}).get("items") or []
+        except PublishError as exc:
+            if exc.status == 404:  # playlistNotFound: a channel without any upload has no uploads playlist yet
+                return []
+            raise
         return [str(item["contentDetails"]["videoId"]) for item in items]
 
     def check_credentials(self) -> CredentialStatus:
