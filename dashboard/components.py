@@ -51,6 +51,21 @@ def show_error(message) -> None:
     st.error(md_escape(str(message)))
 
 
+def run_action(action, success: str) -> None:
+    """Run a library call in one database session; show its error, or flash ``success`` and rerun."""
+    from dashboard import data
+    from pipeline.errors import CastmillError
+
+    try:
+        with data.session() as session:
+            action(session)
+    except CastmillError as exc:
+        show_error(exc)
+        return
+    flash("success", success)
+    st.rerun()
+
+
 def status_badge(status: str) -> None:
     st.badge(DRAFT_STATUS_LABELS.get(status, status), color=DRAFT_STATUS_COLOURS.get(status, "gray"))
 

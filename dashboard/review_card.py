@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
-from dashboard.components import (count_line, flash, live_violations, md_escape, render_diff, show_error,
-                                  show_media, status_badge)
+from dashboard.components import (count_line, flash, live_violations, md_escape, render_diff,
+                                  run_action, show_error, show_media, status_badge)
 from pipeline import review
 from pipeline.errors import CastmillError
 from pipeline.platforms import get_platform
@@ -139,14 +139,14 @@ def _actions(identity, card, opened: dict, parts: list[str]) -> None:
         if edited:
             st.warning("Save your edit first: an approval is for a saved version.")
         else:
-            _run(lambda s: review.approve(s, identity, card.draft_id, version=opened["version"],
+            run_action(lambda s: review.approve(s, identity, card.draft_id, version=opened["version"],
                                           override_reason=override.strip()),
                  f"Draft {card.draft_id} approved (version {opened['version']}).")
     if send_back and buttons.button("Request changes", key=f"changes_{card.draft_id}", icon=":material/undo:"):
-        _run(lambda s: review.request_changes(s, identity, card.draft_id, reason),
+        run_action(lambda s: review.request_changes(s, identity, card.draft_id, reason),
              f"Changes requested on draft {card.draft_id}.")
     if send_back and buttons.button("Reject", key=f"reject_{card.draft_id}", icon=":material/block:"):
-        _run(lambda s: review.reject(s, identity, card.draft_id, reason), f"Draft {card.draft_id} rejected.")
+        run_action(lambda s: review.reject(s, identity, card.draft_id, reason), f"Draft {card.draft_id} rejected.")
 
 
 def _save(identity, card, opened: dict, parts: list[str]) -> None:
@@ -167,17 +167,6 @@ def _save(identity, card, opened: dict, parts: list[str]) -> None:
     st.rerun()
 
 
-def _run(action, success: str) -> None:
-    try:
-        with data.session() as session:
-            action(session)
-    except CastmillError as exc:
-        show_error(exc)
-        return
-    flash("success", success)
-    st.rerun()
-
-
 def _comments(identity, card) -> None:
     if not st.toggle("Comments", key=f"show_comments_{card.draft_id}"):
         return
@@ -189,4 +178,4 @@ def _comments(identity, card) -> None:
     body = st.text_area("Add a comment", key=f"comment_{card.draft_id}", height=80)
     if st.button("Comment", key=f"send_comment_{card.draft_id}", disabled=not body.strip()):
         st.session_state.pop(f"comment_{card.draft_id}", None)
-        _run(lambda s: review.comment(s, identity, card.draft_id, body), "Comment added.")
+        run_action(lambda s: review.comment(s, identity, card.draft_id, body), "Comment added.")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.auth_gate import require
-from dashboard.components import badge_colour, flash, md_escape, show_error
+from dashboard.components import badge_colour, md_escape, run_action, show_error
 from pipeline import calendar as cal
 from pipeline import review
 from pipeline.errors import CastmillError
@@ -118,11 +118,11 @@ def move_or_cancel(entries: list, tz: str) -> None:
         at = columns[1].time_input("New time", value=current.time().replace(tzinfo=None), step=300,
                                    key=f"move_time_{post_id}_{zone}")
         if st.button("Reschedule", key="move_go", type="primary"):
-            act(lambda s: cal.reschedule(s, identity, post_id, at=datetime.combine(day, at), tz=zone),
+            run_action(lambda s: cal.reschedule(s, identity, post_id, at=datetime.combine(day, at), tz=zone),
                 f"Post {post_id} moved to {day} {at:%H:%M} {zone}.")
         reason = st.text_input("Reason to cancel", key="cancel_reason")
         if st.button("Cancel post", key="cancel_go", disabled=not reason.strip()):
-            act(lambda s: cal.cancel(s, identity, post_id, reason), f"Post {post_id} cancelled.")
+            run_action(lambda s: cal.cancel(s, identity, post_id, reason), f"Post {post_id} cancelled.")
 
 
 def schedule_approved() -> None:
@@ -144,18 +144,7 @@ def schedule_approved() -> None:
             moment = columns[1].time_input("Time (client's zone)", value=time(9, 0), step=300, key="schedule_time")
             at = datetime.combine(day, moment)
         if st.button("Schedule", key="schedule_go", type="primary"):
-            act(lambda s: cal.schedule(s, identity, draft_id, at=at), f"Draft {draft_id} scheduled.")
-
-
-def act(action, success: str) -> None:
-    try:
-        with data.session() as session:
-            action(session)
-    except CastmillError as exc:
-        show_error(exc)
-        return
-    flash("success", success)
-    st.rerun()
+            run_action(lambda s: cal.schedule(s, identity, draft_id, at=at), f"Draft {draft_id} scheduled.")
 
 
 tz = viewer_zone()
