@@ -98,7 +98,9 @@ def retry_delay(attempt: int, options: PublishOptions, retry_after: float | None
 # --- from rows to a Post and a Publisher ------------------------------------------------------------
 
 def build_post(session: Session, row: ScheduledPost, *, with_media: bool = True) -> Post:
-    """The platform-neutral post. ``with_media=False`` (for look-ups) skips the clip files."""
+    """The platform-neutral post. ``with_media=False`` (for look-ups) skips the clip files. Build it *before*
+    recording a new attempt: ``first_attempt_at`` is the earliest recorded attempt's start, and the attempt
+    being made must not count as an earlier one."""
     version = session.get(DraftVersion, row.version_id)
     draft = session.get(Draft, row.draft_id)
     episode = session.get(Episode, draft.episode_id)
@@ -106,7 +108,13 @@ def build_post(session: Session, row: ScheduledPost, *, with_media: bool = True)
     title = (highlight.title if highlight else "") or episode.title
     media = tuple(_media_file(item) for item in version.media or []) if with_media else ()
     return Post(parts=tuple(version.parts), idempotency_key=row.idempotency_key, media=media, title=title,
-                link=(episode.feed_meta or {}).get("link") or "")
+                link=(episode.feed_meta or {}).get("link") or "",
+                first_attempt_at=first_attempt_started(session, row.id))
+
+
+def first_attempt_started(session: Session, post_id: int) -> datetime | None:
+    """When the post's earliest recorded attempt started (aware UTC); None before any attempt."""
+    return utc(session.scalar(select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post_id)))
 
 
 def _media_file(item: dict) -> MediaFile:
@@ -163,7 +171,7 @@ def _prepare(session_factory: SessionFactory, post_id: int, publisher_for: Publi
 def publish_claimed(session_factory: SessionFactory, post_id: int, worker: str, publisher_for: PublisherFactory,
                     options: PublishOptions = PublishOptions(), clock: Clock = system_clock) -> Outcome:
     """Send one post this worker claimed (status ``publishing``) and record what happened."""
-    prepared = _prepare(session_factory, post_id, publisher_for)
+    prepared = _prepare(session_factory, post_id, publisher_for)  # before _start_attempt: see build_post
     if prepared.publisher is None:
         return _finish_without_call(session_factory, post_id, worker, prepared, clock())
     attempt_id = _start_attempt(session_factory, post_id, worker, clock())
@@ -387,5 +395,6 @@ def record_status_change(session: Session, post_id: int, client_id: int, before:
 
 
 __all__ = ["Clock", "Outcome", "PostNotPublishable", "PublishOptions", "PublisherFactory",
-           "RECONCILE_FAILED", "SessionFactory", "build_post", "default_publisher_factory", "publish_claimed",
-           "reconcile", "record_status_change", "retry_delay", "retry_when_locked", "system_clock", "utc"]
+           "RECONCILE_FAILED", "SessionFactory", "build_post", "default_publisher_factory", "first_attempt_started",
+           "publish_claimed", "reconcile", "record_status_change", "retry_delay", "retry_when_locked",
+           "system_clock", "utc"]

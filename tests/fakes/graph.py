@@ -10,6 +10,9 @@ They enforce what the real APIs document and answer failures in Graph's error sh
   mentions; Threads 500 characters with emoji counted as UTF-8 bytes; Page posts 63,206);
 - the container state machine: IN_PROGRESS for ``processing_polls`` status checks, then FINISHED
   (or ``container_outcome``); publishing before FINISHED is refused; a container publishes once;
+- listings (``/{user}/media``, ``/feed``, ``/video_reels``, ``/threads``) newest first, with only the
+  ``fields`` asked for; creation times in Graph's format (``timestamp`` / ``created_time``,
+  ``2024-05-01T10:00:00+0000``);
 - rolling 24-hour publishing quotas (Instagram ``quota_total``, Threads 250 posts / 1,000 replies,
   Facebook 30 Reels), enforced at the publish endpoints the docs name;
 - Facebook's Reels upload: ``upload_phase=start`` → bytes to ``upload_url`` with
@@ -139,8 +142,12 @@ class MetaGraphFake(ContractFake):
         return sum(1 for item in items if now - item["at"] < DAY)
 
     def page(self, request: Request, items: list[dict], fields: tuple[str, ...]) -> Response:
+        """Newest first. Like Graph, only the fields the request names (``id`` always); without a
+        ``fields`` parameter, every field the edge lists here."""
         limit = int(request.arg("limit", "25"))
-        return Response(200, {"data": [{key: item[key] for key in ("id", *fields) if key in item}
+        asked = set(filter(None, (request.arg("fields") or "").split(","))) or set(fields)
+        keys = [key for key in ("id", *fields) if key == "id" or key in asked]
+        return Response(200, {"data": [{key: item[key] for key in keys if key in item}
                                        for item in reversed(items)][:limit]})
 
 

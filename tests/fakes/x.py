@@ -3,12 +3,14 @@
 - Every call needs ``Authorization: Bearer <token>``; else 401 problem ``{"title": "Unauthorized", …}``.
 - ``POST /2/tweets``: JSON only (400 otherwise); unknown top-level fields → 400 "is not defined
   in the schema"; weighted length over 280 (``get_platform("x").count``) → 400 "Your Tweet text is
-  too long"; the same text as an earlier tweet of the account → 403 duplicate content; media ids
+  too long"; the same text as an earlier tweet of the account → 403 duplicate content (X only says
+  "within a time frame" it does not document: ``duplicate_window`` seconds, None = any age); media ids
   must be uploaded and processed; ``reply.in_reply_to_tweet_id`` must exist.
 - Stored tweets read back the way X returns them: URLs become ``https://t.co/…`` with
   ``entities.urls`` (``expanded_url`` gets ``http://`` for bare domains), ``&<>`` are HTML-escaped,
-  a media link is appended; ``entities``/``referenced_tweets``/``public_metrics`` only when asked
-  for in ``tweet.fields``.
+  a media link is appended; ``created_at`` (ISO 8601 UTC with milliseconds, ``2019-06-04T23:12:08.000Z``,
+  from ``clock``), ``entities``/``referenced_tweets``/``public_metrics`` only when asked for in
+  ``tweet.fields``.
 - Media: ``initialize`` → ``{id}/append`` (multipart, ≤ 5 MB, segment 0–999) → ``{id}/finalize``
   (bytes must add up; video answers ``processing_info`` pending) → ``GET /2/media/upload?command=STATUS``
   (``processing_polls`` ``in_progress`` answers, then ``succeeded``); ``POST /2/media/metadata``.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import html
 import itertools
+import time
 from dataclasses import dataclass, field
 
 from pipeline.platforms import get_platform
@@ -63,6 +66,7 @@ class FakeTweet:
     urls: list[dict]
     media_ids: list[str]
     reply_to: str | None
+    created_at: float  # epoch seconds
     metrics: dict = field(default_factory=lambda: {"retweet_count": 0, "reply_count": 0, "like_count": 0,
                                                    "quote_count": 0, "impression_count": 0})
 
@@ -78,6 +82,8 @@ class FakeX(ContractFake):
         super().__init__()
         self.processing_polls = processing_polls
         self.processing_error: dict | None = None  # set to {"code", "name", "message"} to fail video processing
+        self.clock = time.time  # tests may replace it to date tweets in the past
+        self.duplicate_window: float | None = None  # seconds a text counts as a duplicate; None = forever
         self.tweets: dict[str, FakeTweet] = {}
         self.uploads: dict[str, FakeUpload] = {}
         self._ids = itertools.count(1_800_000_000_000_000_001)
@@ -140,7 +146,7 @@ class FakeX(ContractFake):
         if get_platform("x").count(text) > 280:
             return _problem(400, "Bad Request", "Your Tweet text is too long. For more information on how Twitter "
                                                 "determines text length see https://github.com/twitter/twitter-text.")
-        if any(t.source_text == text for t in self.tweets.values()):
+        if any(t.source_text == text and self._recent_enough_to_clash(t) for t in self.tweets.values()):
             return _problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
         if len(media_ids) > 4 or not all(isinstance(m, str) for m in media_ids):
             return _problem(400, "Invalid Request", "", ["$.media.media_ids: must be 1 to 4 strings"])
@@ -151,6 +157,9 @@ class FakeX(ContractFake):
         if reply_to is not None and reply_to not in self.tweets:
             return _problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you.")
         return None
+
+    def _recent_enough_to_clash(self, tweet: FakeTweet) -> bool:
+        return self.duplicate_window is None or self.clock() - tweet.created_at < self.duplicate_window
 
     def _store(self, text: str, media_ids: list[str], reply_to: str | None) -> FakeTweet:
         shown, urls, position = [], [], 0
@@ -168,7 +177,7 @@ class FakeX(ContractFake):
             urls.append({"url": tco, "expanded_url": "https://x.com/castmill/status/0/photo/1",
                          "display_url": "pic.x.com/abc", "media_key": f"3_{media_ids[0]}"})
             returned = f"{returned} {tco}".strip()
-        tweet = FakeTweet(str(next(self._ids)), text, returned, urls, list(media_ids), reply_to)
+        tweet = FakeTweet(str(next(self._ids)), text, returned, urls, list(media_ids), reply_to, self.clock())
         self.tweets[tweet.id] = tweet
         if reply_to:
             self.tweets[reply_to].metrics["reply_count"] += 1
@@ -176,6 +185,8 @@ class FakeX(ContractFake):
 
     def _tweet_json(self, tweet: FakeTweet, fields: set[str]) -> dict:
         data: dict = {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
+        if "created_at" in fields:
+            data["created_at"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(tweet.created_at))
         if "entities" in fields and tweet.urls:
             data["entities"] = {"urls": [dict(u) for u in tweet.urls]}
         if "referenced_tweets" in fields and tweet.reply_to:

@@ -13,6 +13,8 @@ import importlib.util
 import pkgutil
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 
@@ -74,8 +76,11 @@ def test_publish_creates_exactly_one_post(fake):
 
 
 def test_republishing_the_same_post_creates_nothing_new(fake):
-    first = publish(fake)
-    second = publish(fake)
+    post = fake.sample_post("contract-1")
+    started = datetime.now(timezone.utc)
+    first = get_publisher(fake.account()).publish(post)
+    retry = replace(post, first_attempt_at=started)  # what the scheduler sends on a later attempt
+    second = get_publisher(fake.account()).publish(retry)
     assert second == first
     assert fake.post_count == 1
 

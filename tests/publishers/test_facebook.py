@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -44,9 +46,8 @@ def test_text_post_goes_to_the_page_feed_with_the_link(fake):
     result = publisher(fake).publish(Post(parts=("New episode is out!",), idempotency_key="k",
                                           link="https://pod.example.com/12"))
 
-    assert calls(fake) == ["GET feed", "POST feed"]  # first: is the post already on the Page?
-    assert fake.requests[0].arg("fields") == "id,message,created_time,permalink_url"
-    assert fake.params(fake.requests[1]) == {"message": "New episode is out!", "link": "https://pod.example.com/12"}
+    assert calls(fake) == ["POST feed"]  # a first attempt: nothing to look for
+    assert fake.params(fake.requests[0]) == {"message": "New episode is out!", "link": "https://pod.example.com/12"}
     assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
     assert result.remote_id == fake.feed[0]["id"]
     assert result.url == f"https://www.facebook.com/{fake.page_id}/posts/{fake.feed[0]['id'].split('_')[1]}"
@@ -55,11 +56,10 @@ def test_text_post_goes_to_the_page_feed_with_the_link(fake):
 def test_video_post_is_published_as_a_reel(fake, clip):
     result = publisher(fake).publish(Post(parts=("Clip of the week",), idempotency_key="k", media=(clip,)))
 
-    # already published? (description), then the 24-hour Reels window (created_time), then start → upload → finish
-    assert calls(fake) == ["GET video_reels", "GET video_reels", "POST video_reels", "POST {id}", "POST video_reels"]
-    assert [r.arg("fields") for r in fake.requests[:2]] == ["id,description,created_time,permalink_url",
-                                                            "id,created_time"]
-    start, upload, finish = fake.requests[2:]
+    # the 24-hour Reels window (created_time), then start → upload → finish
+    assert calls(fake) == ["GET video_reels", "POST video_reels", "POST {id}", "POST video_reels"]
+    assert fake.requests[0].arg("fields") == "id,created_time"
+    start, upload, finish = fake.requests[1:]
     assert fake.params(start) == {"upload_phase": "start"}
     assert upload.path.startswith("/video-upload/")
     assert upload.header("authorization") == f"OAuth {TOKEN}"
@@ -74,13 +74,16 @@ def test_video_post_is_published_as_a_reel(fake, clip):
 @pytest.mark.parametrize("with_video", [False, True], ids=["feed post", "reel"])
 def test_publishing_the_same_post_again_returns_it_without_posting_again(fake, clip, with_video):
     post = Post(parts=("Once is enough",), idempotency_key="k", media=(clip,) if with_video else ())
+    started = datetime.now(timezone.utc)
     first = publisher(fake).publish(post)
     requests_before = len(fake.requests)
 
-    second = publisher(fake).publish(post)
+    second = publisher(fake).publish(replace(post, first_attempt_at=started))
 
     assert second.remote_id == first.remote_id and len(fake.published) == 1
     assert [r.method for r in fake.requests[requests_before:]] == ["GET"]  # one look, nothing sent
+    assert fake.requests[-1].arg("fields") == ("id,description,created_time,permalink_url" if with_video
+                                               else "id,message,created_time,permalink_url")
 
 
 def test_upload_refusal_carries_the_upload_hosts_message(fake, clip):
@@ -178,3 +181,66 @@ def test_reels_older_than_a_day_do_not_count(fake, clip):
     publisher(fake).publish(Post(parts=("fresh",), idempotency_key="k", media=(clip,)))
 
     assert fake.reels[-1]["description"] == "fresh"
+
+
+# ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
+
+
+def post_a_day_ago(fake, post: Post) -> str:
+    """Publish ``post`` as if it went out yesterday (the fake's clock moved back); its id."""
+    fake.clock = lambda: time.time() - 86400
+    try:
+        return publisher(fake).publish(post).remote_id
+    finally:
+        fake.clock = time.time
+
+
+@pytest.mark.parametrize("with_video", [False, True], ids=["feed post", "reel"])
+def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip, with_video):
+    post = Post(parts=("New episode out now!",), idempotency_key="ep13", media=(clip,) if with_video else ())
+    old_id = post_a_day_ago(fake, replace(post, idempotency_key="ep12"))
+    retry = replace(post, first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+
+    assert publisher(fake).find_existing(retry) is None
+    published = publisher(fake).publish(retry)
+
+    assert len(fake.published) == 2 and published.remote_id != old_id
+    assert {p["id"] for p in fake.published} == {old_id, published.remote_id}
+
+
+@pytest.mark.parametrize("with_video", [False, True], ids=["feed post", "reel"])
+def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, clip, with_video):
+    post = Post(parts=("New episode out now!",), idempotency_key="ep13", media=(clip,) if with_video else ())
+    post_a_day_ago(fake, replace(post, idempotency_key="ep12"))
+    started = datetime.now(timezone.utc)
+    if with_video:
+        fake.lose_finish_answer = True
+    else:
+        fake.hang_next(path=r"/feed$", method="POST")
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
+    accepted = fake.published[-1]["id"]
+    posts_before = len(fake.requests_to("POST", r".*"))
+
+    result = publisher(fake).publish(replace(post, first_attempt_at=started))
+
+    assert result.remote_id == accepted and len(fake.published) == 2
+    assert len(fake.requests_to("POST", r".*")) == posts_before
+
+
+def test_a_first_attempt_makes_no_look_up_read(fake):
+    fake.feed.append({"id": f"{fake.page_id}_1", "message": "New episode out now!", "at": time.time(),
+                      "created_time": graph_time(time.time())})
+
+    publisher(fake).publish(Post(parts=("New episode out now!",), idempotency_key="k"))
+
+    assert fake.requests_to("GET", r".*") == [] and len(fake.feed) == 2
+
+
+def test_a_listed_post_without_a_readable_time_is_not_matched_on_a_retry(fake):
+    fake.feed.append({"id": f"{fake.page_id}_1", "message": "New episode out now!", "at": time.time(),
+                      "created_time": "yesterday-ish"})
+    post = Post(parts=("New episode out now!",), idempotency_key="k")
+
+    assert publisher(fake).find_existing(post) is not None  # no window on a first look-up: today's behaviour
+    assert publisher(fake).find_existing(replace(post, first_attempt_at=datetime.now(timezone.utc))) is None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
                                            get_publisher)
-from tests.fakes.graph import InstagramFake, ShortTimeouts
+from tests.fakes.graph import InstagramFake, ShortTimeouts, graph_time
 
 TOKEN = "ig-token-SECRET-1234"
 MEDIA_BASE = "https://clips.example.com/acme/"
@@ -61,9 +65,8 @@ def test_publishes_a_reel_through_the_container_flow(fake, clip):
 
     result = pub.publish(reel(clip))
 
-    assert calls(fake) == ["GET media", "GET content_publishing_limit", "POST media", "GET {id}", "GET {id}",
-                           "POST media_publish", "GET {id}"]  # "GET media": is the Reel already there?
-    assert fake.requests[0].arg("fields") == "id,caption,timestamp,permalink"
+    assert calls(fake) == ["GET content_publishing_limit", "POST media", "GET {id}", "GET {id}",
+                           "POST media_publish", "GET {id}"]  # a first attempt: nothing to look for
     create = fake.requests_to("POST", r"/v[\d.]+/\d+/media")[0]
     assert fake.params(create) == {"media_type": "REELS", "caption": "Why small shows win #podcast",
                                    "video_url": "https://clips.example.com/acme/ep12%20highlight.mp4"}
@@ -76,14 +79,16 @@ def test_publishes_a_reel_through_the_container_flow(fake, clip):
 
 
 def test_publishing_the_same_reel_again_returns_it_without_a_new_container(fake, clip):
+    started = datetime.now(timezone.utc)
     first = publisher(fake).publish(reel(clip))
     containers, requests_before = len(fake.containers), len(fake.requests)
 
-    second = publisher(fake).publish(reel(clip))
+    second = publisher(fake).publish(replace(reel(clip), first_attempt_at=started))
 
     assert second.remote_id == first.remote_id and len(fake.published) == 1
     assert len(fake.containers) == containers
-    assert calls(fake)[requests_before:] == ["GET media"]
+    assert calls(fake)[requests_before:] == ["GET media"]  # a retry: is the Reel already there?
+    assert fake.requests[-1].arg("fields") == "id,caption,timestamp,permalink"
 
 
 def test_joins_parts_into_one_caption(fake, clip):
@@ -333,3 +338,60 @@ def test_garbage_answer_to_the_publish_call_is_unknown(fake, clip):
 
     with pytest.raises(OutcomeUnknown):
         publisher(fake).publish(reel(clip))
+
+
+# ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
+
+
+def publish_at(fake, post: Post, epoch: float) -> str:
+    """Publish ``post`` with the fake's clock at ``epoch`` (the platform's creation time); its id."""
+    fake.clock = lambda: epoch
+    try:
+        return publisher(fake).publish(post).remote_id
+    finally:
+        fake.clock = time.time
+
+
+def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip):
+    old_id = publish_at(fake, reel(clip, "New episode out now!", key="ep12"), time.time() - 86400)
+    retry = replace(reel(clip, "New episode out now!", key="ep13"),
+                    first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+
+    assert publisher(fake).find_existing(retry) is None
+    published = publisher(fake).publish(retry)
+
+    assert len(fake.published) == 2 and published.remote_id not in ("", old_id)
+    assert fake.published[-1]["id"] == published.remote_id
+
+
+def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, clip):
+    publish_at(fake, reel(clip, "New episode out now!", key="ep12"), time.time() - 86400)
+    post = reel(clip, "New episode out now!", key="ep13")
+    started = datetime.now(timezone.utc)
+    fake.hang_next(path=r"/media_publish$")
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
+    accepted, containers = fake.published[-1]["id"], len(fake.containers)
+
+    result = publisher(fake).publish(replace(post, first_attempt_at=started))
+
+    assert result.remote_id == accepted and len(fake.published) == 2
+    assert len(fake.containers) == containers
+
+
+def test_a_first_attempt_makes_no_look_up_read(fake, clip):
+    publisher(fake).publish(reel(clip))
+
+    assert fake.requests_to("GET", r"/v[\d.]+/\d+/media") == []
+    assert len(fake.published) == 1
+
+
+def test_the_window_allows_for_the_platforms_clock_being_behind(fake, clip):
+    started = datetime.now(timezone.utc)
+    accepted = publish_at(fake, reel(clip), started.timestamp() - 120)  # Meta's clock 2 minutes behind ours
+
+    found = publisher(fake).find_existing(replace(reel(clip), first_attempt_at=started))
+
+    assert found is not None and found.remote_id == accepted
+    fake.published[0]["timestamp"] = graph_time(started.timestamp() - 360)  # beyond the 5-minute allowance
+    assert publisher(fake).find_existing(replace(reel(clip), first_attempt_at=started)) is None

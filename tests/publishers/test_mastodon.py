@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import Account, AuthError, Engagement, Post, PublishError, get_publisher
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, OutcomeUnknown, Post, PublishError,
+                                           get_publisher)
+from pipeline.platforms.publishers import base
 from pipeline.platforms.publishers.mastodon import MastodonPublisher, part_key, status_text
 from tests.fakes.mastodon import FakeMastodon, render_html, sample_media
 
@@ -113,9 +117,11 @@ def test_find_existing_searches_past_the_first_page(fake):
 def test_partial_thread_resumes_without_reposting_the_first_part(fake):
     post = Post(parts=("part one", "part two"), idempotency_key="t")
     fake.fail_next(500, path="/api/v1/statuses", json={"error": "boom"})  # the first status fails…
+    started = datetime.now(timezone.utc)
     with pytest.raises(PublishError):
         publisher(fake).publish(post)
     assert fake.post_count == 0
+    post = replace(post, first_attempt_at=started)  # every later attempt is a retry
 
     fake.fail_next(503, path="/api/v1/statuses", json={"error": "overloaded"}, after=1)  # now fail part two only
     with pytest.raises(PublishError) as caught:
@@ -185,3 +191,54 @@ def test_the_fake_ignores_unknown_fields_like_rails_so_a_wrong_name_fails(fake):
                            headers={"Authorization": f"Bearer {fake.token}"})
     assert answer.status_code == 422 and answer.json() == {"error": "Validation failed: Text can't be blank"}
     assert fake.post_count == 0
+
+
+# ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
+
+
+def publish_a_day_ago(fake, post: Post) -> str:
+    """Publish ``post`` as if it went out yesterday (the fake's clock moved back); its first status id."""
+    fake.clock = lambda: time.time() - 86400
+    try:
+        return publisher(fake).publish(post).remote_id
+    finally:
+        fake.clock = time.time
+
+
+@pytest.mark.parametrize("parts", [("New episode out now!",), ("New episode out now!", "Link below.")],
+                         ids=["one part", "thread"])
+def test_a_repeated_text_is_published_anew_on_a_retry(fake, parts):
+    old_id = publish_a_day_ago(fake, Post(parts=parts, idempotency_key="ep12"))
+    retry = Post(parts=parts, idempotency_key="ep13",
+                 first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+
+    assert publisher(fake).find_existing(retry) is None
+    published = publisher(fake).publish(retry)
+
+    assert fake.post_count == 2 * len(parts) and published.remote_id != old_id
+    assert fake.statuses[published.remote_id].in_reply_to_id is None
+
+
+def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, monkeypatch):
+    parts = ("New episode out now!", "Link below.")
+    publish_a_day_ago(fake, Post(parts=parts, idempotency_key="ep12"))
+    post = Post(parts=parts, idempotency_key="ep13")
+    monkeypatch.setattr(base, "READ_TIMEOUT", 0.5)
+    fake.hang_next(path="/api/v1/statuses$", after=1)  # part two goes out, its answer is lost
+    started = datetime.now(timezone.utc)
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake).publish(post)
+    new_root = max(fake.statuses.values(), key=lambda s: int(s.id)).in_reply_to_id
+    fake.clock = lambda: time.time() + 7200  # Idempotency-Keys forgotten: only the look-up protects us
+    sent = len(fake.requests_to("POST", "/api/v1/statuses"))
+
+    result = publisher(fake).publish(replace(post, first_attempt_at=started))
+
+    assert result.remote_id == new_root and fake.post_count == 4
+    assert len(fake.requests_to("POST", "/api/v1/statuses")) == sent
+
+
+def test_a_first_attempt_makes_no_look_up_read(fake):
+    publisher(fake).publish(Post(parts=("One", "Two"), idempotency_key="k"))
+
+    assert fake.requests_to("GET", r"/api/v1/accounts/.*") == [] and fake.post_count == 2

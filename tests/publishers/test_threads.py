@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
@@ -38,9 +42,8 @@ def calls(fake) -> list[str]:
 def test_publishes_a_text_post(fake):
     result = publisher(fake).publish(Post(parts=("Small shows win.",), idempotency_key="k1"))
 
-    assert calls(fake) == ["GET threads", "GET threads_publishing_limit", "POST threads", "GET {id}",
-                           "POST threads_publish", "GET {id}"]  # "GET threads": is the post already there?
-    assert fake.requests[0].arg("fields") == "id,text,timestamp,permalink"
+    assert calls(fake) == ["GET threads_publishing_limit", "POST threads", "GET {id}",
+                           "POST threads_publish", "GET {id}"]  # a first attempt: nothing to look for
     create = fake.requests_to("POST", r"/v1\.0/\d+/threads")[0]
     assert fake.params(create) == {"media_type": "TEXT", "text": "Small shows win."}
     assert all(r.header("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
@@ -51,14 +54,16 @@ def test_publishes_a_text_post(fake):
 @pytest.mark.parametrize("parts", [("Said once.",), ("Said once.", "And a reply.")], ids=["one part", "thread"])
 def test_publishing_the_same_post_again_returns_it_without_posting_again(fake, parts):
     post = Post(parts=parts, idempotency_key="k")
+    started = datetime.now(timezone.utc)
     first = publisher(fake).publish(post)
     containers, requests_before = len(fake.containers), len(fake.requests)
 
-    second = publisher(fake).publish(post)
+    second = publisher(fake).publish(replace(post, first_attempt_at=started))
 
     assert second.remote_id == first.remote_id and second.url == first.url
     assert len(fake.published) == len(parts) and len(fake.containers) == containers
     assert all(r.method == "GET" for r in fake.requests[requests_before:])
+    assert fake.requests[requests_before].arg("fields") == "id,text,timestamp,permalink"
 
 
 def test_video_post_waits_for_processing(fake, tmp_path):
@@ -145,9 +150,11 @@ def test_timeout_after_publish_is_unknown_and_found_again(fake):
 def test_interrupted_thread_is_resumed_not_repeated(fake):
     post = Post(parts=("One", "Two", "Three"), idempotency_key="k")
     fake.fail_next(429, method="POST", path=r"/threads$", times=1)  # part one's container: refused once
+    started = datetime.now(timezone.utc)
     with pytest.raises(PublishError):
         publisher(fake).publish(post)
     assert fake.published == []
+    post = replace(post, first_attempt_at=started)  # every later attempt is a retry
 
     fake.hang_next(path=r"/threads_publish$")  # part one goes out, the answer is lost
     with pytest.raises(OutcomeUnknown):
@@ -188,3 +195,53 @@ def test_exhausted_reply_quota_stops_a_thread_before_its_first_part(fake):
 def test_default_api_root_is_graph_threads_net():
     pub = get_publisher(Account("threads", "", token=TOKEN, handle="1"))
     assert pub.graph_url("1/threads") == "https://graph.threads.net/v1.0/1/threads"
+
+
+# ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
+
+
+def publish_a_day_ago(fake, post: Post) -> str:
+    """Publish ``post`` as if it went out yesterday (the fake's clock moved back); its id."""
+    fake.clock = lambda: time.time() - 86400
+    try:
+        return publisher(fake).publish(post).remote_id
+    finally:
+        fake.clock = time.time
+
+
+@pytest.mark.parametrize("parts", [("New episode out now!",), ("New episode out now!", "Link in bio.")],
+                         ids=["one part", "thread"])
+def test_a_repeated_text_is_published_anew_on_a_retry(fake, parts):
+    old_id = publish_a_day_ago(fake, Post(parts=parts, idempotency_key="ep12"))
+    retry = Post(parts=parts, idempotency_key="ep13",
+                 first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+
+    assert publisher(fake).find_existing(retry) is None
+    published = publisher(fake).publish(retry)
+
+    assert len(fake.published) == 2 * len(parts) and published.remote_id != old_id
+    new_root = next(p for p in fake.published if p["id"] == published.remote_id)
+    assert new_root["reply_to"] is None and new_root["text"] == parts[0]
+
+
+def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake):
+    publish_a_day_ago(fake, Post(parts=("New episode out now!",), idempotency_key="ep12"))
+    post = Post(parts=("New episode out now!",), idempotency_key="ep13")
+    started = datetime.now(timezone.utc)
+    fake.hang_next(path=r"/threads_publish$")
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
+    accepted, containers = fake.published[-1]["id"], len(fake.containers)
+
+    result = publisher(fake).publish(replace(post, first_attempt_at=started))
+
+    assert result.remote_id == accepted and len(fake.published) == 2
+    assert len(fake.containers) == containers
+
+
+def test_a_first_attempt_makes_no_look_up_read(fake):
+    publisher(fake).publish(Post(parts=("One", "Two"), idempotency_key="k"))
+
+    assert fake.requests_to("GET", r"/v1\.0/\d+/threads") == []
+    assert fake.requests_to("GET", r".*/conversation") == []
+    assert len(fake.published) == 2

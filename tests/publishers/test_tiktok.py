@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
@@ -70,11 +74,10 @@ def test_audited_account_posts_publicly_with_a_post_url(fake, clip):
 
     result = publisher(fake, audited=True).publish(post(clip))
 
-    # a public post is looked for first (TikTok lists public videos), before anything is sent
-    assert calls(fake)[:4] == ["POST /v2/post/publish/creator_info/query/", "POST /v2/video/list/",
-                               "POST /v2/post/publish/video/init/", "PUT /upload/…"]
-    assert fake.requests[1].arg("fields") == "id,title,video_description,create_time,share_url"
-    assert fake.requests[2].json()["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    # a first attempt: nothing to look for, straight to init and upload
+    assert calls(fake)[:3] == ["POST /v2/post/publish/creator_info/query/", "POST /v2/post/publish/video/init/",
+                               "PUT /upload/…"]
+    assert fake.requests[1].json()["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
     assert result.remote_id == fake.published[0]["id"]
     assert result.url == f"https://www.tiktok.com/@castmill_demo/video/{result.remote_id}"
     assert result.note == ""
@@ -82,14 +85,17 @@ def test_audited_account_posts_publicly_with_a_post_url(fake, clip):
 
 def test_publishing_the_same_public_post_again_returns_it_without_uploading_again(fake, clip):
     fake.audited = True
+    started = datetime.now(timezone.utc)
     first = publisher(fake, audited=True).publish(post(clip))
     requests_before = len(fake.requests)
 
-    second = publisher(fake, audited=True).publish(post(clip))
+    second = publisher(fake, audited=True).publish(replace(post(clip), first_attempt_at=started))
 
     assert second.remote_id == first.remote_id and second.url == first.url and len(fake.published) == 1
     assert isinstance(second, TikTokPublished) and second.privacy_level == "PUBLIC_TO_EVERYONE"
+    # a retry: a public post is looked for first (TikTok lists public videos), before anything is sent
     assert calls(fake)[requests_before:] == ["POST /v2/post/publish/creator_info/query/", "POST /v2/video/list/"]
+    assert fake.requests[-1].arg("fields") == "id,title,video_description,create_time,share_url"
 
 
 def test_large_video_is_uploaded_in_ordered_chunks(fake, tmp_path):
@@ -244,3 +250,64 @@ def test_credentials_check(fake):
     fake.token_expired = True
     status = publisher(fake).check_credentials()
     assert not status.ok and "reconnect" in status.message and TOKEN not in status.message
+
+
+# ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
+
+
+def publish_a_day_ago(fake, clip, text: str) -> str:
+    """Publish a public video as if it went out yesterday (the fake's clock moved back); its post id."""
+    fake.clock = lambda: time.time() - 86400
+    try:
+        return publisher(fake, audited=True).publish(Post(parts=(text,), idempotency_key="old",
+                                                          media=(clip,))).remote_id
+    finally:
+        fake.clock = time.time
+
+
+def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip):
+    fake.audited = True
+    old_id = publish_a_day_ago(fake, clip, "New episode out now!")
+    retry = replace(post(clip, "New episode out now!"),
+                    first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+
+    assert publisher(fake, audited=True).find_existing(retry) is None
+    published = publisher(fake, audited=True).publish(retry)
+
+    assert len(fake.published) == 2 and published.remote_id != old_id
+    assert published.remote_id == fake.published[-1]["id"]
+
+
+def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, clip):
+    fake.audited = True
+    publish_a_day_ago(fake, clip, "New episode out now!")
+    started = datetime.now(timezone.utc)
+    fake.hang_next(path=r"^/upload/")
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, ShortTimeouts(read=0.5), audited=True).publish(post(clip, "New episode out now!"))
+    accepted, inits = fake.published[-1]["id"], len(fake.requests_to("POST", r"/v2/post/publish/video/init/"))
+
+    result = publisher(fake, audited=True).publish(replace(post(clip, "New episode out now!"),
+                                                           first_attempt_at=started))
+
+    assert result.remote_id == accepted and len(fake.published) == 2
+    assert len(fake.requests_to("POST", r"/v2/post/publish/video/init/")) == inits
+
+
+def test_a_first_attempt_makes_no_look_up_read(fake, clip):
+    fake.audited = True
+
+    publisher(fake, audited=True).publish(post(clip))
+
+    assert fake.requests_to("POST", r"/v2/video/list/") == [] and len(fake.published) == 1
+
+
+def test_a_listed_video_without_a_creation_time_is_not_matched_on_a_retry(fake, clip):
+    video = {"id": "7300000000000000009", "title": "Why small shows win #podcast",
+             "share_url": "https://www.tiktok.com/@castmill_demo/video/7300000000000000009"}
+    answer = {"data": {"videos": [video], "cursor": 0, "has_more": False}, "error": {"code": "ok", "message": ""}}
+    fake.fail_next(200, path=r"/v2/video/list/", json=answer, times=2)
+    pub = publisher(fake, audited=True)
+
+    assert pub.find_existing(post(clip)).remote_id == video["id"]  # no window on a first look-up
+    assert pub.find_existing(replace(post(clip), first_attempt_at=datetime.now(timezone.utc))) is None

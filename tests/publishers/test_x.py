@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import AuthError, Engagement, MediaFile, Post, PublishError, get_publisher
+from pipeline.platforms.publishers import (AuthError, Engagement, MediaFile, OutcomeUnknown, Post, PublishError,
+                                           get_publisher)
+from pipeline.platforms.publishers import base
 from pipeline.platforms.publishers import x as xmod
 from pipeline.platforms.publishers.x import XPublisher, comparable, tweet_text
 from tests.fakes.x import FakeX
@@ -95,10 +99,12 @@ def test_find_existing_matches_the_text_as_x_rewrote_it(fake, tmp_path):
 def test_find_existing_needs_every_part_of_a_thread(fake):
     post = Post(parts=("part one", "part two"), idempotency_key="t")
     fake.fail_next(503, path="/2/tweets$", after=1, json={"title": "Service Unavailable", "detail": "Over capacity"})
+    started = datetime.now(timezone.utc)
     with pytest.raises(PublishError) as caught:
         publisher(fake).publish(post)
     assert caught.value.retryable and fake.post_count == 1
     assert publisher(fake).find_existing(post) is None
+    post = replace(post, first_attempt_at=started)  # the scheduler's retry
 
     published = publisher(fake).publish(post)  # resumes: only part two is sent
     assert fake.post_count == 2
@@ -109,8 +115,9 @@ def test_find_existing_needs_every_part_of_a_thread(fake):
 
 def test_duplicate_content_resolves_to_the_earlier_tweet(fake):
     post = Post(parts=("Same words",), idempotency_key="k")
+    started = datetime.now(timezone.utc)
     first = publisher(fake).publish(post)
-    again = publisher(fake).publish(post)  # X answers 403 duplicate; we look it up
+    again = publisher(fake).publish(replace(post, first_attempt_at=started))  # X answers 403 duplicate; we look it up
     assert again == first
     assert fake.post_count == 1
     assert fake.requests_to("POST", "/2/tweets")[-1].json() == {"text": "Same words"}
@@ -167,3 +174,67 @@ def test_the_fake_refuses_unknown_fields_and_non_json(fake):
     assert wrong.status_code == 400 and "$.status: is not defined in the schema" in wrong.json()["errors"][0]["message"]
     form = requests.post(fake.url("/2/tweets"), data={"text": "hi"}, headers=headers, timeout=5)
     assert form.status_code == 400 and fake.post_count == 0
+
+
+# ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
+
+
+def tweet_a_day_ago(fake, post: Post) -> str:
+    """Publish ``post`` as if it went out yesterday (the fake's clock moved back); the first tweet's id."""
+    fake.clock = lambda: time.time() - 86400
+    try:
+        return publisher(fake).publish(post).remote_id
+    finally:
+        fake.clock = time.time
+
+
+def a_retry(post: Post) -> Post:
+    return replace(post, first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+
+
+@pytest.mark.parametrize("parts", [("New episode out now!",), ("New episode out now!", "Link below.")],
+                         ids=["one part", "thread"])
+def test_a_repeated_text_is_published_anew_on_a_retry(fake, parts):
+    fake.duplicate_window = 3600  # X no longer counts yesterday's tweet as a duplicate
+    old_id = tweet_a_day_ago(fake, Post(parts=parts, idempotency_key="ep12"))
+    retry = a_retry(Post(parts=parts, idempotency_key="ep13"))
+
+    assert publisher(fake).find_existing(retry) is None
+    published = publisher(fake).publish(retry)
+
+    assert fake.post_count == 2 * len(parts) and published.remote_id != old_id
+    assert fake.tweets[published.remote_id].reply_to is None
+    assert fake.tweets[published.remote_id].created_at > time.time() - 60
+
+
+def test_a_duplicate_of_an_old_tweet_is_an_error_not_a_published_post(fake):
+    tweet_a_day_ago(fake, Post(parts=("New episode out now!",), idempotency_key="ep12"))  # X still refuses it
+
+    with pytest.raises(PublishError, match="duplicate content") as caught:
+        publisher(fake).publish(a_retry(Post(parts=("New episode out now!",), idempotency_key="ep13")))
+
+    assert not caught.value.retryable and fake.post_count == 1
+
+
+def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, monkeypatch):
+    fake.duplicate_window = 3600
+    tweet_a_day_ago(fake, Post(parts=("New episode out now!", "Link below."), idempotency_key="ep12"))
+    post = Post(parts=("New episode out now!", "Link below."), idempotency_key="ep13")
+    monkeypatch.setattr(base, "READ_TIMEOUT", 0.5)
+    fake.hang_next(path="/2/tweets$", after=1)  # part two goes out, its answer is lost
+    started = datetime.now(timezone.utc)
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake).publish(post)
+    first_new = max(fake.tweets.values(), key=lambda t: int(t.id)).reply_to
+    sent = len(fake.requests_to("POST", "/2/tweets"))
+
+    result = publisher(fake).publish(replace(post, first_attempt_at=started))
+
+    assert result.remote_id == first_new and fake.post_count == 4
+    assert len(fake.requests_to("POST", "/2/tweets")) == sent
+
+
+def test_a_first_attempt_makes_no_look_up_read(fake):
+    publisher(fake).publish(Post(parts=("One", "Two"), idempotency_key="k"))
+
+    assert fake.requests_to("GET", r"/2/users/\d+/tweets") == [] and fake.post_count == 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timezone
+
 import pytest
 
 from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
@@ -38,10 +41,7 @@ def short(clip, text="Why small shows win.\nMore in the episode.", key="sched-41
 def test_uploads_a_short_with_the_resumable_protocol(fake, clip):
     result = publisher(fake).publish(short(clip, link="https://pod.example.com/12"))
 
-    *looks, start, upload = fake.requests
-    # is the video already there? (a new channel has no uploads playlist yet: 404, i.e. nothing there)
-    assert [(r.method, r.path) for r in looks] == [("GET", "/youtube/v3/channels"),
-                                                   ("GET", "/youtube/v3/playlistItems")]
+    start, upload = fake.requests  # a first attempt: no look-up read, so no quota spent on one
     assert (start.method, start.path, upload.method, upload.path) == (
         "POST", "/upload/youtube/v3/videos", "PUT", "/upload/youtube/v3/videos")
     assert start.arg("uploadType") == "resumable" and start.arg("part") == "snippet,status"
@@ -59,14 +59,25 @@ def test_uploads_a_short_with_the_resumable_protocol(fake, clip):
 
 
 def test_publishing_the_same_short_again_returns_it_without_uploading_again(fake, clip):
+    started = datetime.now(timezone.utc)
     first = publisher(fake).publish(short(clip))
     requests_before = len(fake.requests)
 
-    second = publisher(fake).publish(short(clip))
+    second = publisher(fake).publish(replace(short(clip), first_attempt_at=started))
 
     assert second.remote_id == first.remote_id and second.url == first.url and len(fake.videos) == 1
     assert [(r.method, r.path) for r in fake.requests[requests_before:]] == [
         ("GET", "/youtube/v3/channels"), ("GET", "/youtube/v3/playlistItems"), ("GET", "/youtube/v3/videos")]
+
+
+def test_a_retry_on_a_channel_without_uploads_looks_then_uploads(fake, clip):
+    publisher(fake).publish(replace(short(clip), first_attempt_at=datetime.now(timezone.utc)))
+
+    *looks, start, upload = fake.requests
+    # is the video already there? (a new channel has no uploads playlist yet: 404, i.e. nothing there)
+    assert [(r.method, r.path) for r in looks] == [("GET", "/youtube/v3/channels"),
+                                                   ("GET", "/youtube/v3/playlistItems")]
+    assert (start.method, upload.method) == ("POST", "PUT") and len(fake.videos) == 1
 
 
 def test_another_post_on_a_channel_with_uploads_is_published(fake, clip):

@@ -19,13 +19,29 @@ Bluesky's client-chosen record key) or a search of the account's recent posts
 for the idempotency key's marker. ``find_existing`` may itself raise
 ``OutcomeUnknown`` when the platform cannot tell (e.g. TikTok private posts are not
 listed): the post then stays ``unknown`` and the VA is notified.
+
+Matching by text needs a time window, because a caption may legitimately repeat ("New episode
+out now!") and an old post with the same text must not pass for this one (the new post would
+then silently never go out). ``Post.first_attempt_at`` is when the first attempt at this post
+started:
+
+- text-matching look-ups only consider platform posts created at or after
+  ``first_attempt_at - LOOKUP_CLOCK_SKEW`` (``lookup_since``), judged by the creation time the
+  platform lists; a listed post whose time cannot be read is not matched (``created_within``).
+  With ``first_attempt_at`` None, ``find_existing`` keeps matching without a window;
+- the look-up at the start of ``publish()`` ("did an earlier attempt get through?") is skipped
+  entirely when ``first_attempt_at`` is None: nothing can exist yet, and it saves a read and
+  the platform's quota.
+
+Publishers with a real idempotency feature (Bluesky's record key, YouTube's tag, LinkedIn's
+duplicate answer) need no window.
 Tokens never appear in messages or logs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import ClassVar
 
@@ -36,6 +52,10 @@ from pipeline.errors import CastmillError
 # Seconds for connecting and for each read; a publish that outlives these is OutcomeUnknown.
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 60
+
+# Text matches may be this much older than our first attempt: the platform stamps a post with its
+# own clock, ours may run ahead of it, and a post our first attempt created must still be found.
+LOOKUP_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,8 @@ class Post:
     media: tuple[MediaFile, ...] = ()
     title: str = ""  # YouTube/TikTok title; ignored by platforms without one
     link: str = ""  # the episode link, where a platform has a separate link field
+    # When the first attempt at this post started (UTC); None = this is the first attempt.
+    first_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +219,44 @@ class Publisher:
         return requests.utils.urlparse(self.account.base_url).netloc or self.account.base_url
 
 
+def lookup_since(post: Post) -> datetime | None:
+    """The earliest creation time a platform post may have to count as an attempt at ``post``
+    (None: no window, any post with the same text counts)."""
+    if post.first_attempt_at is None:
+        return None
+    first = post.first_attempt_at
+    first = first.replace(tzinfo=timezone.utc) if first.tzinfo is None else first
+    return first - LOOKUP_CLOCK_SKEW
+
+
+def created_within(created, since: datetime | None) -> bool:
+    """Whether a listed post created at ``created`` (the platform's value) may be an attempt at a post
+    whose window starts at ``since``: always without a window, never when the time cannot be read."""
+    if since is None:
+        return True
+    moment = platform_time(created)
+    return moment is not None and moment >= since
+
+
+def platform_time(value) -> datetime | None:
+    """A platform's creation time as an aware datetime: ISO 8601 text (``2024-05-01T10:00:00+0000``,
+    ``2024-05-01T10:00:00.000Z``; without an offset it is taken as UTC) or Unix seconds (a number)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
 def retry_after_seconds(response: requests.Response) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None without one."""
     value = response.headers.get("Retry-After")
@@ -206,7 +266,6 @@ def retry_after_seconds(response: requests.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         from email.utils import parsedate_to_datetime
-        from datetime import timezone
 
         try:
             return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())

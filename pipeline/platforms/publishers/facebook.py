@@ -19,14 +19,16 @@ The account: ``handle`` = the Page id, ``token`` = a Page access token with ``pa
 Idempotency marker: the text (Reel description / post message). ``find_existing`` looks through
 the Page's latest Reels (``GET /{page-id}/video_reels?fields=id,description,created_time,
 permalink_url``) or feed posts (``GET /{page-id}/feed?fields=id,message,created_time,
-permalink_url``) for the same text, whitespace-normalized.
+permalink_url``) for the same text, whitespace-normalized, created inside the post's look-up
+window (``created_time`` ≥ ``base.lookup_since``). ``publish`` looks first only on a retry.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from pipeline.platforms.publishers.base import MediaFile, OutcomeUnknown, Post, Published, PublishError
+from pipeline.platforms.publishers.base import (MediaFile, OutcomeUnknown, Post, Published, PublishError, lookup_since,
+                                                platform_time)
 from pipeline.platforms.publishers.graph_api import GraphPublisher, caption_of, find_by_text, id_from
 
 REELS_PER_DAY = 30  # Reels Publishing API, "Rate Limit"
@@ -38,8 +40,8 @@ class FacebookPublisher(GraphPublisher):
     default_base_url = "https://graph.facebook.com"
 
     def publish(self, post: Post) -> Published:
-        # No idempotency key on this API: a post already there (an earlier attempt that did get through) is returned.
-        if (existing := self.find_existing(post)) is not None:
+        # No idempotency key on this API: on a retry, a post an earlier attempt did get out is returned.
+        if post.first_attempt_at is not None and (existing := self.find_existing(post)) is not None:
             return existing
         video = next((m for m in post.media if m.kind == "video"), None)
         if video is None:
@@ -89,7 +91,7 @@ class FacebookPublisher(GraphPublisher):
     def check_reel_quota(self) -> None:
         reels = self.recent("video_reels", "id,created_time", limit=REELS_PER_DAY + 20)
         since = datetime.now(timezone.utc) - timedelta(days=1)
-        used = sum(1 for reel in reels if (_graph_time(reel.get("created_time")) or since) > since)
+        used = sum(1 for reel in reels if (platform_time(reel.get("created_time")) or since) > since)
         if used >= REELS_PER_DAY:
             raise PublishError(f"facebook: Reels quota used up ({used} of {REELS_PER_DAY} in the last 24 hours); "
                                "the post was not sent, schedule it for later")
@@ -97,12 +99,13 @@ class FacebookPublisher(GraphPublisher):
     # ---------------------------------------------------------------- finding posts
 
     def find_existing(self, post: Post) -> Published | None:
+        since = lookup_since(post)
         if any(m.kind == "video" for m in post.media):
             found = find_by_text(self.recent("video_reels", "id,description,created_time,permalink_url"),
-                                 "description", caption_of(post))
+                                 "description", caption_of(post), since=since, time_key="created_time")
         else:
             found = find_by_text(self.recent("feed", "id,message,created_time,permalink_url"),
-                                 "message", caption_of(post))
+                                 "message", caption_of(post), since=since, time_key="created_time")
         if found is None:
             return None
         return Published(str(found["id"]), str(found.get("permalink_url") or ""))
@@ -121,10 +124,3 @@ class FacebookPublisher(GraphPublisher):
 def _post_url(post_id: str) -> str:
     page, _, story = post_id.partition("_")
     return f"https://www.facebook.com/{page}/posts/{story}" if story else f"https://www.facebook.com/{post_id}"
-
-
-def _graph_time(value) -> datetime | None:
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return None

@@ -13,7 +13,9 @@
   then publish it. Only the publish call makes something visible, so only it is ``sent=True``.
 - **Finding a post again**: none of these APIs has an idempotency key, so ``find_existing``
   compares the post's text (caption / message / description, whitespace-normalized) with the
-  account's most recent posts.
+  account's most recent posts, counting only those created since ``base.lookup_since(post)`` (by
+  their ``timestamp`` / ``created_time``) so that an old post with the same caption is not taken
+  for this one. ``publish`` only looks on a retry (``Post.first_attempt_at`` set).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from pipeline.platforms.publishers.base import (Account, AuthError, CredentialStatus, MediaFile, OutcomeUnknown,
-                                                Post, PublishError, Publisher, retry_after_seconds)
+                                                Post, PublishError, Publisher, created_within, retry_after_seconds)
 
 # Graph error codes (error-handling guide, "Error Codes" table).
 TOKEN_CODES = frozenset({102, 190})  # API session / access token expired: get a new token
@@ -245,13 +248,15 @@ class GraphPublisher(Publisher):
         return CredentialStatus(True, f"{self.name}: token accepted", self.account.expires_at)
 
 
-def find_by_text(items: Iterable[dict], key: str, text: str) -> dict | None:
-    """The first item whose ``key`` text equals ``text`` once both are normalized."""
+def find_by_text(items: Iterable[dict], key: str, text: str, *, since: datetime | None = None,
+                 time_key: str = "timestamp") -> dict | None:
+    """The first item whose ``key`` text equals ``text`` once both are normalized and whose creation
+    time (``time_key``, Graph's ISO 8601) is at or after ``since`` (None: any time)."""
     wanted = normalized(text)
     if not wanted:
         return None
     for item in items:
-        if normalized(str(item.get(key) or "")) == wanted:
+        if normalized(str(item.get(key) or "")) == wanted and created_within(item.get(time_key), since):
             return item
     return None
 

@@ -17,12 +17,13 @@ The account: ``handle`` = the numeric IG user id, ``token`` = a user access toke
 
 Idempotency marker: the caption. ``find_existing`` lists the account's latest media
 (``GET /{ig-user-id}/media?fields=id,caption,timestamp,permalink``) and matches the caption
-exactly (whitespace-normalized).
+exactly (whitespace-normalized) among media whose ``timestamp`` is inside the post's look-up
+window (``base.lookup_since``). ``publish`` looks first only on a retry.
 """
 
 from __future__ import annotations
 
-from pipeline.platforms.publishers.base import Post, Published, PublishError
+from pipeline.platforms.publishers.base import Post, Published, PublishError, lookup_since
 from pipeline.platforms.publishers.graph_api import (GraphError, GraphPublisher, caption_of, find_by_text, id_from,
                                                      public_url)
 
@@ -48,8 +49,8 @@ class InstagramPublisher(GraphPublisher):
         video = next((m for m in post.media if m.kind == "video"), None)
         if video is None:
             raise PublishError("instagram: a Reel needs a video; this post has none")
-        # No idempotency key on this API: a post already there (an earlier attempt that did get through) is returned.
-        if (existing := self.find_existing(post)) is not None:
+        # No idempotency key on this API: on a retry, a Reel an earlier attempt did get out is returned.
+        if post.first_attempt_at is not None and (existing := self.find_existing(post)) is not None:
             return existing
         user = self.user_id()
         self.check_quota("content_publishing_limit")
@@ -65,7 +66,8 @@ class InstagramPublisher(GraphPublisher):
         return Published(media_id, self.permalink(media_id))
 
     def find_existing(self, post: Post) -> Published | None:
-        found = find_by_text(self.recent("media", "id,caption,timestamp,permalink"), "caption", caption_of(post))
+        found = find_by_text(self.recent("media", "id,caption,timestamp,permalink"), "caption", caption_of(post),
+                             since=lookup_since(post), time_key="timestamp")
         if found is None:
             return None
         return Published(str(found["id"]), str(found.get("permalink") or ""))

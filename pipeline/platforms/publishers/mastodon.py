@@ -16,13 +16,15 @@ part has its own key (``<key>`` for the first, ``<key>/2``, ``<key>/3`` … for 
 ``find_existing`` reads, it never writes: it fetches the account
 (``GET /api/v1/accounts/verify_credentials``) and its recent statuses
 (``GET /api/v1/accounts/:id/statuses``, newest first, ``RECENT_PAGES`` pages of 40) and looks
-for the first part's text, then follows the replies for the other parts. Repeating the POST with
+for the first part's text among the statuses created inside the post's look-up window
+(``created_at`` ≥ ``base.lookup_since``), then follows the replies for the other parts.
+``publish`` resumes a half-posted thread the same way, on a retry only. Repeating the POST with
 the same Idempotency-Key would also find a post — but only for an hour; after that it *creates* a
 duplicate, and a scheduler that was down longer must not do that. ``publish`` still always sends
 the key, so a quick retry is deduped by the server as well. Statuses come back as HTML; texts are
 compared as plain text with all whitespace removed and remote mentions shortened to ``@user``,
-the way Mastodon displays them. Limits: a status with the same text posted by hand among the
-recent ones counts as this post; one older than the searched pages is not found.
+the way Mastodon displays them. Limits: a status with the same text posted by hand inside the
+window counts as this post; one older than the searched pages is not found.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from html.parser import HTMLParser
 import requests
 
 from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, Post,
-                                                Published, PublishError, Publisher)
+                                                Published, PublishError, Publisher, created_within, lookup_since)
 
 RECENT_PAGES = 2  # pages of 40 recent statuses searched by find_existing (the API's maximum page size)
 PAGE_SIZE = 40
@@ -57,7 +59,7 @@ class MastodonPublisher(Publisher):
 
     def publish(self, post: Post) -> Published:
         parts = post.parts or ("",)
-        done = self._published_parts(post) if len(parts) > 1 else []
+        done = self._published_parts(post) if len(parts) > 1 and post.first_attempt_at is not None else []
         media_ids = self._upload_all(post.media) if post.media and not done else []
         statuses = list(done)
         for index in range(len(done), len(parts)):
@@ -125,7 +127,9 @@ class MastodonPublisher(Publisher):
     def _published_parts(self, post: Post) -> list[dict]:
         """Statuses already published for the leading parts of ``post`` (empty when none)."""
         account_id = self._me()["id"]
-        recent = self._recent_statuses(account_id)
+        since = lookup_since(post)
+        recent = [status for status in self._recent_statuses(account_id)
+                  if created_within(status.get("created_at"), since)]
         wanted = [_comparable(text) for text in (post.parts or ("",))]
         chain: list[dict] = []
         for index, text in enumerate(wanted):

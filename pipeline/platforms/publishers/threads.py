@@ -15,16 +15,17 @@ validates that before scheduling and the API refuses it too. A video is fetched 
 public URL (``Account.extra["media_base_url"]``, see ``graph_api.public_url``).
 
 Idempotency marker: the text of each part. ``find_existing`` looks for the first part among the
-account's latest posts (``GET /{user-id}/threads?fields=id,text,timestamp,permalink``) and for the
-other parts in that post's conversation (``GET /{media-id}/conversation?reverse=false``); it answers
-"published" only when every part is there. A thread interrupted half-way (a timeout or a 429 on
-part 3) is therefore resumed, not repeated: ``publish`` of a multi-part post first looks up the
-parts that already exist and continues the chain after the last one.
+account's latest posts (``GET /{user-id}/threads?fields=id,text,timestamp,permalink``) created
+inside the post's look-up window (``timestamp`` ≥ ``base.lookup_since``) and for the other parts in
+that post's conversation (``GET /{media-id}/conversation?reverse=false``); it answers "published"
+only when every part is there. A thread interrupted half-way (a timeout or a 429 on part 3) is
+therefore resumed, not repeated: on a retry (``Post.first_attempt_at`` set) ``publish`` first looks
+up the parts that already exist and continues the chain after the last one.
 """
 
 from __future__ import annotations
 
-from pipeline.platforms.publishers.base import Post, Published, PublishError
+from pipeline.platforms.publishers.base import Post, Published, PublishError, lookup_since
 from pipeline.platforms.publishers.graph_api import (GraphPublisher, find_by_text, id_from, normalized,
                                                      public_url)
 
@@ -41,7 +42,8 @@ class ThreadsPublisher(GraphPublisher):
         parts = _parts(post)
         if not parts:
             raise PublishError("threads: the post has no text")
-        done = self.published_parts(post)  # resume a half-posted thread; a complete one is not posted again
+        # On a retry, resume a half-posted thread; a complete one is not posted again.
+        done = self.published_parts(post) if post.first_attempt_at is not None else []
         if len(done) == len(parts):
             return Published(done[0], self.permalink(done[0]))
         self.check_quotas(first=len(done), total=len(parts))
@@ -82,7 +84,8 @@ class ThreadsPublisher(GraphPublisher):
         parts = _parts(post)
         if not parts:
             return []
-        root = find_by_text(self.recent("threads", "id,text,timestamp,permalink"), "text", parts[0])
+        root = find_by_text(self.recent("threads", "id,text,timestamp,permalink"), "text", parts[0],
+                            since=lookup_since(post), time_key="timestamp")
         if root is None:
             return []
         found = [str(root["id"])]

@@ -23,9 +23,11 @@ Errors are ``{"error": {"code", "message", "log_id"}}`` (TikTok API v2 error han
 
 Idempotency marker: the caption. ``find_existing`` asks ``POST /v2/video/list/`` (``video.list``
 scope) for the latest videos and compares their title/description (TikTok returns at most 150
-characters of it) with the caption. That API lists *public* videos only: for a private
-(``SELF_ONLY``) account Castmill cannot tell whether a post went out, so ``find_existing`` raises
-``OutcomeUnknown`` with instructions instead of answering "not found" and risking a duplicate.
+characters of it) with the caption, counting only videos whose ``create_time`` (Unix seconds) is
+inside the post's look-up window (``base.lookup_since``); ``publish`` looks first only on a retry.
+That API lists *public* videos only: for a private (``SELF_ONLY``) account Castmill cannot tell
+whether a post went out, so ``find_existing`` raises ``OutcomeUnknown`` with instructions instead
+of answering "not found" and risking a duplicate.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, MediaFile, OutcomeUnknown, Post,
-                                                Published, PublishError, Publisher, retry_after_seconds)
+                                                Published, PublishError, Publisher, created_within, lookup_since,
+                                                retry_after_seconds)
 from pipeline.platforms.publishers.graph_api import caption_of, normalized
 
 MB = 1024 * 1024
@@ -97,9 +100,10 @@ class TikTokPublisher(Publisher):
             raise PublishError("tiktok: a TikTok post needs a video; this post has none")
         creator = self.api("/v2/post/publish/creator_info/query/", None, sent=False)
         privacy = self.choose_privacy(creator.get("privacy_level_options") or [])
-        # No idempotency key on this API: look for an earlier attempt first (public posts only; TikTok does
-        # not list private ones, and a private post is never retried blindly: it becomes unknown instead).
-        if privacy != "SELF_ONLY" and (existing := self.find_existing(post)) is not None:
+        # No idempotency key on this API: on a retry, look for an earlier attempt first (public posts only; TikTok
+        # does not list private ones, and a private post is never retried blindly: it becomes unknown instead).
+        if privacy != "SELF_ONLY" and post.first_attempt_at is not None \
+                and (existing := self.find_existing(post)) is not None:
             return existing
         plan = plan_chunks(video.path.stat().st_size)
         init = self.api("/v2/post/publish/video/init/", {
@@ -175,7 +179,10 @@ class TikTokPublisher(Publisher):
         data = self.api("/v2/video/list/", {"max_count": 20}, sent=False,
                         params={"fields": "id,title,video_description,create_time,share_url"})
         wanted = normalized(caption_of(post))
+        since = lookup_since(post)
         for video in data.get("videos") or []:
+            if not created_within(video.get("create_time"), since):
+                continue
             for key in ("title", "video_description"):
                 listed = normalized(str(video.get(key) or ""))
                 if listed and wanted.startswith(listed) and len(listed) >= min(len(wanted), LISTED_TEXT_MAX):

@@ -15,13 +15,17 @@ Contract (docs.x.com, X API v2):
 
 X has no idempotency key. The marker of a post is **the exact text of its first part**:
 ``find_existing`` reads the user's recent tweets (``GET /2/users/me``, then
-``GET /2/users/:id/tweets`` with ``entities`` and ``referenced_tweets``, ``RECENT_PAGES`` pages of
-100) and looks for that text, then for the replies carrying the other parts. Texts are compared
+``GET /2/users/:id/tweets`` with ``created_at``, ``entities`` and ``referenced_tweets``,
+``RECENT_PAGES`` pages of 100) and looks for that text among the tweets created inside the post's
+look-up window (``created_at`` ≥ ``base.lookup_since``), then for the replies carrying the other
+parts; ``publish`` looks first only on a retry (``Post.first_attempt_at`` set). Texts are compared
 the way X returns them: HTML entities (``&amp;``) decoded, t.co links replaced by their expanded
 URL (the link X appends for attached media dropped), URLs compared without scheme or trailing
-slash, whitespace ignored. A 403 duplicate on publish is resolved the same way: the earlier tweet
-is looked up and returned as the published post. Limits: a tweet with the same text posted by
-hand counts as this post; one older than the searched pages is not found.
+slash, whitespace ignored. A 403 duplicate on a retry is resolved the same way: the earlier tweet
+is looked up in the window and returned as the published post; a duplicate of an older tweet (or
+any duplicate on a first attempt) fails with a clear message, never counts as published. Limits:
+a tweet with the same text posted by hand inside the window counts as this post; one older than
+the searched pages is not found.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import requests
 
 from pipeline.platforms import text as textlib
 from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, Post,
-                                                Published, PublishError, Publisher)
+                                                Published, PublishError, Publisher, created_within, lookup_since)
 
 DEFAULT_API = "https://api.x.com"
 WEB_URL = "https://x.com"
@@ -63,7 +67,7 @@ class XPublisher(Publisher):
 
     def publish(self, post: Post) -> Published:
         parts = post.parts or ("",)
-        tweets = self._published_parts(post) if len(parts) > 1 else []
+        tweets = self._published_parts(post) if len(parts) > 1 and post.first_attempt_at is not None else []
         media_ids = self._upload_all(post.media) if post.media and not tweets else []
         for index in range(len(tweets), len(parts)):
             parent = tweets[-1]["id"] if tweets else None
@@ -101,15 +105,19 @@ class XPublisher(Publisher):
         try:
             return self.request("POST", self._url("/2/tweets"), json=body, headers=self._auth()).json()["data"]
         except DuplicateContent:
-            chain = self._published_parts(post)
+            # On a first attempt nothing of this post existed before this call, so the duplicate is an older tweet.
+            chain = self._published_parts(post) if post.first_attempt_at is not None else []
             if len(chain) > index:
                 return chain[index]
-            raise PublishError("x: X refused the post as duplicate content, and none of the account's recent "
-                               "tweets has this text (it may be older): change the text", status=403) from None
+            raise PublishError("x: X refused the post as duplicate content: the account already has a tweet with "
+                               "this text from before this post was first sent; change the text",
+                               status=403) from None
 
     def _published_parts(self, post: Post) -> list[dict]:
         """Tweets already published for the leading parts of ``post``, oldest part first."""
-        recent = list(reversed(self._recent_tweets()))  # oldest first: the original, not a later copy
+        since = lookup_since(post)
+        recent = [t for t in reversed(self._recent_tweets())  # oldest first: the original, not a later copy
+                  if created_within(t.get("created_at"), since)]
         chain: list[dict] = []
         for text in post.parts or ("",):
             parent = chain[-1]["id"] if chain else None

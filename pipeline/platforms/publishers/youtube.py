@@ -17,7 +17,9 @@ to 3 minutes is a Short.
 Idempotency marker: a video tag ``castmill-<idempotency key>``. Tags are stored with the video but
 not shown to viewers; ``find_existing`` reads the channel's uploads playlist
 (``channels?mine=true`` → ``playlistItems`` → ``videos?part=snippet``, 3 quota units) and looks
-for the tag on the latest 50 uploads.
+for the tag on the latest 50 uploads. The tag is unique to the scheduled post, so no time window
+is needed; ``publish`` looks first only on a retry (``Post.first_attempt_at`` set), which saves
+those units on every first attempt.
 
 Quota: a project has a daily quota (10,000 units by default; an upload costs far more than a
 read). ``403 quotaExceeded`` and the channel's ``uploadLimitExceeded`` are not retryable today:
@@ -65,8 +67,8 @@ class YouTubePublisher(Publisher):
         video = next((m for m in post.media if m.kind == "video"), None)
         if video is None:
             raise PublishError("youtube: a Short needs a video; this post has none")
-        # No idempotency key on this API: a post already there (an earlier attempt that did get through) is returned.
-        if (existing := self.find_existing(post)) is not None:
+        # No idempotency key on this API: on a retry, a video an earlier attempt did get out (its tag) is returned.
+        if post.first_attempt_at is not None and (existing := self.find_existing(post)) is not None:
             return existing
         session_uri = self.start_session(video, self.metadata(post))
         resource = self.send_bytes(session_uri, video)
