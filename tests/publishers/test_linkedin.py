@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -92,11 +93,18 @@ def test_images_single_and_multi(fake, tmp_path):
     assert [m["altText"] for m in multi] == ["image 0", "image 1", "image 2"]
 
 
-def test_duplicate_content_returns_the_original_post(fake):
+def test_duplicate_content_on_a_retry_returns_the_original_post(fake):
     post = Post(parts=("Same words",), idempotency_key="k")
     first = publisher(fake).publish(post)
-    again = publisher(fake).publish(post)
-    assert again == first and fake.post_count == 1
+    retry = replace(post, first_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=30))
+    assert publisher(fake).publish(retry) == first and fake.post_count == 1
+
+
+def test_duplicate_content_on_a_first_attempt_is_a_failure_not_a_silent_skip(fake):
+    publisher(fake).publish(Post(parts=("New episode out now!",), idempotency_key="old"))
+    with pytest.raises(PublishError, match="duplicate of an earlier post") as caught:
+        publisher(fake).publish(Post(parts=("New episode out now!",), idempotency_key="new"))
+    assert not caught.value.retryable and fake.post_count == 1
 
 
 def test_find_existing_reads_the_authors_posts(fake):
@@ -112,7 +120,8 @@ def test_without_read_permission_find_existing_is_none_and_retry_stays_safe(fake
     post = Post(parts=("Only once",), idempotency_key="k")
     first = publisher(fake).publish(post)
     assert publisher(fake).find_existing(post) is None
-    assert publisher(fake).publish(post) == first  # the duplicate check hands back the original
+    retry = replace(post, first_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=30))
+    assert publisher(fake).publish(retry) == first  # the duplicate check hands back the original
     assert fake.post_count == 1
 
 

@@ -15,8 +15,10 @@ Contract (learn.microsoft.com/linkedin, Community Management API):
   URLs); ``PUT`` each part, keep its ``ETag``; ``POST /rest/videos?action=finalizeUpload``
   with the ETags; then ``GET /rest/videos/{urn}`` until ``AVAILABLE``. Images:
   ``POST /rest/images?action=initializeUpload`` then one ``PUT``.
-- A repeated text is refused with 422 ``DUPLICATE_POST`` "Content is a duplicate of urn:li:share:…":
-  ``publish`` takes that URN as the published post.
+- A repeated text is refused with 422 ``DUPLICATE_POST`` "Content is a duplicate of urn:li:share:…".
+  On a retry (``post.first_attempt_at`` set) ``publish`` takes that URN as the published post: it is
+  the earlier attempt. On a first attempt it is another, older post with the same words, so the
+  refusal is reported as a failure (the VA changes the text), never as "published".
 
 No idempotency key exists. ``find_existing`` lists the author's recent posts
 (``GET /rest/posts?q=author``), which needs read permission (``r_member_social`` /
@@ -104,8 +106,12 @@ class LinkedInPublisher(Publisher):
             response = self.request("POST", self._url("/rest/posts"), json=body, headers=self._headers())
         except PublishError as exc:
             duplicate = _DUPLICATE_URN.search(str(exc)) if exc.status == 422 else None
-            if duplicate:
+            if duplicate and post.first_attempt_at is not None:
                 return _published(duplicate.group(1))
+            if duplicate:
+                raise PublishError(f"linkedin: LinkedIn refuses this text as a duplicate of an earlier post "
+                                   f"({duplicate.group(1)}); change the words and schedule it again",
+                                   status=422) from exc
             raise
         urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
         if not urn:
