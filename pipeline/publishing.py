@@ -146,6 +146,17 @@ def default_publisher_factory(home: Path) -> PublisherFactory:
     return publisher_for
 
 
+def _check_still_approved(session: Session, row: ScheduledPost) -> None:
+    """An edit after scheduling sends the draft back to review: the old text must not go out."""
+    from pipeline.review_queries import latest_version
+
+    draft = session.get(Draft, row.draft_id)
+    latest = latest_version(session, row.draft_id)
+    if draft.status != "approved" or latest is None or latest.id != row.version_id:
+        raise PostNotPublishable(f"draft {row.draft_id} changed after it was scheduled (it is {draft.status}); "
+                                 "cancel this post, approve the new version and schedule it again")
+
+
 @dataclass(frozen=True)
 class _Prepared:
     client_id: int
@@ -160,6 +171,7 @@ def _prepare(session_factory: SessionFactory, post_id: int, publisher_for: Publi
     with session_factory() as session:
         row = session.get(ScheduledPost, post_id)
         try:
+            _check_still_approved(session, row)
             return _Prepared(row.client_id, row.attempts, build_post(session, row, with_media=with_media),
                              publisher_for(session, row))
         except (CastmillError, ValueError, KeyError) as exc:

@@ -5,7 +5,7 @@ The demo VA approves every draft of the sample that passes its platform's rules,
 client approves them through a review link (the two stages of a two-stage client). One draft
 per platform is scheduled a few seconds ahead so `castmill scheduler run --once` publishes it
 to the outbox folder; `castmill schedule auto` then fills the client's posting slots with the
-rest. Run it after `castmill process` and `scripts/demo_users.py`.
+rest. Run it after `castmill process`.
 
     .venv/bin/python scripts/demo_publish.py [--client acme] [--title "Castmill Sample Episode"]
 """

@@ -173,3 +173,19 @@ def test_release_leaves_posts_that_were_already_started(fresh_db):
         session.add(PublishAttempt(post_id=posts[0], worker="w1", started_at=T0, outcome="started"))
     assert release_claims(fresh_db.session, "w1", posts, now=T0) == [posts[1]]
     assert post_row(fresh_db, posts[0]).status == "publishing"
+
+
+def test_an_edit_after_scheduling_stops_the_old_text_and_says_so(fresh_db):
+    from pipeline import review
+    from pipeline.auth import system_identity
+
+    edited, untouched = make_posts(fresh_db, 2, due_at=T0)
+    with fresh_db.session() as session:
+        draft_id = session.get(ScheduledPost, edited).draft_id
+        review.edit(session, system_identity("va test"), draft_id, ["A better text #podcast"], base_version=1)
+    world = World()
+    scheduler_for(fresh_db, world, now=T0).tick()
+    row = post_row(fresh_db, edited)
+    assert row.status == "failed" and "changed after it was scheduled" in row.error
+    assert world.calls[row.idempotency_key] == 0  # nothing was sent
+    assert post_row(fresh_db, untouched).status == "published"
