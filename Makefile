@@ -36,10 +36,10 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 setup: system venv
-	@# A real Bluesky server (npm @atproto/dev-env) for the end-to-end publisher test; idempotent.
-	@bash scripts/install_pds.sh
 
 test: setup
+	@# A real Bluesky server (npm @atproto/dev-env) for the end-to-end publisher test; idempotent.
+	@bash scripts/install_pds.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo-run: setup

@@ -333,8 +333,13 @@ def _key_values(pairs: tuple[str, ...]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ConfigError(f"--extra {pair!r}: write KEY=VALUE")
-        values[key] = value
+        values[key] = _typed(value)
     return values
+
+
+def _typed(value: str):
+    """"true"/"false" as booleans (publishers test them as flags), everything else as written."""
+    return {"true": True, "false": False}.get(value.strip().lower(), value)
 
 
 def _token_source(account) -> str:

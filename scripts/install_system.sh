@@ -11,6 +11,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 have fc-match || missing+=(fontconfig)  # caption fonts are looked up by family name
 have chromium || missing+=(chromium)  # the real-browser dashboard test (Playwright drives it)
+have node && have npm || missing+=(nodejs npm)  # the Bluesky server of the publisher test (needs Node >= 18)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

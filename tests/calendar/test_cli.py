@@ -137,3 +137,12 @@ def test_a_prompted_token_is_stored_encrypted_and_never_printed(drafts, monkeypa
 
     monkeypatch.delenv("CASTMILL_SECRET_KEY")
     assert "CASTMILL_SECRET_KEY is not set" in failed("accounts", "add", "acme", "x", "--token-prompt")
+
+
+def test_account_extras_read_true_and_false_as_flags(drafts):
+    ok("accounts", "add", "acme", "tiktok", "--token-env", "ACME_TIKTOK_TOKEN", "--extra", "audited=false",
+       "--extra", "media_base_url=https://cdn.example.com/clips")
+    db = drafts[0]
+    with db.session() as session:
+        [account] = session.scalars(select(Account)).all()
+        assert account.extra == {"audited": False, "media_base_url": "https://cdn.example.com/clips"}
