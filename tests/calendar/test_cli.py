@@ -146,3 +146,28 @@ def test_account_extras_read_true_and_false_as_flags(drafts):
     with db.session() as session:
         [account] = session.scalars(select(Account)).all()
         assert account.extra == {"audited": False, "media_base_url": "https://cdn.example.com/clips"}
+
+
+def test_an_unknown_post_is_resolved_by_a_person_with_a_note(drafts):
+    from pipeline.models import ScheduledPost
+
+    db, approved, waiting = drafts
+    ok("schedule", str(approved[0]), "--at", "2030-01-07 09:00")
+    ok("schedule", str(approved[1]), "--at", "2030-01-09 09:00")
+    with db.session() as session:
+        first, second = session.scalars(select(ScheduledPost).order_by(ScheduledPost.id)).all()
+        first.status = second.status = "unknown"  # what the scheduler leaves when a platform cannot tell
+        ids = first.id, second.id
+    refused = castmill("calendar", "resolve", str(ids[0]), "--published", "--note", "")
+    assert refused.exit_code == 1 and "a note is required" in refused.stderr
+    ok("calendar", "resolve", str(ids[0]), "--published", "--url", "https://social.test/p/1", "--note", "seen it")
+    ok("calendar", "resolve", str(ids[1]), "--not-published", "--note", "not on the profile")
+    with db.session() as session:
+        one, two = (session.get(ScheduledPost, i) for i in ids)
+        assert (one.status, one.remote_url) == ("published", "https://social.test/p/1")
+        assert two.status == "failed" and "not on the profile" in two.error
+        notes = [e.after.get("note") for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "post.resolve").order_by(AuditEvent.id))]
+        assert notes == ["seen it", "not on the profile"]
+    again = castmill("calendar", "resolve", str(ids[0]), "--not-published", "--note", "x")
+    assert again.exit_code == 1 and "is published" in again.stderr
