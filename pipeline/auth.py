@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from pipeline import audit
 from pipeline.audit import as_utc
-from pipeline.errors import CastmillError, ConfigError
+from pipeline.errors import CastmillError, ConfigError, NotFoundError
 from pipeline.models import Client, LoginAttempt, User, utcnow
 
 ROLES = ("admin", "va", "client")
@@ -149,6 +149,34 @@ def add_user(session: Session, email: str, password: str, role: str, client_slug
     audit.record(session, actor=actor, action="user.add", entity_type="user", entity_id=user.id,
                  client_id=user.client_id,
                  after={"email": email, "role": role, "client": client_slug if client else None})
+    return user
+
+
+def _user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFoundError(f"no user {normalize_email(email)}")
+    return user
+
+
+def set_password(session: Session, email: str, password: str, *, actor: str = "system") -> User:
+    """A new password for an existing user (their open sessions end at their next action)."""
+    user = _user_by_email(session, email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(f"password is too short: use at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(password)
+    audit.record(session, actor=actor, action="user.password_reset", entity_type="user", entity_id=user.id,
+                 client_id=user.client_id)
+    return user
+
+
+def set_disabled(session: Session, email: str, disabled: bool, *, actor: str = "system") -> User:
+    """Disable (or re-enable) a user: a disabled user cannot sign in and is stopped at the next action."""
+    user = _user_by_email(session, email)
+    before = user.disabled
+    user.disabled = disabled
+    audit.record(session, actor=actor, action="user.disable" if disabled else "user.enable", entity_type="user",
+                 entity_id=user.id, client_id=user.client_id, before={"disabled": before}, after={"disabled": disabled})
     return user
 
 

@@ -41,15 +41,47 @@ def user_add(ctx, email, role, client_slug, display_name, timezone, password_std
     """
     from pipeline.auth import add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     with database_of(ctx).session() as session:
         created = add_user(session, email, password, role, client_slug=client_slug, display_name=display_name,
                            timezone=timezone, actor="cli")
         summary = f"added {created.role} {created.email}" + (f" for client {client_slug}" if client_slug else "")
     click.echo(summary)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.pass_context
+@friendly_errors
+def user_password(ctx, email, password_stdin) -> None:
+    """Set a new password for a user (asked for, hidden, twice, unless --password-stdin)."""
+    from pipeline.auth import set_password
+
+    password = _read_password(password_stdin)
+    with database_of(ctx).session() as session:
+        changed = set_password(session, email, password, actor="cli")
+        click.echo(f"new password set for {changed.email}")
+
+
+@user.command("disable")
+@click.argument("email")
+@click.option("--enable", is_flag=True, help="Re-enable the user instead.")
+@click.pass_context
+@friendly_errors
+def user_disable(ctx, email, enable) -> None:
+    """Stop a user from signing in (their open session ends at their next action); --enable undoes it."""
+    from pipeline.auth import set_disabled
+
+    with database_of(ctx).session() as session:
+        changed = set_disabled(session, email, not enable, actor="cli")
+        click.echo(f"{changed.email} is {'disabled' if changed.disabled else 'enabled'}")
 
 
 @user.command("list")

@@ -112,3 +112,25 @@ def test_review_link_for_an_unknown_client_fails_cleanly(home):
     result = castmill("review-link", "nope")
     assert result.exit_code == 1 and "unknown client 'nope'" in result.stderr
     assert castmill("review-link", "acme", "--hours", "0").exit_code == 2  # click's range check
+
+
+def test_password_reset_and_disable_take_effect_at_sign_in(home):
+    assert castmill("user", "add", "va@x.test", "--role", "va", "--password-stdin", stdin="first-password\n").exit_code == 0
+    reset = castmill("user", "password", "VA@x.test", "--password-stdin", stdin="second-password\n")
+    assert reset.exit_code == 0 and reset.stdout == "new password set for va@x.test\n"
+    db = Database(load_settings(home).database_url)
+    try:
+        with db.session() as session:
+            with pytest.raises(auth.AuthFailed):
+                auth.login(session, "va@x.test", "first-password")
+            assert auth.login(session, "va@x.test", "second-password").role == "va"
+        assert castmill("user", "disable", "va@x.test").stdout == "va@x.test is disabled\n"
+        with db.session() as session, pytest.raises(auth.AuthFailed, match="wrong email or password"):
+            auth.login(session, "va@x.test", "second-password")
+        assert castmill("user", "disable", "va@x.test", "--enable").stdout == "va@x.test is enabled\n"
+        with db.session() as session:
+            assert auth.login(session, "va@x.test", "second-password").email == "va@x.test"
+    finally:
+        db.dispose()
+    missing = castmill("user", "disable", "nobody@x.test")
+    assert missing.exit_code == 1 and "no user nobody@x.test" in missing.stderr
