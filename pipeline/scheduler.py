@@ -131,6 +131,17 @@ def claim_due(session_factory: SessionFactory, worker: str, *, now: datetime, li
     return sorted(row.id for row in rows)
 
 
+def any_due(session_factory: SessionFactory, *, now: datetime) -> bool:
+    """Whether a post is still waiting to be claimed (a plain read: no lock taken)."""
+    now = utc(now)
+    with session_factory() as session:
+        return session.scalar(
+            select(ScheduledPost.id)
+            .where(ScheduledPost.status == "scheduled", ScheduledPost.due_at <= now,
+                   or_(ScheduledPost.next_attempt_at.is_(None), ScheduledPost.next_attempt_at <= now))
+            .limit(1)) is not None
+
+
 def _late_by(due_at: datetime, now: datetime) -> float:
     return (now - utc(due_at)).total_seconds() / 60
 
@@ -319,6 +330,8 @@ class Scheduler:
             claimed = claim_due(self.session_factory, o.worker, now=self.clock(), limit=o.batch_size,
                                 lease_seconds=o.lease_seconds)
             if not claimed:
+                if any_due(self.session_factory, now=self.clock()):
+                    continue  # another worker took the batch we aimed at: aim again
                 break
             to_publish, late = apply_late_policy(self.session_factory, o.worker, claimed, now=self.clock())
             missed += late
