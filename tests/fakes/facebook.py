@@ -8,7 +8,13 @@ Shared Graph behaviour (auth, error shape) is in ``tests/fakes/graph.py``; what 
   ``Authorization: OAuth <token>``, ``offset: 0`` and ``file_size`` headers (errors in the upload host's
   ``{"debug_info": {"type", "message"}}`` shape); ``upload_phase=finish`` with ``video_state`` publishes
   an uploaded video once;
-- ``GET /{page}/feed`` and ``GET /{page}/video_reels`` list posts newest first.
+- ``GET /{page}/feed`` and ``GET /{page}/video_reels`` list posts newest first;
+- engagement reads (``pages_read_engagement``): ``GET /{post-id}`` and ``GET /{video-id}`` with the
+  ``reactions``/``comments`` edges, whose ``.summary(total_count)`` (or ``summary(true)``) adds
+  ``{"summary": {"total_count": n}}`` and ``.limit(0)`` empties ``data``; a post's ``shares`` field is
+  ``{"count": n}`` and left out when nobody shared it (a video has no ``shares`` field: Graph refuses it);
+  ``GET /{video-id}/video_insights`` with Reels metrics (``blue_reels_play_count``,
+  ``post_video_social_actions`` = ``{"SHARE": n, "COMMENT": n}`` …).
 
 ``published`` (feed posts and Reels) is what a person would see on the Page: the tests count it.
 
@@ -36,6 +42,13 @@ class FacebookFake(MetaGraphFake):
     invalid_message = "longer than 63206 characters"
     MESSAGE_LIMIT = 63206
     REELS_PER_DAY = 30  # "Reels API is limited to 30 API-published posts within a 24-hour moving period"
+    PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "pages_show_list")
+    POST_FIELDS = ("message", "link", "created_time", "permalink_url", "shares", "reactions", "comments")
+    VIDEO_FIELDS = ("description", "created_time", "permalink_url", "reactions", "comments", "likes")
+    REEL_METRICS = ("blue_reels_play_count", "fb_reels_total_plays", "fb_reels_replay_count",
+                    "post_impressions_unique", "post_video_avg_time_watched", "post_video_followers",
+                    "post_video_likes_by_reaction_type", "post_video_social_actions", "post_video_view_time")
+    COUNTS = {"reactions": 0, "comments": 0, "shares": 0, "plays": None}
 
     def __init__(self, page_id: str = "104500000000001", **kwargs):
         super().__init__(user_id=page_id, **kwargs)
@@ -49,6 +62,8 @@ class FacebookFake(MetaGraphFake):
         self.route_edge("POST", "video_reels", self.video_reels)
         self.route_edge("GET", "video_reels", self.list_reels)
         self.route("POST", r"/video-upload" + VERSION + r"/(?P<video>\d+)", self.upload)
+        self.route_v("GET", r"/(?P<video>\d+)/video_insights", self.video_insights)
+        self.route_v("GET", r"/(?P<node>\d+(?:_\d+)?)", self.read_node)
 
     # ---------------------------------------------------------------- ContractFake
 
@@ -99,7 +114,8 @@ class FacebookFake(MetaGraphFake):
         post_id = f"{self.page_id}_{self.new_id()}"
         self.feed.append({"id": post_id, "message": message, "link": link, "at": self.clock(),
                           "created_time": graph_time(self.clock()),
-                          "permalink_url": f"https://www.facebook.com/{post_id.replace('_', '/posts/')}"})
+                          "permalink_url": f"https://www.facebook.com/{post_id.replace('_', '/posts/')}",
+                          **self.COUNTS})
         return Response(200, {"id": post_id})
 
     def list_feed(self, request: Request) -> Response:
@@ -134,7 +150,7 @@ class FacebookFake(MetaGraphFake):
         video_id = params["video_id"]
         self.reels.append({"id": video_id, "description": params.get("description", ""), "at": self.clock(),
                            "created_time": graph_time(self.clock()),
-                           "permalink_url": f"https://www.facebook.com/reel/{video_id}"})
+                           "permalink_url": f"https://www.facebook.com/reel/{video_id}", **self.COUNTS})
         return Response(200, {"success": True})
 
     def upload(self, request: Request, video: str) -> Response:
@@ -156,6 +172,56 @@ class FacebookFake(MetaGraphFake):
 
     def list_reels(self, request: Request) -> Response:
         return self.page(request, self.reels, ("description", "created_time", "permalink_url"))
+
+    # ---------------------------------------------------------------- engagement
+
+    def engage(self, remote_id: str, **counts) -> None:
+        """Set a post's or Reel's ``reactions``, ``comments``, ``shares`` or ``plays`` (None = no data yet)."""
+        next(item for item in self.published if item["id"] == remote_id).update(counts)
+
+    def read_node(self, request: Request, node: str) -> Response:
+        item = next((i for i in self.published if i["id"] == node), None)
+        if item is None:
+            return self.wrong_node(node)
+        is_post = item in self.feed
+        asked, refusal = self.node_fields(request, "Post" if is_post else "Video",
+                                          self.POST_FIELDS if is_post else self.VIDEO_FIELDS)
+        refusal = refusal or self.lacks("pages_read_engagement")
+        if refusal:
+            return refusal
+        answer = {"id": node}
+        for name, modifiers in asked.items():
+            if name in ("reactions", "comments", "likes"):
+                answer[name] = edge_answer(item["comments" if name == "comments" else "reactions"], modifiers)
+            elif name == "shares":
+                if item["shares"]:
+                    answer["shares"] = {"count": item["shares"]}
+            elif name != "id":
+                answer[name] = item[name]
+        return Response(200, answer)
+
+    def video_insights(self, request: Request, video: str) -> Response:
+        reel = next((r for r in self.reels if r["id"] == video), None)
+        if reel is None:
+            return self.wrong_node(video)
+        refusal = self.lacks("pages_read_engagement")
+        if refusal:
+            return refusal
+        actions = {key: n for key, n in (("COMMENT", reel["comments"]), ("SHARE", reel["shares"])) if n}
+        values = {"blue_reels_play_count": reel["plays"], "fb_reels_total_plays": reel["plays"],
+                  "post_video_social_actions": actions,
+                  "post_video_likes_by_reaction_type": {"REACTION_LIKE": reel["reactions"]}}
+        return self.insights(request, video, self.REEL_METRICS, values, edge="video_insights")
+
+
+def edge_answer(total: int, modifiers: str) -> dict:
+    """A ``reactions``/``comments`` edge inside a node read: one row per item unless ``.limit(0)``,
+    and the summary only when asked for."""
+    rows = [] if ".limit(0)" in modifiers else [{"id": f"row{n}"} for n in range(total)]
+    answer: dict = {"data": rows, "paging": {}}
+    if ".summary(total_count)" in modifiers or ".summary(true)" in modifiers:
+        answer["summary"] = {"total_count": total, "can_comment": True, "order": "ranked"}
+    return answer
 
 
 def contract_fake() -> FacebookFake:

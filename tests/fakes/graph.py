@@ -16,7 +16,12 @@ They enforce what the real APIs document and answer failures in Graph's error sh
 - rolling 24-hour publishing quotas (Instagram ``quota_total``, Threads 250 posts / 1,000 replies,
   Facebook 30 Reels), enforced at the publish endpoints the docs name;
 - Facebook's Reels upload: ``upload_phase=start`` → bytes to ``upload_url`` with
-  ``Authorization: OAuth <token>``, ``offset`` and ``file_size`` headers → ``upload_phase=finish``.
+  ``Authorization: OAuth <token>``, ``offset`` and ``file_size`` headers → ``upload_phase=finish``;
+- engagement reads: a node answers only the ``fields`` it has (an unknown one is Graph's
+  "(#100) Tried accessing nonexisting field"), insights edges only their documented metrics
+  (retired ones such as Instagram's ``plays`` are refused, failing the whole request, as Meta does)
+  in the shape ``{"data": [{"name", "period", "values": [{"value"}], "title", "description", "id"}]}``;
+  a metric with no data yet is left out. Each read needs its permission in ``granted`` (code 10 otherwise).
 
 Error codes come from the Graph and Instagram error references where they list one (190, 100,
 9/2207042, 9007/2207027, 9004/2207052); where the docs name none (Threads' quota refusal, Facebook's
@@ -63,6 +68,19 @@ def graph_error(message: str, code: int, *, status: int = 400, subcode: int | No
     return Response(status, {"error": error})
 
 
+def split_fields(text: str) -> list[str]:
+    """Graph's ``fields`` list split at top-level commas (``a,b.summary(x,y),c`` → 3 items)."""
+    items, depth, current = [], 0, ""
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [item for item in (*items, current.strip()) if item]
+
+
 def graph_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
@@ -93,11 +111,14 @@ class MetaGraphFake(ContractFake):
 
     Each platform subclass also fills in ``ContractFake`` for tests/publishers/test_contract.py."""
 
+    PERMISSIONS: tuple[str, ...] = ()  # what a fully connected account granted (``granted`` starts as this)
+
     def __init__(self, token: str = "graph-token-secret", user_id: str = "17841400000000001"):
         super().__init__()
         self.token = token
         self.user_id = user_id
         self.token_expired = False
+        self.granted = set(self.PERMISSIONS)
         self.clock = time.time  # tests move time by replacing this
         self._ids = itertools.count(18000000000000001)
         self.route_v("GET", r"/me", lambda request: Response(200, {"id": self.user_id}))
@@ -136,6 +157,39 @@ class MetaGraphFake(ContractFake):
     def wrong_node(self, node: str) -> Response:
         return graph_error(f"Unsupported request. Object with ID '{node}' does not exist, cannot be loaded due "
                            "to missing permissions, or does not support this operation.", 100, subcode=33)
+
+    def lacks(self, permission: str) -> Response | None:
+        """Graph's answer to a call needing a permission the token was not granted (None when granted)."""
+        if permission in self.granted:
+            return None
+        return graph_error("(#10) Application does not have permission for this action", 10, status=403)
+
+    def node_fields(self, request: Request, node_type: str, known: tuple[str, ...]) -> tuple[dict, Response | None]:
+        """The ``fields`` a node read asks for, ``{name: modifiers}`` (``reactions.summary(true).limit(0)``
+        → ``{"reactions": ".summary(true).limit(0)"}``); an unknown field is refused like Graph does."""
+        asked = {}
+        for item in split_fields(request.arg("fields") or ""):
+            name, dot, modifiers = item.partition(".")
+            if name not in ("id", *known):
+                return {}, graph_error(f"(#100) Tried accessing nonexisting field ({name}) on node type "
+                                       f"({node_type})", 100)
+            asked[name] = dot + modifiers
+        return asked, None
+
+    def insights(self, request: Request, node: str, allowed: tuple[str, ...], values: dict,
+                 edge: str = "insights") -> Response:
+        """An insights edge: ``metric`` must name documented metrics; those without data are left out."""
+        metrics = [m.strip() for m in (request.arg("metric") or "").split(",") if m.strip()]
+        if not metrics:
+            return graph_error("(#100) The parameter metric is required", 100)
+        for index, metric in enumerate(metrics):
+            if metric not in allowed:
+                return graph_error(f"(#100) metric[{index}] must be one of the following values: "
+                                   f"{', '.join(allowed)}", 100)
+        return Response(200, {"data": [
+            {"name": metric, "period": "lifetime", "values": [{"value": values[metric]}], "title": metric,
+             "description": f"Lifetime {metric}", "id": f"{node}/{edge}/{metric}/lifetime"}
+            for metric in metrics if values.get(metric) is not None]})
 
     def within_day(self, items: list[dict]) -> int:
         now = self.clock()
@@ -211,6 +265,14 @@ class InstagramFake(VideoSamples, ContainerFake):
     HASHTAG_LIMIT = 30
     MENTION_LIMIT = 20
     MEDIA_BASE_URL = "https://clips.example.com/contract/"  # where Meta would fetch the clip from
+    PERMISSIONS = ("instagram_basic", "instagram_content_publish", "instagram_manage_insights")
+    MEDIA_FIELDS = ("caption", "comments_count", "like_count", "media_product_type", "media_type", "permalink",
+                    "timestamp")
+    # Instagram Media Insights reference, per media_product_type (plays & co. retired in April 2025)
+    INSIGHT_METRICS = {"REELS": ("comments", "likes", "reach", "saved", "shares", "total_interactions", "views",
+                                 "ig_reels_avg_watch_time", "ig_reels_video_view_total_time"),
+                       "FEED": ("comments", "likes", "reach", "saved", "shares", "total_interactions", "views",
+                                "follows", "profile_visits", "profile_activity")}
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -219,6 +281,7 @@ class InstagramFake(VideoSamples, ContainerFake):
         self.route_edge("POST", "media_publish", self.publish)
         self.route_edge("GET", "content_publishing_limit", self.publishing_limit)
         self.route_edge("GET", "media", self.list_media)
+        self.route_v("GET", r"/(?P<media>\d+)/insights", self.media_insights)
         self.route_v("GET", r"/(?P<node>\d+)", self.read_node)
 
     # ---------------------------------------------------------------- ContractFake
@@ -275,8 +338,16 @@ class InstagramFake(VideoSamples, ContainerFake):
         container["published_as"] = media_id
         self.published.append({"id": media_id, "caption": container["caption"], "at": self.clock(),
                                "timestamp": graph_time(self.clock()),
-                               "permalink": f"https://www.instagram.com/reel/R{media_id[-6:]}/"})
+                               "permalink": f"https://www.instagram.com/reel/R{media_id[-6:]}/",
+                               "media_type": "VIDEO", "media_product_type": "REELS", "like_count": 0,
+                               "comments_count": 0, "views": None, "shares": 0})
         return Response(200, {"id": media_id})
+
+    def engage(self, media_id: str, **counts) -> None:
+        """Set a media's numbers: ``like_count``, ``comments_count``, ``views`` (None = no insights yet),
+        ``shares``, or ``media_product_type``."""
+        media = next(m for m in self.published if m["id"] == media_id)
+        media.update(counts)
 
     def publishing_limit(self, request: Request) -> Response:
         return Response(200, {"data": [{"quota_usage": self.within_day(self.published),
@@ -291,7 +362,22 @@ class InstagramFake(VideoSamples, ContainerFake):
         media = next((m for m in self.published if m["id"] == node), None)
         if media is None:
             return self.wrong_node(node)
-        return Response(200, {"id": node, "permalink": media["permalink"]})
+        refusal = self.lacks("instagram_basic")
+        asked, unknown = self.node_fields(request, "IGMedia", self.MEDIA_FIELDS)
+        if refusal or unknown:
+            return refusal or unknown
+        return Response(200, {"id": node, **{name: media[name] for name in asked if name != "id"}})
+
+    def media_insights(self, request: Request, media: str) -> Response:
+        found = next((m for m in self.published if m["id"] == media), None)
+        if found is None:
+            return self.wrong_node(media)
+        refusal = self.lacks("instagram_manage_insights")
+        if refusal:
+            return refusal
+        numbers = {"likes": found["like_count"], "comments": found["comments_count"], "views": found["views"],
+                   "shares": found["shares"]}
+        return self.insights(request, media, self.INSIGHT_METRICS.get(found["media_product_type"], ()), numbers)
 
 
 CONTRACT_FAKES = {"instagram": InstagramFake}  # Facebook and Threads have contract_fake() in their own modules

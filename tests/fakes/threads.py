@@ -9,7 +9,10 @@ what this fake enforces:
   ``processing_polls`` status checks (``GET /{container}?fields=status``);
 - ``POST /{user}/threads_publish``: publishes a FINISHED container once, within the rolling 24-hour
   quotas (250 posts, 1,000 replies; ``GET /{user}/threads_publishing_limit``);
-- ``GET /{user}/threads`` (root posts, newest first) and ``GET /{media}/conversation``.
+- ``GET /{user}/threads`` (root posts, newest first) and ``GET /{media}/conversation``;
+- ``GET /{media}/insights?metric=…`` (``threads_manage_insights``): ``views``, ``likes``, ``replies``,
+  ``reposts``, ``quotes``, ``shares`` in Meta's insights shape; ``views`` (in development at Meta) is
+  left out while it has no number.
 
 ``published`` is what a person would see on the account (replies included): the tests count it.
 """
@@ -32,6 +35,8 @@ class ThreadsFake(ContainerFake):
     invalid_message = "the limit is 500"
     status_field = "status"
     TEXT_LIMIT = 500
+    PERMISSIONS = ("threads_basic", "threads_content_publish", "threads_manage_insights")
+    INSIGHT_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")  # Threads Insights API
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -43,6 +48,7 @@ class ThreadsFake(ContainerFake):
         self.route_edge("GET", "threads_publishing_limit", self.publishing_limit)
         self.route_edge("GET", "threads", self.list_threads)
         self.route_v("GET", r"/(?P<media>\d+)/conversation", self.conversation)
+        self.route_v("GET", r"/(?P<media>\d+)/insights", self.media_insights)
         self.route_v("GET", r"/(?P<node>\d+)", self.read_node)
 
     # ---------------------------------------------------------------- ContractFake
@@ -109,8 +115,23 @@ class ThreadsFake(ContainerFake):
         container["published_as"] = media_id
         self.published.append({"id": media_id, "text": container["text"], "reply_to": container["reply_to"],
                                "at": self.clock(), "timestamp": graph_time(self.clock()),
-                               "permalink": f"https://www.threads.net/@castmill/post/T{media_id[-6:]}"})
+                               "permalink": f"https://www.threads.net/@castmill/post/T{media_id[-6:]}",
+                               "views": None, "likes": 0, "replies": 0, "reposts": 0, "quotes": 0, "shares": 0})
         return Response(200, {"id": media_id})
+
+    def engage(self, media_id: str, **counts) -> None:
+        """Set a post's ``views`` (None = not reported yet), ``likes``, ``replies``, ``reposts``, ``quotes``
+        or ``shares``."""
+        next(p for p in self.published if p["id"] == media_id).update(counts)
+
+    def media_insights(self, request: Request, media: str) -> Response:
+        post = next((p for p in self.published if p["id"] == media), None)
+        if post is None:
+            return self.wrong_node(media)
+        refusal = self.lacks("threads_manage_insights")
+        if refusal:
+            return refusal
+        return self.insights(request, media, self.INSIGHT_METRICS, {m: post[m] for m in self.INSIGHT_METRICS})
 
     def publishing_limit(self, request: Request) -> Response:
         fields = (request.arg("fields") or "quota_usage").split(",")

@@ -16,7 +16,11 @@ Enforced as TikTok documents it:
   when the post is handed to TikTok (``published`` grows, unless ``outcome == "FAILED"``);
 - ``status/fetch`` answers ``PROCESSING_UPLOAD`` for ``processing_polls`` calls, then ``outcome``;
 - ``/v2/video/list/`` needs ``fields`` and lists *public* videos only, newest first, with title and
-  description cut to 150 characters.
+  description cut to 150 characters;
+- ``/v2/video/query/?fields=…`` with ``{"filters": {"video_ids": [...]}}`` (1–20 ids) answers the
+  account's public videos among them with the fields asked for (``like_count``, ``comment_count``,
+  ``share_count``, ``view_count`` …); ids that are not such a video are simply not in ``videos``;
+- both reads need the ``video.list`` scope in ``scopes`` (401 ``scope_not_authorized`` otherwise).
 
 ``contract_fake()`` is an *audited* app posting ``PUBLIC_TO_EVERYONE``: the contract reconciles a
 timed-out publish with ``find_existing``, and only public videos are listed (for a private,
@@ -36,6 +40,9 @@ from tests.fakes.server import ContractFake, Request, Response
 MB = 1024 * 1024
 TITLE_LIMIT = 2200
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+VIDEO_FIELDS = ("id", "create_time", "cover_image_url", "share_url", "video_description", "duration", "height",
+                "width", "title", "embed_html", "embed_link", "like_count", "comment_count", "share_count",
+                "view_count")  # the Display API's Video Object
 
 
 def tiktok_error(status: int, code: str, message: str) -> Response:
@@ -75,6 +82,7 @@ class TikTokFake(VideoSamples, ContractFake):
         self.daily_cap = 15
         self.processing_polls = 1
         self.outcome = "PUBLISH_COMPLETE"
+        self.scopes = {"user.info.basic", "video.publish", "video.upload", "video.list"}
         self.clock = time.time
         self.publishes: dict[str, dict] = {}
         self.published: list[dict] = []
@@ -85,6 +93,7 @@ class TikTokFake(VideoSamples, ContractFake):
         self.route("PUT", r"/upload/(?P<upload_id>\w+)", self.upload)
         self.route("POST", r"/v2/post/publish/status/fetch/", self.status)
         self.route("POST", r"/v2/video/list/", self.list_videos)
+        self.route("POST", r"/v2/video/query/", self.query_videos)
 
     # ---------------------------------------------------------------- ContractFake
 
@@ -191,7 +200,8 @@ class TikTokFake(VideoSamples, ContractFake):
         if self.outcome != "FAILED":
             job["post_id"] = str(next(self._ids))
             self.published.append({"id": job["post_id"], "title": job["title"], "privacy": job["privacy"],
-                                   "at": self.clock(), "size": job["size"]})
+                                   "at": self.clock(), "size": job["size"], "like_count": 0, "comment_count": 0,
+                                   "share_count": 0, "view_count": 0})
         return Response(201, body=b"", content_type="text/plain")
 
     def status(self, request: Request) -> Response:
@@ -208,18 +218,48 @@ class TikTokFake(VideoSamples, ContractFake):
                    "uploaded_bytes": job["size"]})
 
     def list_videos(self, request: Request) -> Response:
-        fields = (request.arg("fields") or "").split(",")
-        if fields == [""]:
-            return tiktok_error(400, "invalid_params", "fields is required")
+        fields, refusal = self.video_fields(request)
+        if refusal:
+            return refusal
         count = min(int((request.json() or {}).get("max_count", 10)), 20)
         public = [p for p in reversed(self.published) if p["privacy"] != "SELF_ONLY"][:count]
-        videos = []
-        for post in public:
-            full = {"id": post["id"], "title": post["title"][:150], "video_description": post["title"][:150],
-                    "create_time": int(post["at"]),
-                    "share_url": f"https://www.tiktok.com/@{self.username}/video/{post['id']}"}
-            videos.append({key: value for key, value in full.items() if key in fields})
-        return ok({"videos": videos, "cursor": 0, "has_more": False})
+        return ok({"videos": [self.video_object(post, fields) for post in public], "cursor": 0, "has_more": False})
+
+    def query_videos(self, request: Request) -> Response:
+        fields, refusal = self.video_fields(request)
+        if refusal:
+            return refusal
+        try:
+            ids = request.json()["filters"]["video_ids"]
+        except (ValueError, KeyError, TypeError):
+            return tiktok_error(400, "invalid_params", "filters.video_ids is required")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 20 or not all(isinstance(i, str) for i in ids):
+            return tiktok_error(400, "invalid_params", "filters.video_ids must list 1 to 20 video ids")
+        found = [p for p in self.published if p["id"] in ids and p["privacy"] != "SELF_ONLY"]
+        return ok({"videos": [self.video_object(post, fields) for post in found]})
+
+    def video_fields(self, request: Request) -> tuple[list[str], Response | None]:
+        if "video.list" not in self.scopes:
+            return [], tiktok_error(401, "scope_not_authorized",
+                                    "The user did not authorize the scope required for completing this request.")
+        fields = [f for f in (request.arg("fields") or "").split(",") if f]
+        if not fields:
+            return [], tiktok_error(400, "invalid_params", "fields is required")
+        unknown = [f for f in fields if f not in VIDEO_FIELDS]
+        if unknown:
+            return [], tiktok_error(400, "invalid_params", f"invalid fields: {', '.join(unknown)}")
+        return fields, None
+
+    def video_object(self, post: dict, fields: list[str]) -> dict:
+        full = {"id": post["id"], "title": post["title"][:150], "video_description": post["title"][:150],
+                "create_time": int(post["at"]),
+                "share_url": f"https://www.tiktok.com/@{self.username}/video/{post['id']}",
+                **{key: post[key] for key in ("like_count", "comment_count", "share_count", "view_count")}}
+        return {key: value for key, value in full.items() if key in fields}
+
+    def engage(self, post_id: str, **counts) -> None:
+        """Set a video's ``like_count``, ``comment_count``, ``share_count`` or ``view_count``."""
+        next(p for p in self.published if p["id"] == post_id).update(counts)
 
 
 def contract_fake() -> TikTokFake:

@@ -14,7 +14,9 @@ Enforced as Google documents it:
   (``invalidTags``), a known privacy status; the answer's ``Location`` is the session URI;
 - ``PUT`` to the session: exactly the announced number of bytes, once; the video then exists
   (``videos`` grows) and the answer is the video resource;
-- ``channels?mine=true`` → the uploads playlist; ``playlistItems`` (≤ 50) newest first; ``videos?id=``.
+- ``channels?mine=true`` → the uploads playlist; ``playlistItems`` (≤ 50) newest first; ``videos?id=``
+  with the ``part``s asked for (``snippet``, ``status``, ``statistics``: counts as strings, and a
+  count the owner hid or turned off left out); a ``part`` is required, an unknown one is ``unknownPart``.
   A channel without any upload has no uploads playlist yet: ``playlistItems`` answers
   ``404 playlistNotFound`` for it, as the real API does (Elijas/auto-youtube-subscription-playlist-2#86).
 
@@ -32,6 +34,7 @@ from tests.fakes.graph import VideoSamples
 from tests.fakes.server import ContractFake, Request, Response
 
 PRIVACY = ("public", "private", "unlisted")
+VIDEO_PARTS = ("id", "snippet", "status", "statistics", "contentDetails")
 
 
 def google_error(status: int, reason: str, message: str, domain: str = "youtube.video") -> Response:
@@ -157,9 +160,10 @@ class YouTubeFake(VideoSamples, ContractFake):
         video = {"kind": "youtube#video", "id": video_id, "snippet": {**session["resource"]["snippet"],
                                                                       "channelId": self.channel_id},
                  "status": {"uploadStatus": "uploaded", **(session["resource"].get("status") or {})},
+                 "statistics": {"viewCount": "0", "likeCount": "0", "favoriteCount": "0", "commentCount": "0"},
                  "bytes": len(request.body)}
         self.videos.append(video)
-        return Response(200, {key: value for key, value in video.items() if key != "bytes"})
+        return Response(200, {key: value for key, value in video.items() if key not in ("bytes", "statistics")})
 
     def channels(self, request: Request) -> Response:
         if request.arg("mine") != "true":
@@ -177,9 +181,26 @@ class YouTubeFake(VideoSamples, ContractFake):
         return Response(200, {"items": [{"contentDetails": {"videoId": v["id"]}} for v in latest]})
 
     def list_videos(self, request: Request) -> Response:
+        parts = [p for p in (request.arg("part") or "").split(",") if p]
+        if not parts:
+            return google_error(400, "required", "Required parameter: part", domain="global")
+        unknown = [p for p in parts if p not in VIDEO_PARTS]
+        if unknown:
+            return google_error(400, "unknownPart", f"'{unknown[0]}' is not a valid part", domain="youtube.part")
         wanted = (request.arg("id") or "").split(",")
-        return Response(200, {"items": [{"id": v["id"], "snippet": v["snippet"]} for v in self.videos
-                                        if v["id"] in wanted]})
+        return Response(200, {"kind": "youtube#videoListResponse", "items": [
+            {"kind": "youtube#video", "id": v["id"], **{p: v[p] for p in parts if p in v and p != "id"}}
+            for v in self.videos if v["id"] in wanted]})
+
+    def engage(self, video_id: str, **statistics) -> None:
+        """Set a video's ``viewCount``, ``likeCount``, ``commentCount`` (numbers; None removes the count,
+        as when the owner hides likes or turns comments off)."""
+        stats = next(v for v in self.videos if v["id"] == video_id)["statistics"]
+        for key, value in statistics.items():
+            if value is None:
+                stats.pop(key, None)
+            else:
+                stats[key] = str(value)
 
 
 def contract_fake() -> YouTubeFake:

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
-                                           get_publisher)
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+                                           PublishError, get_publisher)
 from tests.fakes.facebook import FacebookFake
 from tests.fakes.graph import ShortTimeouts, graph_time
 
@@ -244,3 +244,84 @@ def test_a_listed_post_without_a_readable_time_is_not_matched_on_a_retry(fake):
 
     assert publisher(fake).find_existing(post) is not None  # no window on a first look-up: today's behaviour
     assert publisher(fake).find_existing(replace(post, first_attempt_at=datetime.now(timezone.utc))) is None
+
+
+# ---------------------------------------------------------------- engagement
+
+def published(fake, post: Post) -> str:
+    remote_id = publisher(fake).publish(post).remote_id
+    fake.requests.clear()
+    return remote_id
+
+
+def text_post() -> Post:
+    return Post(parts=("New episode is out!",), idempotency_key="k", link="https://pod.example.com/12")
+
+
+def test_feed_post_engagement_reads_reactions_comments_and_shares(fake):
+    post_id = published(fake, text_post())
+    fake.engage(post_id, reactions=7, comments=2, shares=3)
+
+    assert publisher(fake).fetch_engagement(post_id) == Engagement(likes=7, reposts=3, replies=2, views=None)
+    (read,) = fake.requests
+    assert read.path == f"/v21.0/{post_id}"
+    assert read.arg("fields") == ("reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),"
+                                  "shares")
+    assert read.bearer() == TOKEN and "access_token" not in read.query
+
+
+def test_a_post_nobody_shared_has_no_shares_field_and_zero_reposts(fake):
+    post_id = published(fake, text_post())
+    fake.engage(post_id, reactions=1)
+
+    assert publisher(fake).fetch_engagement(post_id) == Engagement(likes=1, reposts=0, replies=0)
+
+
+def test_reel_engagement_adds_plays_and_shares_from_the_reels_insights(fake, clip):
+    video_id = published(fake, Post(parts=("Clip of the week",), idempotency_key="k", media=(clip,)))
+    fake.engage(video_id, reactions=9, comments=4, shares=2, plays=1500)
+
+    assert publisher(fake).fetch_engagement(video_id) == Engagement(likes=9, reposts=2, replies=4, views=1500)
+    node, insights = fake.requests
+    assert node.path == f"/v21.0/{video_id}" and "shares" not in node.arg("fields")  # a Video has no shares field
+    assert (insights.path, insights.arg("metric")) == (f"/v21.0/{video_id}/video_insights",
+                                                       "blue_reels_play_count,post_video_social_actions")
+
+
+def test_reel_views_are_none_before_meta_reports_plays(fake, clip):
+    video_id = published(fake, Post(parts=("Clip",), idempotency_key="k", media=(clip,)))
+
+    assert publisher(fake).fetch_engagement(video_id) == Engagement(likes=0, reposts=0, replies=0, views=None)
+
+
+@pytest.mark.parametrize("remote_id", ["104500000000001_999", "999"])
+def test_engagement_of_an_unknown_post_is_a_clear_error(fake, remote_id):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).fetch_engagement(remote_id)
+
+    assert not isinstance(caught.value, AuthError) and not caught.value.retryable
+    assert remote_id in str(caught.value) and "does not exist" in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_engagement_with_a_wrong_token_is_an_auth_error(fake):
+    post_id = published(fake, text_post())
+    pub = get_publisher(Account("facebook", fake.base_url, token="wrong-SECRET-fb", handle=fake.page_id))
+
+    with pytest.raises(AuthError) as caught:
+        pub.fetch_engagement(post_id)
+
+    assert "code 190" in str(caught.value)
+    assert "wrong-SECRET-fb" not in str(caught.value) and TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize("with_video", [False, True])
+def test_missing_read_engagement_permission_is_an_auth_error_naming_it(fake, clip, with_video):
+    post = Post(parts=("Clip",), idempotency_key="k", media=(clip,)) if with_video else text_post()
+    remote_id = published(fake, post)
+    fake.granted.discard("pages_read_engagement")
+
+    with pytest.raises(AuthError) as caught:
+        publisher(fake).fetch_engagement(remote_id)
+
+    assert "pages_read_engagement" in str(caught.value) and "reconnect" in str(caught.value)
+    assert TOKEN not in str(caught.value)

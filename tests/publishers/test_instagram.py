@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
-                                           get_publisher)
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+                                           PublishError, get_publisher)
 from tests.fakes.graph import InstagramFake, ShortTimeouts, graph_time
 
 TOKEN = "ig-token-SECRET-1234"
@@ -395,3 +395,81 @@ def test_the_window_allows_for_the_platforms_clock_being_behind(fake, clip):
     assert found is not None and found.remote_id == accepted
     fake.published[0]["timestamp"] = graph_time(started.timestamp() - 360)  # beyond the 5-minute allowance
     assert publisher(fake).find_existing(replace(reel(clip), first_attempt_at=started)) is None
+
+
+# ---------------------------------------------------------------- engagement
+
+def published_reel(fake, clip) -> str:
+    remote_id = publisher(fake).publish(reel(clip)).remote_id
+    fake.requests.clear()
+    return remote_id
+
+
+def test_engagement_reads_the_counts_and_the_reel_insights(fake, clip):
+    remote_id = published_reel(fake, clip)
+    fake.engage(remote_id, like_count=12, comments_count=3, views=480, shares=5)
+
+    engagement = publisher(fake).fetch_engagement(remote_id)
+
+    assert engagement == Engagement(likes=12, reposts=5, replies=3, views=480)
+    node, insights = fake.requests
+    assert (node.path, node.arg("fields")) == (f"/v21.0/{remote_id}", "like_count,comments_count,media_product_type")
+    assert (insights.path, insights.arg("metric")) == (f"/v21.0/{remote_id}/insights", "views,shares")
+    assert all(r.bearer() == TOKEN and "access_token" not in r.query for r in fake.requests)
+
+
+def test_views_are_none_while_instagram_has_no_insights_yet(fake, clip):
+    remote_id = published_reel(fake, clip)
+    fake.engage(remote_id, like_count=2, views=None)
+
+    assert publisher(fake).fetch_engagement(remote_id) == Engagement(likes=2, reposts=0, replies=0, views=None)
+
+
+def test_a_feed_post_asks_only_for_the_metrics_a_feed_post_has(fake, clip):
+    remote_id = published_reel(fake, clip)
+    fake.engage(remote_id, media_product_type="FEED", like_count=4, comments_count=1, views=90, shares=7)
+
+    assert publisher(fake).fetch_engagement(remote_id) == Engagement(likes=4, reposts=0, replies=1, views=90)
+    assert fake.requests[-1].arg("metric") == "views"
+
+
+def test_the_fake_refuses_the_retired_plays_metric(fake, clip):
+    remote_id = published_reel(fake, clip)
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).read_insights(remote_id, "plays,likes", permission="instagram_manage_insights")
+
+    assert "metric[0] must be one of" in str(caught.value) and not caught.value.retryable
+
+
+def test_engagement_of_an_unknown_media_is_a_clear_error(fake):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).fetch_engagement("17999999999999999")
+
+    assert not isinstance(caught.value, AuthError) and not caught.value.retryable
+    assert "17999999999999999" in str(caught.value) and "does not exist" in str(caught.value)
+    assert_token_hidden(caught.value)
+
+
+def test_engagement_with_a_wrong_token_is_an_auth_error(fake, clip):
+    remote_id = published_reel(fake, clip)
+    pub = get_publisher(Account("instagram", fake.base_url, token="wrong-SECRET-ig", handle=fake.user_id))
+
+    with pytest.raises(AuthError) as caught:
+        pub.fetch_engagement(remote_id)
+
+    assert "code 190" in str(caught.value) and "wrong-SECRET-ig" not in str(caught.value)
+    assert_token_hidden(caught.value)
+
+
+def test_missing_insights_permission_is_an_auth_error_naming_it(fake, clip):
+    remote_id = published_reel(fake, clip)
+    fake.granted.discard("instagram_manage_insights")
+
+    with pytest.raises(AuthError) as caught:
+        publisher(fake).fetch_engagement(remote_id)
+
+    message = str(caught.value)
+    assert "(code 10)" in message and "instagram_manage_insights" in message and "reconnect" in message
+    assert not caught.value.retryable
+    assert_token_hidden(caught.value)

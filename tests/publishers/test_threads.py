@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
-                                           get_publisher)
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+                                           PublishError, get_publisher)
 from tests.fakes.graph import ShortTimeouts
 from tests.fakes.threads import ThreadsFake
 
@@ -245,3 +245,58 @@ def test_a_first_attempt_makes_no_look_up_read(fake):
     assert fake.requests_to("GET", r"/v1\.0/\d+/threads") == []
     assert fake.requests_to("GET", r".*/conversation") == []
     assert len(fake.published) == 2
+
+
+# ---------------------------------------------------------------- engagement
+
+def published(fake, *parts: str) -> str:
+    remote_id = publisher(fake).publish(Post(parts=parts, idempotency_key="k")).remote_id
+    fake.requests.clear()
+    return remote_id
+
+
+def test_engagement_reads_the_media_insights_with_quotes_as_reposts(fake):
+    remote_id = published(fake, "Small shows win.", "Here is why.")
+    fake.engage(remote_id, likes=10, replies=4, reposts=2, quotes=1, views=300, shares=6)
+
+    assert publisher(fake).fetch_engagement(remote_id) == Engagement(likes=10, reposts=3, replies=4, views=300)
+    (read,) = fake.requests
+    assert (read.path, read.arg("metric")) == (f"/v1.0/{remote_id}/insights", "views,likes,replies,reposts,quotes")
+    assert read.bearer() == TOKEN and "access_token" not in read.query
+
+
+def test_views_are_none_while_threads_reports_none(fake):
+    remote_id = published(fake, "Small shows win.")
+    fake.engage(remote_id, likes=1)
+
+    assert publisher(fake).fetch_engagement(remote_id) == Engagement(likes=1, reposts=0, replies=0, views=None)
+
+
+def test_engagement_of_an_unknown_post_is_a_clear_error(fake):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).fetch_engagement("18099999999999999")
+
+    assert not isinstance(caught.value, AuthError) and not caught.value.retryable
+    assert "18099999999999999" in str(caught.value) and "does not exist" in str(caught.value)
+
+
+def test_engagement_with_a_wrong_token_is_an_auth_error(fake):
+    remote_id = published(fake, "Small shows win.")
+    pub = get_publisher(Account("threads", fake.base_url, token="wrong-SECRET-th", handle=fake.user_id))
+
+    with pytest.raises(AuthError) as caught:
+        pub.fetch_engagement(remote_id)
+
+    assert "code 190" in str(caught.value)
+    assert "wrong-SECRET-th" not in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_missing_insights_permission_is_an_auth_error_naming_it(fake):
+    remote_id = published(fake, "Small shows win.")
+    fake.granted.discard("threads_manage_insights")
+
+    with pytest.raises(AuthError) as caught:
+        publisher(fake).fetch_engagement(remote_id)
+
+    assert "threads_manage_insights" in str(caught.value) and "reconnect" in str(caught.value)
+    assert TOKEN not in str(caught.value) and not caught.value.retryable

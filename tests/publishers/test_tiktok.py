@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
-                                           get_publisher)
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+                                           PublishError, get_publisher)
 from pipeline.platforms.publishers.tiktok import MB, TikTokPublished, plan_chunks
 from tests.fakes.graph import ShortTimeouts
 from tests.fakes.tiktok import TikTokFake, chunk_problem
@@ -311,3 +311,64 @@ def test_a_listed_video_without_a_creation_time_is_not_matched_on_a_retry(fake, 
 
     assert pub.find_existing(post(clip)).remote_id == video["id"]  # no window on a first look-up
     assert pub.find_existing(replace(post(clip), first_attempt_at=datetime.now(timezone.utc))) is None
+
+
+# ---------------------------------------------------------------- engagement
+
+def published_publicly(fake, clip) -> str:
+    fake.audited = True
+    remote_id = publisher(fake, audited=True).publish(post(clip)).remote_id
+    fake.requests.clear()
+    return remote_id
+
+
+def test_engagement_queries_the_video_counts(fake, clip):
+    remote_id = published_publicly(fake, clip)
+    fake.engage(remote_id, like_count=40, comment_count=6, share_count=3, view_count=1200)
+
+    engagement = publisher(fake, audited=True).fetch_engagement(remote_id)
+
+    assert engagement == Engagement(likes=40, reposts=3, replies=6, views=1200)
+    (query,) = fake.requests
+    assert (query.method, query.path) == ("POST", "/v2/video/query/")
+    assert query.arg("fields") == "id,like_count,comment_count,share_count,view_count"
+    assert query.json() == {"filters": {"video_ids": [remote_id]}}
+    assert query.bearer() == TOKEN
+
+
+def test_a_private_post_has_no_readable_id_and_no_engagement(fake, clip):
+    result = publisher(fake).publish(post(clip))  # unaudited: SELF_ONLY, only a publish_id comes back
+    fake.requests.clear()
+
+    assert publisher(fake).fetch_engagement(result.remote_id) is None
+    assert fake.requests == []  # TikTok has no read for it: nothing is asked
+
+
+def test_engagement_of_an_unknown_video_is_a_clear_error(fake):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).fetch_engagement("7300000000000009999")
+
+    assert not isinstance(caught.value, AuthError) and not caught.value.retryable
+    assert "7300000000000009999" in str(caught.value) and "not among this account's public videos" in str(caught.value)
+
+
+def test_engagement_with_a_wrong_token_is_an_auth_error(fake, clip):
+    remote_id = published_publicly(fake, clip)
+    pub = get_publisher(Account("tiktok", fake.base_url, token="wrong-SECRET-tt", handle="castmill_demo"))
+
+    with pytest.raises(AuthError) as caught:
+        pub.fetch_engagement(remote_id)
+
+    assert "access_token_invalid" in str(caught.value)
+    assert "wrong-SECRET-tt" not in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_missing_video_list_scope_is_an_auth_error_naming_it(fake, clip):
+    remote_id = published_publicly(fake, clip)
+    fake.scopes.discard("video.list")
+
+    with pytest.raises(AuthError) as caught:
+        publisher(fake, audited=True).fetch_engagement(remote_id)
+
+    assert "scope_not_authorized" in str(caught.value) and "video.list" in str(caught.value)
+    assert TOKEN not in str(caught.value) and not caught.value.retryable

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, MediaFile, OutcomeUnknown, Post, PublishError,
-                                           get_publisher)
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+                                           PublishError, get_publisher)
 from pipeline.platforms.publishers.youtube import marker_tag, shorten
 from tests.fakes.graph import ShortTimeouts
 from tests.fakes.youtube import YouTubeFake
@@ -227,3 +227,60 @@ def test_credentials_check(fake):
     fake.token_expired = True
     status = publisher(fake).check_credentials()
     assert not status.ok and TOKEN not in status.message
+
+
+# ---------------------------------------------------------------- engagement
+
+def uploaded(fake, clip) -> str:
+    remote_id = publisher(fake).publish(short(clip)).remote_id
+    fake.requests.clear()
+    return remote_id
+
+
+def test_engagement_reads_the_statistics_part_for_one_quota_unit(fake, clip):
+    video_id = uploaded(fake, clip)
+    fake.engage(video_id, viewCount=5300, likeCount=210, commentCount=17)
+    quota_before = fake.quota_used
+
+    engagement = publisher(fake).fetch_engagement(video_id)
+
+    assert engagement == Engagement(likes=210, reposts=0, replies=17, views=5300)  # YouTube has no reposts
+    (read,) = fake.requests
+    assert (read.method, read.path, read.arg("part"), read.arg("id")) == ("GET", "/youtube/v3/videos", "statistics",
+                                                                          video_id)
+    assert read.bearer() == TOKEN and fake.quota_used - quota_before == 1
+
+
+def test_hidden_likes_and_disabled_comments_count_as_zero(fake, clip):
+    video_id = uploaded(fake, clip)
+    fake.engage(video_id, viewCount=80, likeCount=None, commentCount=None)
+
+    assert publisher(fake).fetch_engagement(video_id) == Engagement(likes=0, reposts=0, replies=0, views=80)
+
+
+def test_engagement_of_an_unknown_video_is_a_clear_error(fake):
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).fetch_engagement("ytMissing01")
+
+    assert not isinstance(caught.value, AuthError) and not caught.value.retryable
+    assert "ytMissing01" in str(caught.value) and "no video" in str(caught.value)
+
+
+def test_engagement_with_a_wrong_token_is_an_auth_error(fake, clip):
+    video_id = uploaded(fake, clip)
+    pub = get_publisher(Account("youtube", fake.base_url, token="wrong-SECRET-yt", handle=fake.channel_id))
+
+    with pytest.raises(AuthError) as caught:
+        pub.fetch_engagement(video_id)
+
+    assert "authError" in str(caught.value)
+    assert "wrong-SECRET-yt" not in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_the_fake_requires_a_part_on_video_reads(fake, clip):
+    video_id = uploaded(fake, clip)
+
+    with pytest.raises(PublishError) as caught:
+        publisher(fake).get("/youtube/v3/videos", {"id": video_id})
+
+    assert "Required parameter: part" in str(caught.value) and not caught.value.retryable

@@ -21,17 +21,31 @@ the Page's latest Reels (``GET /{page-id}/video_reels?fields=id,description,crea
 permalink_url``) or feed posts (``GET /{page-id}/feed?fields=id,message,created_time,
 permalink_url``) for the same text, whitespace-normalized, created inside the post's look-up
 window (``created_time`` ≥ ``base.lookup_since``). ``publish`` looks first only on a retry.
+
+Engagement (``fetch_engagement``; needs ``pages_read_engagement``). Both kinds of remote id are read
+with the reactions and comments edges' summaries (``reactions.summary(total_count).limit(0)``,
+``comments.summary(total_count).limit(0)``: the totals without the rows):
+
+- a feed post (``{page-id}_{post-id}``) adds its ``shares`` field (``{"count": n}``, absent when
+  nobody shared it); the Page post view metrics are being replaced, so views stay None;
+- a Reel (a video id) adds the Reels metrics of ``GET /{video-id}/video_insights``:
+  ``blue_reels_play_count`` (plays, the views) and ``post_video_social_actions``
+  (``{"SHARE": n, "COMMENT": n}``, shares as reposts).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from pipeline.platforms.publishers.base import (MediaFile, OutcomeUnknown, Post, Published, PublishError, lookup_since,
-                                                platform_time)
-from pipeline.platforms.publishers.graph_api import GraphPublisher, caption_of, find_by_text, id_from
+from pipeline.platforms.publishers.base import (Engagement, MediaFile, OutcomeUnknown, Post, Published, PublishError,
+                                                lookup_since, platform_time)
+from pipeline.platforms.publishers.graph_api import (GraphPublisher, caption_of, count_of, find_by_text, id_from,
+                                                     optional_count)
 
 REELS_PER_DAY = 30  # Reels Publishing API, "Rate Limit"
+ENGAGEMENT_PERMISSION = "pages_read_engagement"
+COUNT_FIELDS = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+REEL_METRICS = "blue_reels_play_count,post_video_social_actions"
 
 
 class FacebookPublisher(GraphPublisher):
@@ -110,6 +124,27 @@ class FacebookPublisher(GraphPublisher):
             return None
         return Published(str(found["id"]), str(found.get("permalink_url") or ""))
 
+    # ---------------------------------------------------------------- engagement
+
+    def fetch_engagement(self, remote_id: str) -> Engagement | None:
+        if "_" in remote_id:  # {page-id}_{post-id}: a feed post; a bare id is a Reel's video id
+            return self.post_engagement(remote_id)
+        return self.reel_engagement(remote_id)
+
+    def post_engagement(self, post_id: str) -> Engagement:
+        post = self.read_node(post_id, f"{COUNT_FIELDS},shares", permission=ENGAGEMENT_PERMISSION)
+        return Engagement(likes=summary_total(post, "reactions"), replies=summary_total(post, "comments"),
+                          reposts=count_of((post.get("shares") or {}).get("count")))
+
+    def reel_engagement(self, video_id: str) -> Engagement:
+        video = self.read_node(video_id, COUNT_FIELDS, permission=ENGAGEMENT_PERMISSION)
+        insights = self.read_insights(video_id, REEL_METRICS, edge="video_insights", permission=ENGAGEMENT_PERMISSION)
+        actions = insights.get("post_video_social_actions")
+        actions = {str(k).upper(): v for k, v in actions.items()} if isinstance(actions, dict) else {}
+        return Engagement(likes=summary_total(video, "reactions"), replies=summary_total(video, "comments"),
+                          reposts=count_of(actions.get("SHARE")),
+                          views=optional_count(insights.get("blue_reels_play_count")))
+
     def error_message(self, response) -> str:
         """The upload host answers ``{"debug_info": {"type", "message"}}`` instead of Graph's shape."""
         try:
@@ -119,6 +154,11 @@ class FacebookPublisher(GraphPublisher):
         if isinstance(debug, dict) and debug.get("message"):
             return f"{debug['message']} ({debug.get('type', 'upload error')})"
         return super().error_message(response)
+
+
+def summary_total(node: dict, edge: str) -> int:
+    """``{edge: {"data": [], "summary": {"total_count": n}}}`` → n (0 when the edge is absent)."""
+    return count_of(((node.get(edge) or {}).get("summary") or {}).get("total_count"))
 
 
 def _post_url(post_id: str) -> str:

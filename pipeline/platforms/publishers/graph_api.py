@@ -11,6 +11,10 @@
 - **Containers** (Instagram and Threads): create a media container, poll its status with a
   bounded exponential backoff until it is FINISHED (ERROR/EXPIRED fail with the platform's words),
   then publish it. Only the publish call makes something visible, so only it is ``sent=True``.
+- **Engagement reads** (``fetch_engagement``): a node's count fields and its insights edge
+  (``{"data": [{"name", "period", "values": [{"value"}]}]}``, read by ``insight_values``). Insights
+  need their own permission (``instagram_manage_insights``, ``threads_manage_insights``,
+  ``pages_read_engagement``); a permission error names it (``PermissionMissing``).
 - **Finding a post again**: none of these APIs has an idempotency key, so ``find_existing``
   compares the post's text (caption / message / description, whitespace-normalized) with the
   account's most recent posts, counting only those created since ``base.lookup_since(post)`` (by
@@ -23,7 +27,8 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -68,6 +73,18 @@ class GraphError:
     def describe(self) -> str:
         codes = f"code {self.code}" + (f"/{self.subcode}" if self.subcode else "")
         return f"{self.message} ({codes})"
+
+
+class PermissionMissing(AuthError):
+    """A Graph permission error (code 10 or 200–299): the token works but lacks a permission."""
+
+    def __init__(self, detail: str, *, needed: str = "", status: int | None = None):
+        what = f"a permission is missing ({needed})" if needed else "a permission is missing"
+        super().__init__(f"{detail}; {what}: reconnect the account", status=status)
+        self.detail = detail
+
+    def needing(self, permission: str) -> "PermissionMissing":
+        return PermissionMissing(self.detail, needed=permission, status=self.status)
 
 
 def normalized(text: str) -> str:
@@ -172,7 +189,7 @@ class GraphPublisher(Publisher):
             return AuthError(f"{message}; the access token expired or was revoked: reconnect the account",
                              status=status)
         if error.code == PERMISSION_CODE or (error.code is not None and 200 <= error.code <= 299):
-            return AuthError(f"{message}; a permission is missing: reconnect the account", status=status)
+            return PermissionMissing(message, status=status)
         if error.transient or error.code in THROTTLING_CODES | TEMPORARY_CODES or status == 429 or status >= 500:
             return PublishError(message, retryable=True, retry_after=graph_retry_after(response), status=status)
         return PublishError(message, status=status)
@@ -238,6 +255,19 @@ class GraphPublisher(Publisher):
         except PublishError:
             return ""
 
+    # ---------------------------------------------------------------- engagement reads
+
+    def read_node(self, node: str, fields: str, *, permission: str) -> dict:
+        """``GET /{node}?fields=…``; a permission error names ``permission``."""
+        with naming(permission):
+            return self.graph("GET", quoted(node), sent=False, params={"fields": fields})
+
+    def read_insights(self, node: str, metrics: str, *, permission: str, edge: str = "insights") -> dict[str, object]:
+        """``GET /{node}/{edge}?metric=…`` as ``{metric: value}``; a metric Meta has no data for yet is absent."""
+        with naming(permission):
+            body = self.graph("GET", f"{quoted(node)}/{edge}", sent=False, params={"metric": metrics})
+        return insight_values(body)
+
     def check_credentials(self) -> CredentialStatus:
         try:
             self.graph("GET", "me", sent=False, params={"fields": "id"})
@@ -246,6 +276,42 @@ class GraphPublisher(Publisher):
         except PublishError as exc:
             return CredentialStatus(False, f"could not check: {exc}", self.account.expires_at)
         return CredentialStatus(True, f"{self.name}: token accepted", self.account.expires_at)
+
+
+@contextmanager
+def naming(permission: str) -> Iterator[None]:
+    """Turn a permission error inside the block into one that names the permission the read needs."""
+    try:
+        yield
+    except PermissionMissing as exc:
+        raise exc.needing(permission) from exc
+
+
+def quoted(node: str) -> str:
+    """A remote id as one path segment (ids come from the database, never trusted as a path)."""
+    return requests.utils.quote(str(node).strip(), safe="_")
+
+
+def insight_values(body: dict) -> dict[str, object]:
+    """An insights answer ``{"data": [{"name", "period": "lifetime", "values": [{"value"}]}]}`` as
+    ``{name: value}``. Meta leaves out metrics it has no data for yet ("an empty data set instead of 0")."""
+    values: dict[str, object] = {}
+    for row in body.get("data") or []:
+        listed = [v for v in row.get("values") or [] if isinstance(v, dict) and "value" in v] \
+            if isinstance(row, dict) and row.get("name") else []
+        if listed:
+            values[str(row["name"])] = listed[-1]["value"]
+    return values
+
+
+def count_of(value) -> int:
+    """A count from an API answer (number or numeric text); 0 when missing or unreadable."""
+    return _int(value) or 0
+
+
+def optional_count(value) -> int | None:
+    """Like ``count_of`` but None when the platform gave no number (e.g. views not reported yet)."""
+    return _int(value) if not isinstance(value, bool) else None
 
 
 def find_by_text(items: Iterable[dict], key: str, text: str, *, since: datetime | None = None,

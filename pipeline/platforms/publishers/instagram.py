@@ -19,13 +19,20 @@ Idempotency marker: the caption. ``find_existing`` lists the account's latest me
 (``GET /{ig-user-id}/media?fields=id,caption,timestamp,permalink``) and matches the caption
 exactly (whitespace-normalized) among media whose ``timestamp`` is inside the post's look-up
 window (``base.lookup_since``). ``publish`` looks first only on a retry.
+
+Engagement (``fetch_engagement``): ``GET /{media-id}?fields=like_count,comments_count,media_product_type``
+for likes and comments, and the media insights ``GET /{media-id}/insights?metric=views,shares`` for a
+Reel (``views`` only for a feed post). ``plays``, ``clips_replays_count``, ``ig_reels_aggregated_all_plays_count``
+and ``impressions`` are retired (v22.0, all versions since April 21, 2025) and asking for one fails the
+whole request, so only ``views`` is used. Shares count as reposts. Insights need
+``instagram_manage_insights``; Meta reports no number for a while after posting (views None then).
 """
 
 from __future__ import annotations
 
-from pipeline.platforms.publishers.base import Post, Published, PublishError, lookup_since
-from pipeline.platforms.publishers.graph_api import (GraphError, GraphPublisher, caption_of, find_by_text, id_from,
-                                                     public_url)
+from pipeline.platforms.publishers.base import Engagement, Post, Published, PublishError, lookup_since
+from pipeline.platforms.publishers.graph_api import (GraphError, GraphPublisher, caption_of, count_of, find_by_text,
+                                                     id_from, optional_count, public_url)
 
 # Instagram error codes (IG API "Error Codes" reference): the ones the docs say to retry.
 RETRY_SUBCODES = frozenset({
@@ -36,6 +43,10 @@ RETRY_SUBCODES = frozenset({
 })
 QUOTA_SUBCODE = 2207042  # code 9: "You reached maximum number of posts … published by API … 24 hours"
 NOT_READY_SUBCODE = 2207027  # code 9007: the media is not ready for publishing yet
+
+# Media insights metrics per media_product_type (Instagram Media Insights reference); STORY and AD get none.
+INSIGHT_METRICS = {"REELS": "views,shares", "FEED": "views"}
+INSIGHTS_PERMISSION = "instagram_manage_insights"
 
 
 class InstagramPublisher(GraphPublisher):
@@ -71,6 +82,14 @@ class InstagramPublisher(GraphPublisher):
         if found is None:
             return None
         return Published(str(found["id"]), str(found.get("permalink") or ""))
+
+    def fetch_engagement(self, remote_id: str) -> Engagement | None:
+        media = self.read_node(remote_id, "like_count,comments_count,media_product_type",
+                               permission="instagram_basic")
+        metrics = INSIGHT_METRICS.get(str(media.get("media_product_type") or "").upper())
+        insights = self.read_insights(remote_id, metrics, permission=INSIGHTS_PERMISSION) if metrics else {}
+        return Engagement(likes=count_of(media.get("like_count")), reposts=count_of(insights.get("shares")),
+                          replies=count_of(media.get("comments_count")), views=optional_count(insights.get("views")))
 
     def platform_error(self, error: GraphError, message: str, response) -> PublishError | None:
         status = response.status_code

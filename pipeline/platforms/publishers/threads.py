@@ -21,13 +21,22 @@ that post's conversation (``GET /{media-id}/conversation?reverse=false``); it an
 only when every part is there. A thread interrupted half-way (a timeout or a 429 on part 3) is
 therefore resumed, not repeated: on a retry (``Post.first_attempt_at`` set) ``publish`` first looks
 up the parts that already exist and continues the chain after the last one.
+
+Engagement (``fetch_engagement``): the media insights ``GET /{media-id}/insights?metric=views,likes,
+replies,reposts,quotes`` (https://developers.facebook.com/documentation/threads/insights; needs
+``threads_manage_insights``). The remote id is the root post, whose ``replies`` count the whole
+thread's replies; quotes count as reposts, as on X and Bluesky. ``views`` is "in development" at
+Meta and may be missing (None).
 """
 
 from __future__ import annotations
 
-from pipeline.platforms.publishers.base import Post, Published, PublishError, lookup_since
-from pipeline.platforms.publishers.graph_api import (GraphPublisher, find_by_text, id_from, normalized,
-                                                     public_url)
+from pipeline.platforms.publishers.base import Engagement, Post, Published, PublishError, lookup_since
+from pipeline.platforms.publishers.graph_api import (GraphPublisher, count_of, find_by_text, id_from, normalized,
+                                                     optional_count, public_url)
+
+INSIGHT_METRICS = "views,likes,replies,reposts,quotes"
+INSIGHTS_PERMISSION = "threads_manage_insights"
 
 
 class ThreadsPublisher(GraphPublisher):
@@ -78,6 +87,12 @@ class ThreadsPublisher(GraphPublisher):
         if not found or len(found) < len(_parts(post)):
             return None
         return Published(found[0], self.permalink(found[0]))
+
+    def fetch_engagement(self, remote_id: str) -> Engagement | None:
+        insights = self.read_insights(remote_id, INSIGHT_METRICS, permission=INSIGHTS_PERMISSION)
+        return Engagement(likes=count_of(insights.get("likes")), replies=count_of(insights.get("replies")),
+                          reposts=count_of(insights.get("reposts")) + count_of(insights.get("quotes")),
+                          views=optional_count(insights.get("views")))
 
     def published_parts(self, post: Post) -> list[str]:
         """Ids of the post's leading parts already on Threads, in order (root first)."""

@@ -28,6 +28,11 @@ inside the post's look-up window (``base.lookup_since``); ``publish`` looks firs
 That API lists *public* videos only: for a private (``SELF_ONLY``) account Castmill cannot tell
 whether a post went out, so ``find_existing`` raises ``OutcomeUnknown`` with instructions instead
 of answering "not found" and risking a duplicate.
+
+Engagement (``fetch_engagement``): ``POST /v2/video/query/?fields=id,like_count,comment_count,
+share_count,view_count`` with ``{"filters": {"video_ids": [id]}}`` (Display API, ``video.list`` scope)
+→ likes, replies (comments), reposts (shares), views. A private post has no post id, only the
+``publish_id`` (``v_pub_…``), and TikTok offers no read for it: None.
 """
 
 from __future__ import annotations
@@ -38,10 +43,10 @@ from dataclasses import dataclass
 import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
-from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, MediaFile, OutcomeUnknown, Post,
-                                                Published, PublishError, Publisher, created_within, lookup_since,
+from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, OutcomeUnknown,
+                                                Post, Published, PublishError, Publisher, created_within, lookup_since,
                                                 retry_after_seconds)
-from pipeline.platforms.publishers.graph_api import caption_of, normalized
+from pipeline.platforms.publishers.graph_api import caption_of, count_of, normalized, optional_count
 
 MB = 1024 * 1024
 SINGLE_UPLOAD_MAX = 64 * MB  # Media Transfer Guide: chunks are 5–64 MB; a file up to 64 MB can go whole
@@ -50,6 +55,8 @@ LISTED_TEXT_MAX = 150  # the video object's title / video_description "Max lengt
 FINAL_STATES = ("PUBLISH_COMPLETE", "FAILED", "SEND_TO_USER_INBOX")
 
 AUTH_CODES = frozenset({"access_token_invalid", "scope_not_authorized", "scope_permission_missed"})
+SCOPE_CODES = frozenset({"scope_not_authorized", "scope_permission_missed"})
+VIDEO_COUNT_FIELDS = "id,like_count,comment_count,share_count,view_count"
 CAP_CODES = frozenset({"spam_risk_too_many_posts", "spam_risk_too_many_pending_share", "reached_active_user_cap"})
 
 
@@ -190,6 +197,18 @@ class TikTokPublisher(Publisher):
                                            privacy_level=self.configured_privacy(), status="PUBLISH_COMPLETE")
         return None
 
+    def fetch_engagement(self, remote_id: str) -> Engagement | None:
+        if not remote_id.isdigit():  # a publish_id: the post is private and TikTok gave it no readable id
+            return None
+        data = self.api("/v2/video/query/", {"filters": {"video_ids": [remote_id]}}, sent=False,
+                        params={"fields": VIDEO_COUNT_FIELDS})
+        video = next((v for v in data.get("videos") or [] if str(v.get("id")) == remote_id), None)
+        if video is None:
+            raise PublishError(f"tiktok: video {remote_id} is not among this account's public videos "
+                               "(deleted, made private, or posted from another account)")
+        return Engagement(likes=count_of(video.get("like_count")), reposts=count_of(video.get("share_count")),
+                          replies=count_of(video.get("comment_count")), views=optional_count(video.get("view_count")))
+
     def check_credentials(self) -> CredentialStatus:
         try:
             self.api("/v2/post/publish/creator_info/query/", None, sent=False)
@@ -223,6 +242,9 @@ class TikTokPublisher(Publisher):
         code = str(error.get("code") or "") if isinstance(error, dict) else ""
         status = response.status_code
         message = f"tiktok: HTTP {status}: {self.error_message(response)}"
+        if code in SCOPE_CODES:
+            return AuthError(f"{message}; the account did not grant a scope this needs (video.publish to post, "
+                             "video.list to read videos): reconnect it and grant it", status=status)
         if code in AUTH_CODES or status == 401:
             return AuthError(f"{message}; reconnect the account", status=status)
         if code == "rate_limit_exceeded" or status == 429:

@@ -24,6 +24,10 @@ those units on every first attempt.
 Quota: a project has a daily quota (10,000 units by default; an upload costs far more than a
 read). ``403 quotaExceeded`` and the channel's ``uploadLimitExceeded`` are not retryable today:
 they fail at once with a message saying when the limit resets.
+
+Engagement (``fetch_engagement``, 1 unit): ``videos?part=statistics&id=…`` → ``likeCount``,
+``commentCount``, ``viewCount`` (numbers as strings; a count the owner hid or disabled is left
+out). YouTube has no reposts: 0.
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ import re
 
 import requests
 
-from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, MediaFile, OutcomeUnknown, Post,
-                                                Published, PublishError, Publisher, retry_after_seconds)
-from pipeline.platforms.publishers.graph_api import caption_of
+from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, OutcomeUnknown,
+                                                Post, Published, PublishError, Publisher, retry_after_seconds)
+from pipeline.platforms.publishers.graph_api import caption_of, count_of, optional_count
 
 TITLE_LIMIT = 100
 MARKER_PREFIX = "castmill-"
@@ -139,6 +143,16 @@ class YouTubePublisher(Publisher):
                 return []
             raise
         return [str(item["contentDetails"]["videoId"]) for item in items]
+
+    def fetch_engagement(self, remote_id: str) -> Engagement | None:
+        video_id = remote_id.strip()
+        items = self.get("/youtube/v3/videos", {"part": "statistics", "id": video_id}).get("items") or []
+        video = next((item for item in items if str(item.get("id")) == video_id), None)
+        if video is None:
+            raise PublishError(f"youtube: no video {video_id} on YouTube (deleted, or not visible to this account)")
+        stats = video.get("statistics") or {}
+        return Engagement(likes=count_of(stats.get("likeCount")), replies=count_of(stats.get("commentCount")),
+                          views=optional_count(stats.get("viewCount")))
 
     def check_credentials(self) -> CredentialStatus:
         try:
