@@ -1,5 +1,8 @@
 """A tiny threaded HTTP server on 127.0.0.1 for feeds, enclosures and model hubs.
 
+``LocalHTTPServer`` is the lifecycle part (free port, serving thread, start/stop, ``with``);
+``tests/fakes/server.py`` builds the platform fakes on it too.
+
 Routes map a path to a ``Route`` (status, body, content type). Range requests
 are honoured for byte bodies so resumable downloads can be tested; every request
 is logged in ``server.requests``.
@@ -11,6 +14,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 @dataclass
@@ -31,16 +35,17 @@ class Route:
 
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
-        """Clients that hang up mid-body (size caps, refused types) are expected, not errors."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        """Clients that hang up mid-body (size caps, refused types) or give up (read timeouts) are
+        expected, not errors."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
 
 
-class FakeHTTPServer:
-    def __init__(self):
-        self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, dict]] = []
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+class LocalHTTPServer:
+    """Serves ``handler_class`` on a free port of 127.0.0.1 from a daemon thread."""
+
+    def __init__(self, handler_class: type[BaseHTTPRequestHandler]) -> None:
+        self._server = _QuietServer(("127.0.0.1", 0), handler_class)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -51,13 +56,26 @@ class FakeHTTPServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def start(self) -> "FakeHTTPServer":
+    def start(self) -> Self:
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class FakeHTTPServer(LocalHTTPServer):
+    def __init__(self):
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict]] = []
+        super().__init__(self._handler())
 
     def _handler(self):
         server = self

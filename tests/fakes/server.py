@@ -43,15 +43,16 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import LocalHTTPServer
 
 if TYPE_CHECKING:
     from pipeline.platforms.publishers import Account, Post
@@ -159,16 +160,7 @@ class _Rule:
         return self.path is None or re.search(self.path, request.path) is not None
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        """Clients that give up (read timeouts in tests) are expected, not errors."""
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
-class FakeServer:
+class FakeServer(LocalHTTPServer):
     """Threaded HTTP server on 127.0.0.1 with regex routes, a request log and failure switches."""
 
     def __init__(self) -> None:
@@ -179,33 +171,11 @@ class FakeServer:
         self._fail_rules: list[_Rule] = []
         self._hang_rules: list[_Rule] = []
         self._stopping = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    # ---------------------------------------------------------------- lifecycle
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def start(self) -> "FakeServer":
-        self._thread.start()
-        return self
+        super().__init__(self._handler_class())
 
     def stop(self) -> None:
         self._stopping.set()  # releases any held (hanging) answer
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().stop()
 
     # ---------------------------------------------------------------- routes and switches
 

@@ -8,38 +8,28 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, OutcomeUnknown, Post,
                                            PublishError, get_publisher)
 from tests.fakes.facebook import FacebookFake
 from tests.fakes.graph import ShortTimeouts, graph_time
+from tests.publishers.helpers import graph_calls as calls
+from tests.publishers.helpers import publish_a_day_ago, serve_checked, video_clip
 
 TOKEN = "page-token-SECRET-42"
 
 
 @pytest.fixture
 def fake():
-    with FacebookFake(token=TOKEN) as server:
-        yield server
-        assert server.errors == []
+    yield from serve_checked(FacebookFake(token=TOKEN))
 
 
 @pytest.fixture
 def clip(tmp_path):
-    path = tmp_path / "reel.mp4"
-    path.write_bytes(bytes(range(256)) * 64)
-    return MediaFile(path, "video", "video/mp4")
+    return video_clip(tmp_path / "reel.mp4", bytes(range(256)) * 64)
 
 
 def publisher(fake, http=None):
     return get_publisher(Account("facebook", fake.base_url, token=TOKEN, handle=fake.page_id), http)
-
-
-def calls(fake) -> list[str]:
-    out = []
-    for request in fake.requests:
-        tail = request.path.rsplit("/", 1)[-1]
-        out.append(f"{request.method} {'{id}' if tail.isdigit() else tail}")
-    return out
 
 
 def test_text_post_goes_to_the_page_feed_with_the_link(fake):
@@ -186,19 +176,10 @@ def test_reels_older_than_a_day_do_not_count(fake, clip):
 # ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
 
 
-def post_a_day_ago(fake, post: Post) -> str:
-    """Publish ``post`` as if it went out yesterday (the fake's clock moved back); its id."""
-    fake.clock = lambda: time.time() - 86400
-    try:
-        return publisher(fake).publish(post).remote_id
-    finally:
-        fake.clock = time.time
-
-
 @pytest.mark.parametrize("with_video", [False, True], ids=["feed post", "reel"])
 def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip, with_video):
     post = Post(parts=("New episode out now!",), idempotency_key="ep13", media=(clip,) if with_video else ())
-    old_id = post_a_day_ago(fake, replace(post, idempotency_key="ep12"))
+    old_id = publish_a_day_ago(fake, publisher(fake), replace(post, idempotency_key="ep12"))
     retry = replace(post, first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
 
     assert publisher(fake).find_existing(retry) is None
@@ -211,7 +192,7 @@ def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip, with_video)
 @pytest.mark.parametrize("with_video", [False, True], ids=["feed post", "reel"])
 def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, clip, with_video):
     post = Post(parts=("New episode out now!",), idempotency_key="ep13", media=(clip,) if with_video else ())
-    post_a_day_ago(fake, replace(post, idempotency_key="ep12"))
+    publish_a_day_ago(fake, publisher(fake), replace(post, idempotency_key="ep12"))
     started = datetime.now(timezone.utc)
     if with_video:
         fake.lose_finish_answer = True

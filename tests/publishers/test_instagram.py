@@ -8,9 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, OutcomeUnknown, Post,
                                            PublishError, get_publisher)
 from tests.fakes.graph import InstagramFake, ShortTimeouts, graph_time
+from tests.publishers.helpers import graph_calls as calls
+from tests.publishers.helpers import (MP4_HEADER, fake_clock, recording_sleeps, retry_after_a_lost_publish_answer,
+                                      serve_checked, video_clip)
 
 TOKEN = "ig-token-SECRET-1234"
 MEDIA_BASE = "https://clips.example.com/acme/"
@@ -18,16 +21,12 @@ MEDIA_BASE = "https://clips.example.com/acme/"
 
 @pytest.fixture
 def fake():
-    with InstagramFake(token=TOKEN) as server:
-        yield server
-        assert server.errors == []
+    yield from serve_checked(InstagramFake(token=TOKEN))
 
 
 @pytest.fixture
 def clip(tmp_path):
-    path = tmp_path / "ep12 highlight.mp4"
-    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 2048)
-    return MediaFile(path, "video", "video/mp4")
+    return video_clip(tmp_path / "ep12 highlight.mp4", MP4_HEADER + b"\x00" * 2048)
 
 
 def account(fake, **extra) -> Account:
@@ -36,23 +35,11 @@ def account(fake, **extra) -> Account:
 
 
 def publisher(fake, http=None, **extra):
-    pub = get_publisher(account(fake, **extra), http)
-    pub.slept = []
-    pub.sleep = pub.slept.append
-    return pub
+    return recording_sleeps(get_publisher(account(fake, **extra), http))
 
 
 def reel(clip, text="Why small shows win #podcast", key="post-1") -> Post:
     return Post(parts=(text,), idempotency_key=key, media=(clip,))
-
-
-def calls(fake) -> list[str]:
-    """The requests as "METHOD last-path-segment" (container ids become {id})."""
-    out = []
-    for request in fake.requests:
-        tail = request.path.rsplit("/", 1)[-1]
-        out.append(f"{request.method} {'{id}' if tail.isdigit() else tail}")
-    return out
 
 
 def assert_token_hidden(error: Exception) -> None:
@@ -345,11 +332,8 @@ def test_garbage_answer_to_the_publish_call_is_unknown(fake, clip):
 
 def publish_at(fake, post: Post, epoch: float) -> str:
     """Publish ``post`` with the fake's clock at ``epoch`` (the platform's creation time); its id."""
-    fake.clock = lambda: epoch
-    try:
+    with fake_clock(fake, lambda: epoch):
         return publisher(fake).publish(post).remote_id
-    finally:
-        fake.clock = time.time
 
 
 def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip):
@@ -367,13 +351,8 @@ def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip):
 def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, clip):
     publish_at(fake, reel(clip, "New episode out now!", key="ep12"), time.time() - 86400)
     post = reel(clip, "New episode out now!", key="ep13")
-    started = datetime.now(timezone.utc)
-    fake.hang_next(path=r"/media_publish$")
-    with pytest.raises(OutcomeUnknown):
-        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
-    accepted, containers = fake.published[-1]["id"], len(fake.containers)
 
-    result = publisher(fake).publish(replace(post, first_attempt_at=started))
+    result, accepted, containers = retry_after_a_lost_publish_answer(fake, publisher, post, r"/media_publish$")
 
     assert result.remote_id == accepted and len(fake.published) == 2
     assert len(fake.containers) == containers

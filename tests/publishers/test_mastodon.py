@@ -13,6 +13,7 @@ from pipeline.platforms.publishers import (Account, AuthError, Engagement, Outco
 from pipeline.platforms.publishers import base
 from pipeline.platforms.publishers.mastodon import MastodonPublisher, part_key, status_text
 from tests.fakes.mastodon import FakeMastodon, render_html, sample_media
+from tests.publishers.helpers import publish_a_day_ago
 
 
 @pytest.fixture
@@ -196,19 +197,10 @@ def test_the_fake_ignores_unknown_fields_like_rails_so_a_wrong_name_fails(fake):
 # ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
 
 
-def publish_a_day_ago(fake, post: Post) -> str:
-    """Publish ``post`` as if it went out yesterday (the fake's clock moved back); its first status id."""
-    fake.clock = lambda: time.time() - 86400
-    try:
-        return publisher(fake).publish(post).remote_id
-    finally:
-        fake.clock = time.time
-
-
 @pytest.mark.parametrize("parts", [("New episode out now!",), ("New episode out now!", "Link below.")],
                          ids=["one part", "thread"])
 def test_a_repeated_text_is_published_anew_on_a_retry(fake, parts):
-    old_id = publish_a_day_ago(fake, Post(parts=parts, idempotency_key="ep12"))
+    old_id = publish_a_day_ago(fake, publisher(fake), Post(parts=parts, idempotency_key="ep12"))
     retry = Post(parts=parts, idempotency_key="ep13",
                  first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
 
@@ -221,7 +213,7 @@ def test_a_repeated_text_is_published_anew_on_a_retry(fake, parts):
 
 def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, monkeypatch):
     parts = ("New episode out now!", "Link below.")
-    publish_a_day_ago(fake, Post(parts=parts, idempotency_key="ep12"))
+    publish_a_day_ago(fake, publisher(fake), Post(parts=parts, idempotency_key="ep12"))
     post = Post(parts=parts, idempotency_key="ep13")
     monkeypatch.setattr(base, "READ_TIMEOUT", 0.5)
     fake.hang_next(path="/api/v1/statuses$", after=1)  # part two goes out, its answer is lost

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -12,31 +11,21 @@ from pipeline.platforms.publishers import (Account, AuthError, Engagement, Media
                                            PublishError, get_publisher)
 from tests.fakes.graph import ShortTimeouts
 from tests.fakes.threads import ThreadsFake
+from tests.publishers.helpers import graph_calls as calls
+from tests.publishers.helpers import (publish_a_day_ago, recording_sleeps, retry_after_a_lost_publish_answer,
+                                      serve_checked)
 
 TOKEN = "threads-token-SECRET-99"
 
 
 @pytest.fixture
 def fake():
-    with ThreadsFake(token=TOKEN) as server:
-        yield server
-        assert server.errors == []
+    yield from serve_checked(ThreadsFake(token=TOKEN))
 
 
 def publisher(fake, http=None):
-    pub = get_publisher(Account("threads", fake.base_url, token=TOKEN, handle=fake.user_id,
-                                extra={"media_base_url": "https://clips.example.com/"}), http)
-    pub.slept = []
-    pub.sleep = pub.slept.append
-    return pub
-
-
-def calls(fake) -> list[str]:
-    out = []
-    for request in fake.requests:
-        tail = request.path.rsplit("/", 1)[-1]
-        out.append(f"{request.method} {'{id}' if tail.isdigit() else tail}")
-    return out
+    return recording_sleeps(get_publisher(Account("threads", fake.base_url, token=TOKEN, handle=fake.user_id,
+                                                  extra={"media_base_url": "https://clips.example.com/"}), http))
 
 
 def test_publishes_a_text_post(fake):
@@ -200,19 +189,10 @@ def test_default_api_root_is_graph_threads_net():
 # ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
 
 
-def publish_a_day_ago(fake, post: Post) -> str:
-    """Publish ``post`` as if it went out yesterday (the fake's clock moved back); its id."""
-    fake.clock = lambda: time.time() - 86400
-    try:
-        return publisher(fake).publish(post).remote_id
-    finally:
-        fake.clock = time.time
-
-
 @pytest.mark.parametrize("parts", [("New episode out now!",), ("New episode out now!", "Link in bio.")],
                          ids=["one part", "thread"])
 def test_a_repeated_text_is_published_anew_on_a_retry(fake, parts):
-    old_id = publish_a_day_ago(fake, Post(parts=parts, idempotency_key="ep12"))
+    old_id = publish_a_day_ago(fake, publisher(fake), Post(parts=parts, idempotency_key="ep12"))
     retry = Post(parts=parts, idempotency_key="ep13",
                  first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
 
@@ -225,15 +205,10 @@ def test_a_repeated_text_is_published_anew_on_a_retry(fake, parts):
 
 
 def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake):
-    publish_a_day_ago(fake, Post(parts=("New episode out now!",), idempotency_key="ep12"))
+    publish_a_day_ago(fake, publisher(fake), Post(parts=("New episode out now!",), idempotency_key="ep12"))
     post = Post(parts=("New episode out now!",), idempotency_key="ep13")
-    started = datetime.now(timezone.utc)
-    fake.hang_next(path=r"/threads_publish$")
-    with pytest.raises(OutcomeUnknown):
-        publisher(fake, http=ShortTimeouts(read=0.5)).publish(post)
-    accepted, containers = fake.published[-1]["id"], len(fake.containers)
 
-    result = publisher(fake).publish(replace(post, first_attempt_at=started))
+    result, accepted, containers = retry_after_a_lost_publish_answer(fake, publisher, post, r"/threads_publish$")
 
     assert result.remote_id == accepted and len(fake.published) == 2
     assert len(fake.containers) == containers

@@ -13,29 +13,24 @@ from pipeline.platforms.publishers import (Account, AuthError, Engagement, Media
 from pipeline.platforms.publishers.tiktok import MB, TikTokPublished, plan_chunks
 from tests.fakes.graph import ShortTimeouts
 from tests.fakes.tiktok import TikTokFake, chunk_problem
+from tests.publishers.helpers import MP4_HEADER, fake_clock, recording_sleeps, serve_checked, video_clip
 
 TOKEN = "act.tiktok-SECRET-777"
 
 
 @pytest.fixture
 def fake():
-    with TikTokFake(token=TOKEN) as server:
-        yield server
-        assert server.errors == []
+    yield from serve_checked(TikTokFake(token=TOKEN))
 
 
 @pytest.fixture
 def clip(tmp_path):
-    path = tmp_path / "clip.mp4"
-    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
-    return MediaFile(path, "video", "video/mp4")
+    return video_clip(tmp_path / "clip.mp4", MP4_HEADER + bytes(range(256)) * 40)
 
 
 def publisher(fake, http=None, **extra):
-    pub = get_publisher(Account("tiktok", fake.base_url, token=TOKEN, handle="castmill_demo", extra=extra), http)
-    pub.slept = []
-    pub.sleep = pub.slept.append
-    return pub
+    return recording_sleeps(get_publisher(Account("tiktok", fake.base_url, token=TOKEN, handle="castmill_demo",
+                                                  extra=extra), http))
 
 
 def post(clip, text="Why small shows win #podcast") -> Post:
@@ -257,12 +252,9 @@ def test_credentials_check(fake):
 
 def publish_a_day_ago(fake, clip, text: str) -> str:
     """Publish a public video as if it went out yesterday (the fake's clock moved back); its post id."""
-    fake.clock = lambda: time.time() - 86400
-    try:
+    with fake_clock(fake, lambda: time.time() - 86400):
         return publisher(fake, audited=True).publish(Post(parts=(text,), idempotency_key="old",
                                                           media=(clip,))).remote_id
-    finally:
-        fake.clock = time.time
 
 
 def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip):

@@ -7,27 +7,24 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.platforms.publishers import (Account, AuthError, Engagement, MediaFile, OutcomeUnknown, Post,
+from pipeline.platforms.publishers import (Account, AuthError, Engagement, OutcomeUnknown, Post,
                                            PublishError, get_publisher)
 from pipeline.platforms.publishers.youtube import marker_tag, shorten
 from tests.fakes.graph import ShortTimeouts
 from tests.fakes.youtube import YouTubeFake
+from tests.publishers.helpers import MP4_HEADER, serve_checked, video_clip
 
 TOKEN = "ya29.youtube-SECRET-555"
 
 
 @pytest.fixture
 def fake():
-    with YouTubeFake(token=TOKEN) as server:
-        yield server
-        assert server.errors == []
+    yield from serve_checked(YouTubeFake(token=TOKEN))
 
 
 @pytest.fixture
 def clip(tmp_path):
-    path = tmp_path / "short.mp4"
-    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 100)
-    return MediaFile(path, "video", "video/mp4")
+    return video_clip(tmp_path / "short.mp4", MP4_HEADER + bytes(range(256)) * 100)
 
 
 def publisher(fake, http=None, **extra):
