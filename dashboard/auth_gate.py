@@ -19,8 +19,8 @@ from pipeline.errors import CastmillError
 IDENTITY_KEY = "identity"
 LINK_TOKEN_KEY = "review_link_token"  # the ?token= already tried in this session
 
-STAFF = ("admin", "va")
-EVERYONE = ("admin", "va", "client")
+STAFF = auth.STAFF_ROLES
+EVERYONE = auth.ROLES
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,14 @@ def sign_in_with_link(token: str) -> None:
         with database().session() as session:
             identity = auth.identity_from_review_link(session, token)
     except CastmillError as exc:
-        _forget()
+        _clear_session()
         flash("error", str(exc))
         return
     _remember(identity)
 
 
 def sign_out(message: str | None = None) -> None:
-    _forget()
+    _clear_session()
     if message:
         flash("warning", message)
 
@@ -114,10 +114,6 @@ def sign_out(message: str | None = None) -> None:
 def _remember(identity) -> None:
     _clear_session()
     st.session_state[IDENTITY_KEY] = identity
-
-
-def _forget() -> None:
-    _clear_session()
 
 
 def _clear_session() -> None:

@@ -34,6 +34,7 @@ DRAFT_STATUS_LABELS = {
     "approved": "approved",
     "rejected": "rejected",
 }
+ALL_CLIENTS = "All clients"  # the no-filter choice of a client select box
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
 DIFF_STYLE = {
     "insert": "background:#d4f7dc;color:#05400a;text-decoration:none",
@@ -64,6 +65,12 @@ def run_action(action, success: str) -> None:
         return
     flash("success", success)
     st.rerun()
+
+
+def client_filter(container, slugs: list[str], key: str) -> str | None:
+    """A "Client" select box with "All clients" first: the chosen slug, or None for all of them."""
+    choice = container.selectbox("Client", [ALL_CLIENTS, *slugs], key=key)
+    return None if choice == ALL_CLIENTS else choice
 
 
 def status_badge(status: str) -> None:

@@ -37,7 +37,7 @@ def _typed(draft_id: int, opened: dict) -> list[str]:
             for k, part in enumerate(opened["parts"])]
 
 
-def _may_approve(identity, card) -> bool:
+def is_my_turn(identity, card) -> bool:
     """Whether it is this viewer's turn (the library checks it again)."""
     if identity.role == "admin":
         return card.needs_action_by is not None
@@ -48,7 +48,7 @@ def _may_send_back(identity, card) -> bool:
     """A client may ask for changes or reject at any time; staff when it is their turn."""
     if card.status == review.REJECTED:
         return False
-    return not identity.is_staff or _may_approve(identity, card)
+    return not identity.is_staff or is_my_turn(identity, card)
 
 
 def draft_card(identity, card, *, selectable: bool) -> None:
@@ -127,7 +127,7 @@ def _conflict(draft_id: int) -> None:
 
 def _actions(identity, card, opened: dict, parts: list[str]) -> None:
     edited = parts != opened["parts"]
-    approve, send_back = _may_approve(identity, card), _may_send_back(identity, card)
+    approve, send_back = is_my_turn(identity, card), _may_send_back(identity, card)
     override = ""
     if approve and card.violations and not edited:
         override = st.text_input("To approve anyway, say why the rule may be broken", key=f"override_{card.draft_id}")

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pipeline.audit import as_utc
 from pipeline.errors import CastmillError, ConfigError, NotFoundError
 from pipeline.ingest import get_client
 from pipeline.models import Account, Client, ScheduledPost, utcnow
@@ -110,9 +111,7 @@ def _check_token_source(token_env: str | None, token: str | None) -> None:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return as_utc(value) if value is not None else None
 
 
 def list_accounts(session: Session, client_slug: str | None = None) -> list[tuple[Account, str]]:

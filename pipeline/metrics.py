@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from pipeline.audit import as_utc
 from pipeline.errors import CastmillError
 from pipeline.models import Client, Metric, ScheduledPost
-from pipeline.publishing import PublisherFactory, SessionFactory, retry_when_locked, utc
+from pipeline.publishing import PublisherFactory, SessionFactory, retry_when_locked
 
 log = logging.getLogger("castmill.metrics")
 
@@ -39,7 +40,7 @@ class MetricsReport:
 
 def posts_due_for_metrics(session_factory: SessionFactory, *, now: datetime, client_slug: str | None = None,
                           max_age_days: int = MAX_AGE_DAYS, min_interval: timedelta = MIN_INTERVAL) -> list[int]:
-    now = utc(now)
+    now = as_utc(now)
     newest = (select(Metric.post_id, func.max(Metric.fetched_at).label("last"))
               .group_by(Metric.post_id).subquery())
     query = (select(ScheduledPost.id).outerjoin(newest, newest.c.post_id == ScheduledPost.id)
@@ -56,7 +57,7 @@ def posts_due_for_metrics(session_factory: SessionFactory, *, now: datetime, cli
 def fetch_metrics(session_factory: SessionFactory, publisher_for: PublisherFactory, *, now: datetime,
                   client_slug: str | None = None, max_age_days: int = MAX_AGE_DAYS,
                   min_interval: timedelta = MIN_INTERVAL) -> MetricsReport:
-    now = utc(now)
+    now = as_utc(now)
     fetched = unsupported = 0
     problems: list[MetricsProblem] = []
     for post_id in posts_due_for_metrics(session_factory, now=now, client_slug=client_slug,

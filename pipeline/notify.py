@@ -32,10 +32,11 @@ import requests
 
 from sqlalchemy import and_, or_, select, update
 
+from pipeline.audit import as_utc
 from pipeline.config import NotifySettings, Settings
 from pipeline.errors import CastmillError
 from pipeline.models import Client, ScheduledPost
-from pipeline.publishing import RECONCILE_FAILED, SessionFactory, utc
+from pipeline.publishing import RECONCILE_FAILED, SessionFactory
 
 log = logging.getLogger("castmill.notify")
 
@@ -178,7 +179,7 @@ def notify_pending(session_factory: SessionFactory, notifier: Notifier, *, now: 
     """Report posts that need attention and were not reported yet; returns how many were reported."""
     if not notifier.channels:
         return 0
-    now = utc(now)
+    now = as_utc(now)
     with session_factory() as session:
         pending = select(ScheduledPost.id).where(_needs_attention()).order_by(ScheduledPost.due_at).limit(limit)
         claimed = [row.id for row in session.execute(
@@ -209,7 +210,7 @@ def _notices(session_factory: SessionFactory, post_ids: list[int]) -> list[Notic
 
 
 def _notice(post: ScheduledPost, slug: str, client_tz: str) -> Notice:
-    due = utc(post.due_at)
+    due = as_utc(post.due_at)
     zone_name = post.timezone or client_tz or "UTC"
     local = due.astimezone(ZoneInfo(zone_name))
     return Notice(post_id=post.id, client=slug, platform=post.platform, status=post.status,

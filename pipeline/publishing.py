@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
 from pipeline import audit
+from pipeline.audit import as_utc
 from pipeline.errors import CastmillError
 from pipeline.models import Client, Draft, DraftVersion, Episode, Highlight, PublishAttempt, ScheduledPost
 from pipeline.platforms.publishers import (AuthError, MediaFile, OutcomeUnknown, Post, Published,
@@ -64,13 +65,6 @@ class Outcome:
     message: str = ""
     remote_id: str = ""
     url: str = ""
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """Aware UTC. SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def system_clock() -> datetime:
@@ -114,7 +108,8 @@ def build_post(session: Session, row: ScheduledPost, *, with_media: bool = True)
 
 def first_attempt_started(session: Session, post_id: int) -> datetime | None:
     """When the post's earliest recorded attempt started (aware UTC); None before any attempt."""
-    return utc(session.scalar(select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post_id)))
+    started = session.scalar(select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post_id))
+    return as_utc(started) if started is not None else None
 
 
 def _media_file(item: dict) -> MediaFile:
@@ -409,4 +404,4 @@ def record_status_change(session: Session, post_id: int, client_id: int, before:
 __all__ = ["Clock", "Outcome", "PostNotPublishable", "PublishOptions", "PublisherFactory",
            "RECONCILE_FAILED", "SessionFactory", "build_post", "default_publisher_factory", "first_attempt_started",
            "publish_claimed", "reconcile", "record_status_change", "retry_delay", "retry_when_locked",
-           "system_clock", "utc"]
+           "system_clock"]

@@ -18,11 +18,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pipeline.audit import as_utc
 from pipeline.errors import CastmillError
 from pipeline.ingest import get_client
 from pipeline.metrics import latest_metrics
 from pipeline.models import Approval, Draft, DraftVersion, ScheduledPost
-from pipeline.publishing import utc
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "reports"
 STATUSES = ("published", "failed", "missed", "unknown", "scheduled", "publishing", "cancelled")
@@ -130,12 +130,12 @@ def week_bounds(week: str | None, tz: str, now: datetime) -> tuple[str, date, da
         except ValueError:
             raise ReportError(f"week {week!r} is not an ISO week like 2026-W48") from None
     else:
-        today = utc(now).astimezone(zone).date()
+        today = as_utc(now).astimezone(zone).date()
         monday = today - timedelta(days=today.weekday())
     iso = monday.isocalendar()
     start = datetime.combine(monday, time(0), zone)
     end = datetime.combine(monday + timedelta(days=7), time(0), zone)
-    return f"{iso.year}-W{iso.week:02d}", monday, utc(start), utc(end)
+    return f"{iso.year}-W{iso.week:02d}", monday, as_utc(start), as_utc(end)
 
 
 # --- gathering -----------------------------------------------------------------------------------------
@@ -157,14 +157,14 @@ def build_weekly(session: Session, client_slug: str, *, week: str | None = None,
         first_day=monday, last_day=monday + timedelta(days=6), counts=counts,
         approvals=_approvals(session, client.id, start, end), posts=posts,
         days=_days(rows, monday, zone), platforms=_platforms(posts), top=top,
-        generated_at=utc(now).strftime("%Y-%m-%d %H:%M UTC"))
+        generated_at=as_utc(now).strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def _line(post: ScheduledPost, parts: list, metric, zone: ZoneInfo) -> PostLine:
     text = " ".join(" ".join(parts or []).split())
     excerpt = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1].rstrip() + "…"
-    return PostLine(post.id, post.platform, post.status, utc(post.due_at).astimezone(zone).strftime("%a %d %b %H:%M"),
-                    excerpt, post.remote_url or "", post.error or "",
+    due_local = as_utc(post.due_at).astimezone(zone).strftime("%a %d %b %H:%M")
+    return PostLine(post.id, post.platform, post.status, due_local, excerpt, post.remote_url or "", post.error or "",
                     *((metric.likes, metric.reposts, metric.replies, metric.views) if metric else (None,) * 4))
 
 
@@ -181,7 +181,7 @@ def _days(rows, monday: date, zone: ZoneInfo) -> tuple[DayCounts, ...]:
     days = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
-        on_day = [post.status for post, _ in rows if utc(post.due_at).astimezone(zone).date() == day]
+        on_day = [post.status for post, _ in rows if as_utc(post.due_at).astimezone(zone).date() == day]
         days.append(DayCounts(day.strftime("%a %d"), on_day.count("published"), on_day.count("failed"),
                               on_day.count("missed")))
     return tuple(days)

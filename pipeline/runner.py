@@ -110,8 +110,7 @@ def _clip_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], 
     from pipeline.clips.stage import render_episode_clips
 
     for outcome in outcomes:
-        with db.session() as session:
-            mark_running(stage_row(session, session.get(Episode, outcome.episode_id), "clips"), "")
+        _mark_stage(db, outcome, "clips", mark_running, "")
         reporter.stage(outcome.source, "rendering clips", 1.0)
         progress = lambda done, total, uri=outcome.source: _clip_progress(reporter, uri, done, total)
         try:
@@ -120,8 +119,7 @@ def _clip_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], 
         except CastmillError as exc:
             _fail_stage(db, outcome, "clips", str(exc), reporter)
             continue
-        with db.session() as session:
-            mark_done(stage_row(session, session.get(Episode, outcome.episode_id), "clips"))
+        _mark_stage(db, outcome, "clips", mark_done)
         outcome.stages["clips"], outcome.clips = DONE, result.rendered + result.reused
         notes = "".join(f"; {note}" for note in result.notes)
         reporter.finished(outcome.source, f"{result.rendered} clip file(s) rendered, {result.reused} unchanged{notes}")
@@ -138,9 +136,7 @@ def _draft_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome],
     from pipeline.drafts.generate import NoPlatforms, generate_drafts
 
     for outcome in outcomes:
-        with db.session() as session:
-            row = stage_row(session, session.get(Episode, outcome.episode_id), "drafts")
-            mark_running(row, "")
+        _mark_stage(db, outcome, "drafts", mark_running, "")
         try:
             with db.session() as session:
                 drafts = generate_drafts(session, outcome.episode_id, rewrite_with=settings.rewrite_llm)
@@ -150,17 +146,21 @@ def _draft_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome],
         except CastmillError as exc:
             _fail_stage(db, outcome, "drafts", str(exc), reporter)
             continue
-        with db.session() as session:
-            mark_done(stage_row(session, session.get(Episode, outcome.episode_id), "drafts"))
+        _mark_stage(db, outcome, "drafts", mark_done)
         outcome.stages["drafts"], outcome.drafts = DONE, len(drafts)
         reporter.finished(outcome.source, message)
 
 
 def _fail_stage(db: Database, outcome: EpisodeOutcome, stage: str, error: str, reporter: Reporter) -> None:
-    with db.session() as session:
-        mark_failed(stage_row(session, session.get(Episode, outcome.episode_id), stage), error)
+    _mark_stage(db, outcome, stage, mark_failed, error)
     outcome.status, outcome.error, outcome.stages[stage] = FAILED, error, FAILED
     reporter.failed(outcome.source, error)
+
+
+def _mark_stage(db: Database, outcome: EpisodeOutcome, stage: str, mark, *args) -> None:
+    """``mark`` (mark_running, mark_done, mark_failed) the episode's ``stage`` row in its own session."""
+    with db.session() as session:
+        mark(stage_row(session, session.get(Episode, outcome.episode_id), stage), *args)
 
 
 def _mine_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:

@@ -27,9 +27,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
+from pipeline.audit import as_utc
 from pipeline.models import PublishAttempt, ScheduledPost
 from pipeline.publishing import (Clock, Outcome, PublishOptions, PublisherFactory, SessionFactory, publish_claimed,
-                                 reconcile, record_status_change, retry_when_locked, system_clock, utc)
+                                 reconcile, record_status_change, retry_when_locked, system_clock)
 
 log = logging.getLogger("castmill.scheduler")
 
@@ -114,7 +115,7 @@ def _claimable(query: Select, session: Session):
 def claim_due(session_factory: SessionFactory, worker: str, *, now: datetime, limit: int,
               lease_seconds: int) -> list[int]:
     """Atomically move up to ``limit`` due posts from ``scheduled`` to ``publishing`` for ``worker``."""
-    now = utc(now)
+    now = as_utc(now)
     with session_factory() as session:
         due = _claimable(
             select(ScheduledPost.id)
@@ -133,7 +134,7 @@ def claim_due(session_factory: SessionFactory, worker: str, *, now: datetime, li
 
 def any_due(session_factory: SessionFactory, *, now: datetime) -> bool:
     """Whether a post is still waiting to be claimed (a plain read: no lock taken)."""
-    now = utc(now)
+    now = as_utc(now)
     with session_factory() as session:
         return session.scalar(
             select(ScheduledPost.id)
@@ -143,7 +144,7 @@ def any_due(session_factory: SessionFactory, *, now: datetime) -> bool:
 
 
 def _late_by(due_at: datetime, now: datetime) -> float:
-    return (now - utc(due_at)).total_seconds() / 60
+    return (now - as_utc(due_at)).total_seconds() / 60
 
 
 @retry_when_locked
@@ -155,7 +156,7 @@ def apply_late_policy(session_factory: SessionFactory, worker: str, post_ids: li
     """
     if not post_ids:
         return [], []
-    now = utc(now)
+    now = as_utc(now)
     with session_factory() as session:
         rows = session.execute(
             update(ScheduledPost)
@@ -173,7 +174,7 @@ def apply_late_policy(session_factory: SessionFactory, worker: str, post_ids: li
 
 
 def _missed(row, now: datetime) -> MissedPost:
-    return MissedPost(row.id, row.client_id, row.platform, utc(row.due_at), row.late_minutes,
+    return MissedPost(row.id, row.client_id, row.platform, as_utc(row.due_at), row.late_minutes,
                       round(_late_by(row.due_at, now), 1))
 
 
@@ -198,7 +199,7 @@ def _mark_missed(session: Session, post: MissedPost, now: datetime, *, from_stat
 @retry_when_locked
 def sweep_missed(session_factory: SessionFactory, *, now: datetime) -> list[MissedPost]:
     """Mark every scheduled post already too late as missed (run at start-up: what was missed while down)."""
-    now = utc(now)
+    now = as_utc(now)
     with session_factory() as session:
         rows = session.execute(
             select(ScheduledPost.id, ScheduledPost.client_id, ScheduledPost.platform, ScheduledPost.due_at,
@@ -220,7 +221,7 @@ def release_claims(session_factory: SessionFactory, worker: str, post_ids: list[
     """Give back claimed posts this worker never started (no attempt row), e.g. on shutdown."""
     if not post_ids:
         return []
-    now = utc(now)
+    now = as_utc(now)
     started = select(PublishAttempt.post_id).where(PublishAttempt.post_id.in_(post_ids),
                                                    PublishAttempt.outcome == "started")
     with session_factory() as session:
@@ -241,7 +242,7 @@ def expire_leases(session_factory: SessionFactory, *, now: datetime,
                   reconcile_delay_seconds: float = 0.0) -> list[int]:
     """Posts still ``publishing`` after their lease ran out: their worker died. They become ``unknown``
     (never straight back to ``scheduled``: the platform may have the post)."""
-    now = utc(now)
+    now = as_utc(now)
     with session_factory() as session:
         rows = session.execute(
             update(ScheduledPost)
@@ -265,7 +266,7 @@ def expire_leases(session_factory: SessionFactory, *, now: datetime,
 def claim_unknown(session_factory: SessionFactory, worker: str, *, now: datetime, limit: int,
                   lease_seconds: int) -> list[int]:
     """Hold up to ``limit`` unknown posts for reconciliation (status stays ``unknown``; the lease marks the hold)."""
-    now = utc(now)
+    now = as_utc(now)
     free = or_(ScheduledPost.lease_until.is_(None), ScheduledPost.lease_until <= now)
     ready = or_(ScheduledPost.next_attempt_at.is_(None), ScheduledPost.next_attempt_at <= now)
     with session_factory() as session:

@@ -23,6 +23,7 @@ from pipeline import auth, calendar, review
 from pipeline.config import load_settings
 from pipeline.db import Database
 from pipeline.errors import CastmillError
+from pipeline.ingest import get_client
 from pipeline.models import Client, Draft, Episode, ScheduledPost
 
 LEAD_SECONDS = 3
@@ -65,7 +66,7 @@ def main(client_slug: str, title: str) -> None:
     db = Database(load_settings().database_url)
     try:
         with db.session() as session:
-            client = session.scalar(select(Client).where(Client.slug == client_slug))
+            client = get_client(session, client_slug)
             episode = session.scalar(select(Episode).where(Episode.client_id == client.id, Episode.title == title))
             if episode is None:
                 raise CastmillError(f"no episode titled {title!r} for client {client_slug}: run castmill process first")

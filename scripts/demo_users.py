@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import click
 from sqlalchemy import select
 
-from pipeline import audit, auth
+from pipeline import auth
 from pipeline.config import load_settings
 from pipeline.db import Database
 from pipeline.errors import CastmillError
@@ -52,10 +52,9 @@ def ensure_user(session, user: DemoUser, client_slug: str, password: str) -> str
                       client_slug=client_slug if user.role == "client" else None,
                       display_name=user.display_name, actor="demo_users")
         return "created"
-    existing.password_hash = auth.hash_password(password)
-    existing.disabled = False
-    audit.record(session, actor="demo_users", action="user.password_reset", entity_type="user",
-                 entity_id=existing.id, client_id=existing.client_id)
+    auth.set_password(session, user.email, password, actor="demo_users")
+    if existing.disabled:
+        auth.set_disabled(session, user.email, False, actor="demo_users")
     return "reset"
 
 

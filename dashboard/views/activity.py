@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.auth_gate import require
-from dashboard.components import local_time, show_error
+from dashboard.components import client_filter, local_time, show_error
 from pipeline import audit
 from pipeline.errors import CastmillError
 
@@ -17,8 +17,7 @@ st.title("Activity")
 columns = st.columns(4)
 client_slug = None
 if identity.is_staff:
-    client = columns[0].selectbox("Client", ["All clients", *data.client_slugs()], key="activity_client")
-    client_slug = None if client == "All clients" else client
+    client_slug = client_filter(columns[0], data.client_slugs(), "activity_client")
 action = columns[1].text_input("Action starts with", key="activity_action", placeholder="draft., post., user.login")
 entity = columns[2].selectbox("Entity", ["any", "draft", "post", "user", "client", "episode"], key="activity_entity")
 entity_type = None if entity == "any" else entity

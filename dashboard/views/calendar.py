@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.auth_gate import require
-from dashboard.components import badge_colour, md_escape, run_action, show_error
+from dashboard.components import badge_colour, client_filter, md_escape, run_action, show_error
 from pipeline import calendar as cal
 from pipeline import review
 from pipeline.errors import CastmillError
@@ -36,8 +36,7 @@ def filters() -> dict:
     columns = st.columns(4)
     chosen = {"client_slug": None}
     if identity.is_staff:
-        client = columns[0].selectbox("Client", ["All clients", *data.client_slugs()], key="calendar_client")
-        chosen["client_slug"] = None if client == "All clients" else client
+        chosen["client_slug"] = client_filter(columns[0], data.client_slugs(), "calendar_client")
     platform = columns[1].selectbox("Platform", ["all", *PLATFORM_NAMES], key="calendar_platform",
                                     format_func=lambda p: "All platforms" if p == "all" else get_platform(p).label)
     chosen["platform"] = None if platform == "all" else platform

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.auth_gate import require
-from dashboard.components import StreamlitReporter, show_error
+from dashboard.components import StreamlitReporter, client_filter, show_error
 from pipeline.errors import CastmillError
 from pipeline.stages import DONE, STAGES
 
@@ -81,8 +81,7 @@ def rerun_controls(rows) -> None:
 
 
 add_episodes()
-choice = st.selectbox("Client", ["All clients", *slugs], key="episodes_client")
-rows = data.episodes(None if choice == "All clients" else choice)
+rows = data.episodes(client_filter(st, slugs, "episodes_client"))
 if not rows:
     st.info("No episodes yet. Add some above, or with `castmill process --client SLUG FILES…`.")
     st.stop()

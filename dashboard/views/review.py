@@ -11,8 +11,8 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.auth_gate import require
-from dashboard.components import flash, md_escape, show_error
-from dashboard.review_card import draft_card
+from dashboard.components import client_filter, flash, md_escape, show_error
+from dashboard.review_card import draft_card, is_my_turn
 from pipeline import review
 from pipeline.errors import CastmillError
 from pipeline.platforms import get_platform
@@ -40,9 +40,7 @@ def filters() -> dict:
     columns = iter(st.columns(4))
     chosen: dict = {}
     if identity.is_staff:
-        slugs = data.client_slugs()
-        client = next(columns).selectbox("Client", ["All clients", *slugs], key="review_client")
-        chosen["client_slug"] = None if client == "All clients" else client
+        chosen["client_slug"] = client_filter(next(columns), data.client_slugs(), "review_client")
     statuses = next(columns).multiselect("Status", list(review.STATUSES), key="review_statuses",
                                       format_func=lambda s: s.replace("_", " "), placeholder="any status")
     chosen["statuses"] = statuses or None
@@ -51,17 +49,11 @@ def filters() -> dict:
     return chosen
 
 
-def waiting_for_me(card) -> bool:
-    if identity.role == "admin":
-        return card.needs_action_by is not None
-    return card.needs_action_by == ("va" if identity.is_staff else "client")
-
-
 def load_cards(chosen: dict) -> list:
     with data.session() as session:
         cards = review.queue(session, identity, client_slug=chosen.get("client_slug"),
                              statuses=chosen.get("statuses"))
-    return [c for c in cards if waiting_for_me(c)] if chosen["mine"] else cards
+    return [c for c in cards if is_my_turn(identity, c)] if chosen["mine"] else cards
 
 
 def narrow(cards: list) -> list:

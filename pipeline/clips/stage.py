@@ -123,8 +123,7 @@ class EpisodeClips:
         job = output.job
         highlight = self.session.get(Highlight, job.highlight_id)
         if output.error:
-            row = _row(self.session, self.episode, highlight, job.kind, job.aspect, MAIN_FORMAT[job.kind]) or _new_row(
-                self.episode, highlight, job.kind, job.aspect, MAIN_FORMAT[job.kind])
+            row = self._stored_or_new(highlight, job.kind, job.aspect, MAIN_FORMAT[job.kind])
             row.status, row.error, row.input_key, row.engine = "failed", output.error, job.key, job.engine
             row.path, row.sha256, row.highlight_id = "", "", highlight.id
             self.session.add(row)
@@ -133,14 +132,17 @@ class EpisodeClips:
         return [self._record_file(highlight, job, f) for f in output.files]
 
     def _record_file(self, highlight: Highlight, job: RenderJob, file) -> ClipFile:
-        row = _row(self.session, self.episode, highlight, file.kind, job.aspect, file.format) or _new_row(
-            self.episode, highlight, file.kind, job.aspect, file.format)
+        row = self._stored_or_new(highlight, file.kind, job.aspect, file.format)
         row.highlight_id, row.engine, row.path, row.input_key = highlight.id, job.engine, str(file.path), job.key
         row.status, row.error = "ready", ""
         row.sha256, row.probe = sha256_file(file.path), {**_probe(file.path, file.format), **file.extra}
         self.session.add(row)
         self.session.flush()
         return ClipFile(row.id, file.kind, file.format, str(file.path), True)
+
+    def _stored_or_new(self, highlight: Highlight, kind: str, aspect: str, fmt: str) -> Clip:
+        return _row(self.session, self.episode, highlight, kind, aspect, fmt) or Clip(
+            episode_id=self.episode.id, highlight_key=highlight.key, kind=kind, aspect=aspect, format=fmt)
 
 
 def render_highlight(session: Session, settings: Settings, highlight_id: int, *, kind: str = "audiogram",
@@ -235,10 +237,6 @@ def _key(episode: Episode, spec: ClipSpec, thumbnail: str, fit: str, engine: str
 def _row(session, episode, highlight, kind, aspect, fmt) -> Clip | None:
     return session.scalar(select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == highlight.key,
                                              Clip.kind == kind, Clip.aspect == aspect, Clip.format == fmt))
-
-
-def _new_row(episode, highlight, kind, aspect, fmt) -> Clip:
-    return Clip(episode_id=episode.id, highlight_key=highlight.key, kind=kind, aspect=aspect, format=fmt)
 
 
 def _probe(path: Path, fmt: str) -> dict:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from pipeline.errors import NotFoundError
 from pipeline.ingest import get_client
-from pipeline.models import Draft
+from pipeline.models import Client, Draft
 from pipeline.platforms import get_platform
 
 STATUSES = ("draft", "client_review", "changes_requested", "approved", "rejected")  # see pipeline.review
@@ -36,22 +36,20 @@ class DraftRow:
 
 def list_drafts(session: Session, client_slug: str | None = None, status: str | None = None,
                 episode_id: int | None = None) -> list[DraftRow]:
-    query = select(Draft).options(selectinload(Draft.versions)).order_by(Draft.episode_id, Draft.platform, Draft.id)
+    query = (select(Draft, Client.slug).join(Client, Client.id == Draft.client_id)
+             .options(selectinload(Draft.versions)).order_by(Draft.episode_id, Draft.platform, Draft.id))
     if client_slug:
         query = query.where(Draft.client_id == get_client(session, client_slug).id)
     if status:
         query = query.where(Draft.status == status)
     if episode_id:
         query = query.where(Draft.episode_id == episode_id)
-    return [_row(session, d) for d in session.scalars(query) if d.latest is not None]
+    return [_row(draft, slug) for draft, slug in session.execute(query) if draft.latest is not None]
 
 
-def _row(session: Session, draft: Draft) -> DraftRow:
+def _row(draft: Draft, slug: str) -> DraftRow:
     platform = get_platform(draft.platform)
     latest = draft.latest
-    from pipeline.models import Client
-
-    slug = session.get(Client, draft.client_id).slug
     return DraftRow(draft.id, slug, draft.episode_id, draft.highlight_key, draft.platform, draft.language,
                     draft.status, latest.number, list(latest.parts), platform.count(latest.parts[0]),
                     platform.text_limit, list(latest.media or []))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -77,6 +79,36 @@ def approve(session: Session, identity, draft: Draft) -> Draft:
 def approved_draft(session: Session, identity, client: Client, platform: str = "x",
                    text: str = "A post about the episode") -> Draft:
     return approve(session, identity, add_draft(session, client, platform, text))
+
+
+@dataclass(frozen=True)
+class Race:
+    first_post_id: int
+    second_waited: bool  # the second person was still blocked while the first's transaction was open
+    second: dict  # {"post": id} or {"error": message}
+
+
+def schedule_at_once(db, identity, draft_id: int, now: datetime) -> Race:
+    """Two people schedule one draft at the same time: the second starts while the first has not committed."""
+    from pipeline.calendar import ScheduleError, schedule
+
+    second: dict = {}
+
+    def second_person():
+        try:
+            with db.session() as session:
+                second["post"] = schedule(session, identity, draft_id, now=now).id
+        except ScheduleError as exc:
+            second["error"] = str(exc)
+
+    with db.session() as first:
+        post = schedule(first, identity, draft_id, now=now)
+        other = threading.Thread(target=second_person)
+        other.start()
+        other.join(timeout=1.0)  # it waits for the draft's lock while the first is open
+        waited = other.is_alive()
+    other.join(timeout=30)
+    return Race(post.id, waited, second)
 
 
 PASSWORD = "correct horse battery"

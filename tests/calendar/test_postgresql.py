@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from pipeline.calendar import ScheduleError, cancel, entries, export_ics, reschedule, schedule
+from pipeline.calendar import cancel, entries, export_ics, reschedule, schedule
 from pipeline.db import Database
 from pipeline.models import ScheduledPost
-from tests.calendar.factories import NY_WEEKDAYS_0900, add_client, approved_draft, staff_identity
+from tests.calendar.factories import (NY_WEEKDAYS_0900, add_client, approved_draft, schedule_at_once,
+                                      staff_identity)
 
 UTC = timezone.utc
 NOW = datetime(2030, 5, 30, 12, 0, tzinfo=UTC)
@@ -50,24 +50,10 @@ def test_concurrent_scheduling_of_one_draft_makes_one_post_on_postgresql(postgre
             staff = staff_identity(session)
             draft_id = approved_draft(session, staff, add_client(session, "acme", "America/New_York",
                                                                  NY_WEEKDAYS_0900)).id
-        outcome = {}
-
-        def second_person():
-            try:
-                with db.session() as session:
-                    outcome["post"] = schedule(session, staff, draft_id, now=NOW).id
-            except ScheduleError as exc:
-                outcome["error"] = str(exc)
-
-        with db.session() as first:
-            post = schedule(first, staff, draft_id, now=NOW)
-            other = threading.Thread(target=second_person)
-            other.start()
-            other.join(timeout=1.0)
-            assert other.is_alive()  # blocked on the draft's row lock
-        other.join(timeout=30)
-        assert outcome.get("error", "").startswith(f"draft {draft_id} already has post {post.id}")
+        race = schedule_at_once(db, staff, draft_id, NOW)
+        assert race.second_waited  # blocked on the draft's row lock
+        assert race.second.get("error", "").startswith(f"draft {draft_id} already has post {race.first_post_id}")
         with db.session() as session:
-            assert session.scalars(select(ScheduledPost.id)).all() == [post.id]
+            assert session.scalars(select(ScheduledPost.id)).all() == [race.first_post_id]
     finally:
         db.dispose()

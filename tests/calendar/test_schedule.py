@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,7 +13,8 @@ from pipeline.calendar import ScheduleError, auto_schedule, cancel, reschedule, 
 from pipeline.credentials import add_account
 from pipeline.errors import NotFoundError
 from pipeline.models import AuditEvent, ScheduledPost
-from tests.calendar.factories import NY_WEEKDAYS_0900, add_client, add_draft, approve, approved_draft
+from tests.calendar.factories import (NY_WEEKDAYS_0900, add_client, add_draft, approve, approved_draft,
+                                      schedule_at_once)
 
 UTC = timezone.utc
 NOW = datetime(2030, 5, 30, 12, 0, tzinfo=UTC)  # a Thursday
@@ -263,23 +263,10 @@ def test_two_people_scheduling_the_same_draft_at_once_make_one_post(acme):
     db, identity, client_id = acme
     with db.session() as session:
         draft_id = approved_draft(session, identity, client_of(session, client_id)).id
-    outcome = {}
-
-    def second_person():
-        try:
-            with db.session() as session:
-                outcome["post"] = schedule(session, identity, draft_id, now=NOW).id
-        except ScheduleError as exc:
-            outcome["error"] = str(exc)
-
-    with db.session() as first:
-        post = schedule(first, identity, draft_id, now=NOW)  # not committed yet
-        other = threading.Thread(target=second_person)
-        other.start()
-        other.join(timeout=1.0)  # it waits for the draft's lock while the first is open
-        assert other.is_alive()
-    other.join(timeout=30)
-    assert outcome == {"error": f"draft {draft_id} already has post {post.id} (scheduled): use `castmill calendar "
-                                f"reschedule {post.id} --at …` to move it"}
+    race = schedule_at_once(db, identity, draft_id, NOW)
+    assert race.second_waited
+    post_id = race.first_post_id
+    assert race.second == {"error": f"draft {draft_id} already has post {post_id} (scheduled): use `castmill calendar "
+                                    f"reschedule {post_id} --at …` to move it"}
     with db.session() as session:
-        assert session.scalars(select(ScheduledPost.id)).all() == [post.id]
+        assert session.scalars(select(ScheduledPost.id)).all() == [post_id]

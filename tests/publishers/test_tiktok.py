@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +12,7 @@ from pipeline.platforms.publishers import (Account, AuthError, Engagement, Media
 from pipeline.platforms.publishers.tiktok import MB, TikTokPublished, plan_chunks
 from tests.fakes.graph import ShortTimeouts
 from tests.fakes.tiktok import TikTokFake, chunk_problem
-from tests.publishers.helpers import MP4_HEADER, fake_clock, recording_sleeps, serve_checked, video_clip
+from tests.publishers.helpers import MP4_HEADER, publish_a_day_ago, recording_sleeps, serve_checked, video_clip
 
 TOKEN = "act.tiktok-SECRET-777"
 
@@ -250,16 +249,14 @@ def test_credentials_check(fake):
 # ---------------------------------------------------------------- the look-up window (Post.first_attempt_at)
 
 
-def publish_a_day_ago(fake, clip, text: str) -> str:
-    """Publish a public video as if it went out yesterday (the fake's clock moved back); its post id."""
-    with fake_clock(fake, lambda: time.time() - 86400):
-        return publisher(fake, audited=True).publish(Post(parts=(text,), idempotency_key="old",
-                                                          media=(clip,))).remote_id
+def publish_publicly_a_day_ago(fake, clip, text: str) -> str:
+    """Publish a public video as if it went out yesterday; its post id."""
+    return publish_a_day_ago(fake, publisher(fake, audited=True), replace(post(clip, text), idempotency_key="old"))
 
 
 def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip):
     fake.audited = True
-    old_id = publish_a_day_ago(fake, clip, "New episode out now!")
+    old_id = publish_publicly_a_day_ago(fake, clip, "New episode out now!")
     retry = replace(post(clip, "New episode out now!"),
                     first_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=1))
 
@@ -272,7 +269,7 @@ def test_a_repeated_caption_is_published_anew_on_a_retry(fake, clip):
 
 def test_a_retry_after_an_accepted_timed_out_attempt_finds_it_and_sends_nothing(fake, clip):
     fake.audited = True
-    publish_a_day_ago(fake, clip, "New episode out now!")
+    publish_publicly_a_day_ago(fake, clip, "New episode out now!")
     started = datetime.now(timezone.utc)
     fake.hang_next(path=r"^/upload/")
     with pytest.raises(OutcomeUnknown):

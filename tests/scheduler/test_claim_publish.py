@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from pipeline.audit import as_utc as utc
 from pipeline.models import PublishAttempt, ScheduledPost
 from pipeline.platforms.publishers import AuthError, PublishError
-from pipeline.publishing import PublishOptions, publish_claimed, retry_delay, utc
+from pipeline.publishing import PublishOptions, publish_claimed, retry_delay
 from pipeline.scheduler import Scheduler, SchedulerOptions, claim_due, release_claims
 from tests.scheduler.helpers import T0, World, attempts_of, make_posts, post_row, statuses
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pipeline.audit import as_utc as utc
 from pipeline.models import ScheduledPost
 from pipeline.platforms.publishers import OutcomeUnknown, PublishError
-from pipeline.publishing import PublishOptions, utc
+from pipeline.publishing import PublishOptions
 from pipeline.scheduler import Scheduler, SchedulerOptions, claim_due, expire_leases
 from tests.scheduler.helpers import T0, World, attempts_of, make_posts, post_row, statuses
 

@@ -40,6 +40,7 @@ Tokens never appear in messages or logs.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -217,6 +218,39 @@ class Publisher:
 
     def _host(self) -> str:
         return requests.utils.urlparse(self.account.base_url).netloc or self.account.base_url
+
+
+def part_key(key: str, index: int) -> str:
+    """The idempotency key of thread part ``index`` (0-based): ``key``, then ``key/2``, ``key/3`` …"""
+    return key if index == 0 else f"{key}/{index + 1}"
+
+
+def caption_of(post: Post) -> str:
+    """One text for platforms without threads: the parts, separated by a blank line."""
+    return "\n\n".join(part.strip() for part in post.parts if part.strip())
+
+
+def normalized(text: str) -> str:
+    """Text as compared when looking for an already-published post: NFC, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text or "").split())
+
+
+def int_or_none(value) -> int | None:
+    """A number from an API answer (number or numeric text); None when missing or unreadable."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def count_of(value) -> int:
+    """A count from an API answer (number or numeric text); 0 when missing or unreadable."""
+    return int_or_none(value) or 0
+
+
+def optional_count(value) -> int | None:
+    """Like ``count_of`` but None when the platform gave no number (e.g. views not reported yet)."""
+    return int_or_none(value) if not isinstance(value, bool) else None
 
 
 def lookup_since(post: Post) -> datetime | None:

@@ -39,7 +39,7 @@ import requests
 
 from pipeline.platforms import text as textlib
 from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, Post,
-                                                Published, PublishError, Publisher)
+                                                Published, PublishError, Publisher, part_key)
 
 DEFAULT_SERVER = "https://bsky.social"
 WEB_URL = "https://bsky.app"
@@ -76,10 +76,6 @@ def encode_tid(value: int) -> str:
 
 def is_tid(value: str) -> bool:
     return bool(_TID.fullmatch(value))
-
-
-def part_key(key: str, index: int) -> str:
-    return key if index == 0 else f"{key}/{index + 1}"
 
 
 # ---------------------------------------------------------------------- facets

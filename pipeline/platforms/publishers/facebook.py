@@ -38,9 +38,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from pipeline.platforms.publishers.base import (Engagement, MediaFile, OutcomeUnknown, Post, Published, PublishError,
-                                                lookup_since, platform_time)
-from pipeline.platforms.publishers.graph_api import (GraphPublisher, caption_of, count_of, find_by_text, id_from,
-                                                     optional_count)
+                                                caption_of, count_of, lookup_since, optional_count, platform_time)
+from pipeline.platforms.publishers.graph_api import GraphPublisher, find_by_text, id_from
 
 REELS_PER_DAY = 30  # Reels Publishing API, "Rate Limit"
 ENGAGEMENT_PERMISSION = "pages_read_engagement"

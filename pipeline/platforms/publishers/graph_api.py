@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +36,8 @@ import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from pipeline.platforms.publishers.base import (Account, AuthError, CredentialStatus, MediaFile, OutcomeUnknown,
-                                                Post, PublishError, Publisher, created_within, retry_after_seconds)
+                                                PublishError, Publisher, created_within, int_or_none, normalized,
+                                                retry_after_seconds)
 
 # Graph error codes (error-handling guide, "Error Codes" table).
 TOKEN_CODES = frozenset({102, 190})  # API session / access token expired: get a new token
@@ -67,7 +67,7 @@ class GraphError:
         if not isinstance(error, dict):
             return None
         message = error.get("error_user_msg") or error.get("message") or "no message"
-        return cls(str(message), _int(error.get("code")), _int(error.get("error_subcode")),
+        return cls(str(message), int_or_none(error.get("code")), int_or_none(error.get("error_subcode")),
                    bool(error.get("is_transient")))
 
     def describe(self) -> str:
@@ -85,16 +85,6 @@ class PermissionMissing(AuthError):
 
     def needing(self, permission: str) -> "PermissionMissing":
         return PermissionMissing(self.detail, needed=permission, status=self.status)
-
-
-def normalized(text: str) -> str:
-    """Text as compared when looking for an already-published post: NFC, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFC", text or "").split())
-
-
-def caption_of(post: Post) -> str:
-    """One text for platforms without threads: the parts, separated by a blank line."""
-    return "\n\n".join(part.strip() for part in post.parts if part.strip())
 
 
 def public_url(account: Account, media: MediaFile) -> str:
@@ -232,11 +222,11 @@ class GraphPublisher(Publisher):
         body = self.graph("GET", f"{self.user_id()}/{edge}", sent=False,
                           params={"fields": f"{usage_field},{config_field}"})
         rows = body.get("data") or [{}]
-        used = _int(rows[0].get(usage_field)) or 0
+        used = int_or_none(rows[0].get(usage_field)) or 0
         config = rows[0].get(config_field) or {}
-        total = _int(config.get("quota_total"))
+        total = int_or_none(config.get("quota_total"))
         if total is not None and used >= total:
-            hours = (_int(config.get("quota_duration")) or 86400) / 3600
+            hours = (int_or_none(config.get("quota_duration")) or 86400) / 3600
             raise PublishError(f"{self.name}: publishing quota used up ({used} of {total} {what} in the last "
                                f"{hours:g} hours); the post was not sent, schedule it for later")
 
@@ -304,16 +294,6 @@ def insight_values(body: dict) -> dict[str, object]:
     return values
 
 
-def count_of(value) -> int:
-    """A count from an API answer (number or numeric text); 0 when missing or unreadable."""
-    return _int(value) or 0
-
-
-def optional_count(value) -> int | None:
-    """Like ``count_of`` but None when the platform gave no number (e.g. views not reported yet)."""
-    return _int(value) if not isinstance(value, bool) else None
-
-
 def find_by_text(items: Iterable[dict], key: str, text: str, *, since: datetime | None = None,
                  time_key: str = "timestamp") -> dict | None:
     """The first item whose ``key`` text equals ``text`` once both are normalized and whose creation
@@ -352,10 +332,3 @@ def graph_retry_after(response: requests.Response) -> float | None:
     except (ValueError, TypeError, AttributeError):
         return None
     return minutes * 60 if minutes > 0 else None
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -30,9 +30,9 @@ whole request, so only ``views`` is used. Shares count as reposts. Insights need
 
 from __future__ import annotations
 
-from pipeline.platforms.publishers.base import Engagement, Post, Published, PublishError, lookup_since
-from pipeline.platforms.publishers.graph_api import (GraphError, GraphPublisher, caption_of, count_of, find_by_text,
-                                                     id_from, optional_count, public_url)
+from pipeline.platforms.publishers.base import (Engagement, Post, Published, PublishError, caption_of, count_of,
+                                                lookup_since, optional_count)
+from pipeline.platforms.publishers.graph_api import GraphError, GraphPublisher, find_by_text, id_from, public_url
 
 # Instagram error codes (IG API "Error Codes" reference): the ones the docs say to retry.
 RETRY_SUBCODES = frozenset({

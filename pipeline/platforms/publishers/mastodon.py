@@ -38,15 +38,11 @@ from html.parser import HTMLParser
 import requests
 
 from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, Post,
-                                                Published, PublishError, Publisher, created_within, lookup_since)
+                                                Published, PublishError, Publisher, created_within, lookup_since,
+                                                part_key, platform_time)
 
 RECENT_PAGES = 2  # pages of 40 recent statuses searched by find_existing (the API's maximum page size)
 PAGE_SIZE = 40
-
-
-def part_key(key: str, index: int) -> str:
-    """The Idempotency-Key of thread part ``index`` (0-based)."""
-    return key if index == 0 else f"{key}/{index + 1}"
 
 
 class MastodonPublisher(Publisher):
@@ -181,14 +177,9 @@ def _published(status: dict) -> Published:
 
 def _seconds_until(stamp: str | None) -> float | None:
     """Seconds until an ISO 8601 time such as Mastodon's ``X-RateLimit-Reset``."""
-    if not stamp:
+    moment = platform_time(stamp)
+    if moment is None:
         return None
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 

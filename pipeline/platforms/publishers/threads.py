@@ -31,9 +31,9 @@ Meta and may be missing (None).
 
 from __future__ import annotations
 
-from pipeline.platforms.publishers.base import Engagement, Post, Published, PublishError, lookup_since
-from pipeline.platforms.publishers.graph_api import (GraphPublisher, count_of, find_by_text, id_from, normalized,
-                                                     optional_count, public_url)
+from pipeline.platforms.publishers.base import (Engagement, Post, Published, PublishError, count_of, lookup_since,
+                                                normalized, optional_count)
+from pipeline.platforms.publishers.graph_api import GraphPublisher, find_by_text, id_from, public_url
 
 INSIGHT_METRICS = "views,likes,replies,reposts,quotes"
 INSIGHTS_PERMISSION = "threads_manage_insights"

@@ -44,9 +44,9 @@ import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, OutcomeUnknown,
-                                                Post, Published, PublishError, Publisher, created_within, lookup_since,
+                                                Post, Published, PublishError, Publisher, caption_of, count_of,
+                                                created_within, lookup_since, normalized, optional_count,
                                                 retry_after_seconds)
-from pipeline.platforms.publishers.graph_api import caption_of, count_of, normalized, optional_count
 
 MB = 1024 * 1024
 SINGLE_UPLOAD_MAX = 64 * MB  # Media Transfer Guide: chunks are 5–64 MB; a file up to 64 MB can go whole

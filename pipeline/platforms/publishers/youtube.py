@@ -37,8 +37,8 @@ import re
 import requests
 
 from pipeline.platforms.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, OutcomeUnknown,
-                                                Post, Published, PublishError, Publisher, retry_after_seconds)
-from pipeline.platforms.publishers.graph_api import caption_of, count_of, optional_count
+                                                Post, Published, PublishError, Publisher, caption_of, count_of,
+                                                optional_count, retry_after_seconds)
 
 TITLE_LIMIT = 100
 MARKER_PREFIX = "castmill-"
