@@ -38,6 +38,8 @@ venv: $(STAMP)
 setup: system venv
 
 test: setup
+	@# The layers contract in pyproject.toml: no layer imports one above it.
+	$(VENV)/bin/lint-imports --no-cache
 	@# A real Bluesky server (npm @atproto/dev-env) for the end-to-end publisher test; idempotent.
 	@bash scripts/install_pds.sh
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -47,7 +47,7 @@ def long_episode(repeat: int) -> tuple[Path, Path]:
 
 
 def media_seconds(path: Path) -> float:
-    from pipeline.media import probe
+    from pipeline.media.probe import probe
 
     return float(probe(Path(path)).duration)
 

@@ -48,8 +48,8 @@ def seed() -> dict:
     HOME.mkdir(parents=True)
     os.environ["CASTMILL_HOME"] = str(HOME)
     os.environ.pop("CASTMILL_DATABASE_URL", None)
-    from pipeline.config import load_settings
-    from pipeline.db import Database
+    from pipeline.core.settings import load_settings
+    from pipeline.store.db import Database
     from tests.dashboard.seed import add_staff, seed_client
 
     started = time.perf_counter()
@@ -65,8 +65,8 @@ def seed() -> dict:
 
 
 def identities(client_slug: str):
-    from pipeline.config import load_settings
-    from pipeline.db import Database
+    from pipeline.core.settings import load_settings
+    from pipeline.store.db import Database
     from tests.dashboard.seed import sign_in
 
     db = Database(load_settings().database_url)
@@ -103,8 +103,8 @@ def render_rerun(identity) -> float:
 
 def queue_call(identity) -> tuple[float, int]:
     from pipeline import review
-    from pipeline.config import load_settings
-    from pipeline.db import Database
+    from pipeline.core.settings import load_settings
+    from pipeline.store.db import Database
 
     db = Database(load_settings().database_url)
     try:

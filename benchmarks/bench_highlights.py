@@ -34,7 +34,7 @@ TARGET_60_MIN_SECONDS = 2.0
 
 
 def sample_transcript():
-    from pipeline.config import load_settings
+    from pipeline.core.settings import load_settings
     from pipeline.transcribe import ModelStore, TranscribeOptions, TranscriptResult, transcribe_file
 
     cache = DATA_DIR / "sample_episode.transcript.json"
@@ -88,7 +88,7 @@ def time_mining(transcript, envelope) -> dict:
 
 def time_envelope_decode() -> dict:
     from pipeline.highlights import envelope_from_file
-    from pipeline.media import probe
+    from pipeline.media.probe import probe
 
     mp3, _ = long_episode(34)
     started = time.perf_counter()

@@ -11,7 +11,7 @@
    (``os.wait4``: what ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` reports, for this
    command alone = the largest single process).
 2. The peer: ``pydub.AudioSegment.from_file(FILE)`` in its own subprocess, against
-   our streaming ``pipeline.audio.decode_audio`` in its own subprocess, same sampling;
+   our streaming ``pipeline.media.audio.decode_audio`` in its own subprocess, same sampling;
    then both again on a 44.1 kHz stereo 128 kbit/s copy of FILE (typical podcast MP3).
 3. A step breakdown (skip with --no-breakdown): the runner's steps done one by one
    in a subprocess (decode, levels, model load, VAD alone, transcribe), with the
@@ -45,8 +45,8 @@ LONG_REPEAT = 34  # make_sample.py --repeat 34 = 60.7 minutes
 DECODE_CHILD = """
 import json, os, sys, time
 from pathlib import Path
-from pipeline.audio import decode_audio
-from pipeline.media import probe
+from pipeline.media.audio import decode_audio
+from pipeline.media.probe import probe
 baseline = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 path = Path(sys.argv[1])
 start = time.perf_counter()
@@ -73,9 +73,9 @@ BREAKDOWN_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 import psutil
-from pipeline.audio import decode_audio, measure_levels
-from pipeline.config import load_settings
-from pipeline.media import probe
+from pipeline.media.audio import decode_audio, measure_levels
+from pipeline.core.settings import load_settings
+from pipeline.media.probe import probe
 from pipeline.transcribe import ModelStore, TranscribeOptions, get_transcriber
 
 me = psutil.Process()
@@ -87,7 +87,7 @@ path = Path(sys.argv[1])
 settings = load_settings(Path(sys.argv[2]))
 t = settings.transcribe
 try:  # exactly the options `castmill process` builds
-    from pipeline.cli import transcribe_options as _transcribe_options
+    from pipeline.cli.support import transcribe_options as _transcribe_options
     options = _transcribe_options(settings, None, None, None, None, None)
 except (ImportError, TypeError):
     options = TranscribeOptions(model=t.model, beam_size=t.beam_size, vad=t.vad, compute_type=t.compute_type)
@@ -144,8 +144,8 @@ def transcript_wer(home: Path, reference: str) -> dict:
     try:
         from sqlalchemy import select
 
-        from pipeline.db import Database
-        from pipeline.models import Transcript
+        from pipeline.store.db import Database
+        from pipeline.store.models import Transcript
 
         db = Database(f"sqlite:///{home / 'castmill.db'}")
         with db.session() as session:

@@ -6,12 +6,12 @@
     .venv/bin/python benchmarks/bench_scheduler.py --databases sqlite --workers 2
 
 Each run starts from an empty database (a fresh SQLite file in a temp CASTMILL_HOME, or a fresh
-database on a private PostgreSQL server from tests/pg_server.py) holding N scheduled posts, all due
+database on a private PostgreSQL server from tests/helpers/pg_server.py) holding N scheduled posts, all due
 a minute ago, each with its own draft and approved version, no account: they go to the outbox
 publisher (one JSON file per idempotency key under $CASTMILL_HOME/outbox/<client>/).
 
 Then 1 or 2 worker processes start together, each running
-``python -m pipeline.cli_scheduler scheduler run --once --batch-size 20`` (the default batch): one
+``python -m pipeline.cli scheduler run --once --batch-size 20`` (the default batch): one
 pass that claims batch after batch (one atomic UPDATE … RETURNING each) and publishes every claimed
 post (a "started" attempt committed before the call, the outcome after) until nothing is due.
 
@@ -53,8 +53,8 @@ def seed(url: str, count: int) -> None:
     """``count`` due posts with their client, episode, drafts and versions, inserted in bulk."""
     from sqlalchemy import insert
 
-    from pipeline.db import Database
-    from pipeline.models import Client, Draft, DraftVersion, Episode, ScheduledPost
+    from pipeline.store.db import Database
+    from pipeline.store.models import Client, Draft, DraftVersion, Episode, ScheduledPost
 
     now = datetime.now(timezone.utc)
     db = Database(url)
@@ -84,7 +84,7 @@ def run_workers(home: Path, url: str, workers: int) -> dict:
     busy0 = busy_cpu_seconds()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli_scheduler", "scheduler", "run", "--once",
+    procs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "scheduler", "run", "--once",
                                "--json", "--worker-id", f"w{k + 1}", "--batch-size", str(BATCH_SIZE)],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for k in range(workers)]
@@ -106,8 +106,8 @@ def verify(url: str, home: Path, count: int) -> dict:
     """The exactly-once evidence, from the database and the outbox folder."""
     from sqlalchemy import func, select
 
-    from pipeline.db import Database
-    from pipeline.models import PublishAttempt, ScheduledPost
+    from pipeline.store.db import Database
+    from pipeline.store.models import PublishAttempt, ScheduledPost
 
     db = Database(url)
     with db.session() as session:
@@ -176,10 +176,10 @@ def one_run(database: str, workers: int, count: int, pg) -> dict:
 
 
 class _Postgres:
-    """A private PostgreSQL server (tests/pg_server.py) with one fresh database per run."""
+    """A private PostgreSQL server (tests/helpers/pg_server.py) with one fresh database per run."""
 
     def __init__(self):
-        from tests.pg_server import PostgresServer
+        from tests.helpers.pg_server import PostgresServer
 
         self.server = PostgresServer().start()
 

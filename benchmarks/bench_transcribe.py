@@ -92,8 +92,8 @@ def worker(engine: str, threads: int, batch_size: int | None) -> int:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
-    from pipeline.audio import decode_audio
-    from pipeline.media import probe
+    from pipeline.media.audio import decode_audio
+    from pipeline.media.probe import probe
     from pipeline.transcribe import ModelStore, get_transcriber
 
     opts = options(threads, batch_size)

@@ -36,7 +36,7 @@ TOP = 10
 
 
 def transcribe_cached(audio: Path):
-    from pipeline.config import load_settings
+    from pipeline.core.settings import load_settings
     from pipeline.transcribe import ModelStore, TranscribeOptions, TranscriptResult, transcribe_file
 
     settings = load_settings(ROOT / "bench-data" / "home")

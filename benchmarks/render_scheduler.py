@@ -46,11 +46,11 @@ def render_section(w, data: dict, number: int) -> None:
     w("")
     versions = f"SQLite {data['sqlite_version']}"
     if data.get("postgresql_version"):
-        versions += f", PostgreSQL {data['postgresql_version'].split()[0]} (tests/pg_server.py: local, fsync off)"
+        versions += f", PostgreSQL {data['postgresql_version'].split()[0]} (tests/helpers/pg_server.py: local, fsync off)"
     w(f"Each run starts from an empty database ({versions}) holding {data['posts']:,} scheduled posts, all due a "
       "minute ago, each with its own draft and approved version and no account, so they go to the outbox publisher "
       "(one JSON file per idempotency key, written with fsync). 1 or 2 worker processes then run "
-      f"`python -m pipeline.cli_scheduler scheduler run --once --batch-size {data['batch_size']}` side by side: "
+      f"`python -m pipeline.cli scheduler run --once --batch-size {data['batch_size']}` side by side: "
       "one pass each that claims batch after batch with one atomic `UPDATE … RETURNING` (PostgreSQL: "
       "`FOR UPDATE SKIP LOCKED` in a materialized CTE) and publishes every claimed post, committing a "
       "\"started\" attempt before the call and the outcome after it.")

@@ -13,14 +13,15 @@ import streamlit as st
 
 from dashboard.components import flash
 from dashboard.data import database
-from pipeline import auth
-from pipeline.errors import CastmillError
+from pipeline.access import auth
+from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import ROLES, STAFF_ROLES
 
 IDENTITY_KEY = "identity"
 LINK_TOKEN_KEY = "review_link_token"  # the ?token= already tried in this session
 
-STAFF = auth.STAFF_ROLES
-EVERYONE = auth.ROLES
+STAFF = STAFF_ROLES
+EVERYONE = ROLES
 
 
 @dataclass(frozen=True)

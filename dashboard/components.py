@@ -17,23 +17,14 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from pipeline import review
+from pipeline.core.vocab import APPROVED, CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, REJECTED
 from pipeline.platforms import get_platform
 
-# Draft statuses (pipeline/models.py Draft.status) -> st.badge colours.
-DRAFT_STATUS_COLOURS = {
-    "draft": "blue",
-    "client_review": "violet",
-    "changes_requested": "orange",
-    "approved": "green",
-    "rejected": "red",
-}
-DRAFT_STATUS_LABELS = {
-    "draft": "waiting for VA review",
-    "client_review": "waiting for the client",
-    "changes_requested": "changes requested",
-    "approved": "approved",
-    "rejected": "rejected",
-}
+# Draft statuses (vocab.DRAFT_STATUSES) -> st.badge colours and the words the badge shows.
+DRAFT_STATUS_COLOURS = {DRAFT: "blue", CLIENT_REVIEW: "violet", CHANGES_REQUESTED: "orange", APPROVED: "green",
+                        REJECTED: "red"}
+DRAFT_STATUS_LABELS = {DRAFT: "waiting for VA review", CLIENT_REVIEW: "waiting for the client",
+                       CHANGES_REQUESTED: "changes requested", APPROVED: "approved", REJECTED: "rejected"}
 ALL_CLIENTS = "All clients"  # the no-filter choice of a client select box
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
 DIFF_STYLE = {
@@ -55,7 +46,7 @@ def show_error(message) -> None:
 def run_action(action, success: str) -> None:
     """Run a library call in one database session; show its error, or flash ``success`` and rerun."""
     from dashboard import data
-    from pipeline.errors import CastmillError
+    from pipeline.core.errors import CastmillError
 
     try:
         with data.session() as session:
@@ -179,7 +170,7 @@ def local_time(moment: datetime | None, zone: str) -> str:
 # --- progress of long work -----------------------------------------------------------------------
 
 class StreamlitReporter:
-    """The batch runner's Reporter (pipeline/progress.py) drawn as one status line and bar per source."""
+    """The batch runner's Reporter (pipeline/core/progress.py) drawn as one status line and bar per source."""
 
     def __init__(self, container):
         self.container = container

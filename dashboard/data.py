@@ -7,12 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from pipeline.clients import list_clients
-from pipeline.config import Settings, load_settings
-from pipeline.db import Database
-from pipeline.episodes import EpisodeRow, list_episodes
-from pipeline.errors import CastmillError, NotFoundError
-from pipeline.models import Episode
+from pipeline.store.clients import list_clients
+from pipeline.core.settings import Settings, load_settings
+from pipeline.store.db import Database
+from pipeline.store.episodes import EpisodeRow, list_episodes
 
 UPLOADS = "uploads"  # under $CASTMILL_HOME: files sent through the Episodes page
 
@@ -67,34 +65,15 @@ def save_upload(client_slug: str, name: str, content: bytes) -> Path:
     return target
 
 
-def process(client_slug: str, inputs: list[str], reporter):
-    """``castmill process --client SLUG INPUTS`` with the settings' engine and model."""
-    from pipeline.cli import transcribe_options
-    from pipeline.runner import TranscribeJob, process_batch
+def process(identity, client_slug: str, inputs: list[str], reporter):
+    """``castmill process --client SLUG INPUTS`` with the settings' engine and model (staff only)."""
+    from pipeline.batch import process_for
 
-    current = settings()
-    job = TranscribeJob(current.transcribe.engine, transcribe_options(current, None, None, None, None, None))
-    return process_batch(database(), current, client_slug, inputs, job=job, reporter=reporter)
+    return process_for(identity, database(), settings(), client_slug, inputs, reporter)
 
 
-def rerun_stage(episode_id: int, stage: str, reporter):
-    """Run ``stage`` of the episode again, and whatever depends on it.
+def rerun_stage(identity, episode_id: int, stage: str, reporter):
+    """Run ``stage`` of the episode again, and whatever depends on it (staff only)."""
+    from pipeline.batch import rerun_stage as rerun
 
-    Forgetting the stage's input key makes the runner's resume check fail for that stage
-    only; the runner then redoes it, and later stages redo their work when their input
-    changed (their own checks decide).
-    """
-    from pipeline.stages import STAGES, stage_row
-
-    if stage not in STAGES:
-        raise NotFoundError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
-    with session() as s:
-        episode = s.get(Episode, episode_id)
-        if episode is None:
-            raise NotFoundError(f"no episode {episode_id}")
-        row = stage_row(s, episode, stage)
-        row.input_key = ""
-        slug, media = episode.client.slug, episode.media_path
-    if not Path(media).is_file():
-        raise CastmillError(f"the episode's media file is gone: {media}")
-    return process(slug, [media], reporter)
+    return rerun(identity, database(), settings(), episode_id, stage, reporter)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
+from pipeline.access.permissions import may_approve, may_send_back
 from dashboard.components import (count_line, flash, live_violations, md_escape, render_diff,
                                   run_action, show_error, show_media, status_badge)
 from pipeline import review
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
 from pipeline.platforms import get_platform
 
 
@@ -38,17 +39,12 @@ def _typed(draft_id: int, opened: dict) -> list[str]:
 
 
 def is_my_turn(identity, card) -> bool:
-    """Whether it is this viewer's turn (the library checks it again)."""
-    if identity.role == "admin":
-        return card.needs_action_by is not None
-    return card.needs_action_by == ("va" if identity.is_staff else "client")
+    """Whether this viewer may give the approval the draft waits for (the library's own rule)."""
+    return may_approve(identity, card.needs_action_by)
 
 
 def _may_send_back(identity, card) -> bool:
-    """A client may ask for changes or reject at any time; staff when it is their turn."""
-    if card.status == review.REJECTED:
-        return False
-    return not identity.is_staff or is_my_turn(identity, card)
+    return may_send_back(identity, card.status, card.needs_action_by)
 
 
 def draft_card(identity, card, *, selectable: bool) -> None:

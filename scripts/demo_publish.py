@@ -19,12 +19,13 @@ from datetime import datetime, timedelta, timezone
 import click
 from sqlalchemy import select
 
-from pipeline import auth, calendar, review
-from pipeline.config import load_settings
-from pipeline.db import Database
-from pipeline.errors import CastmillError
-from pipeline.ingest import get_client
-from pipeline.models import Client, Draft, Episode, ScheduledPost
+from pipeline import calendar, review
+from pipeline.access import auth
+from pipeline.core.settings import load_settings
+from pipeline.store.db import Database
+from pipeline.core.errors import CastmillError
+from pipeline.store.clients import get_client
+from pipeline.store.models import Client, Draft, Episode, ScheduledPost
 
 LEAD_SECONDS = 3
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import click
 from sqlalchemy import select
 
-from pipeline import auth
-from pipeline.config import load_settings
-from pipeline.db import Database
-from pipeline.errors import CastmillError
-from pipeline.ingest import get_client
-from pipeline.models import User
+from pipeline.access import auth
+from pipeline.core.settings import load_settings
+from pipeline.store.db import Database
+from pipeline.core.errors import CastmillError
+from pipeline.store.clients import get_client
+from pipeline.store.models import User
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_settings
-from pipeline.db import Database
-from tests.fake_http import FakeHTTPServer
-from tests.media_factory import SAMPLE_EPISODE
+from pipeline.core.settings import load_settings
+from pipeline.store.db import Database
+from tests.fakes.http_server import FakeHTTPServer
+from tests.helpers.media import SAMPLE_EPISODE
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def sample_episode() -> Path:
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL (Debian's, installed by `make setup`) on a free local port."""
-    from tests.pg_server import PostgresServer
+    from tests.helpers.pg_server import PostgresServer
 
     with PostgresServer() as server:
         yield server

@@ -8,8 +8,8 @@ import streamlit as st
 from dashboard import data
 from dashboard.auth_gate import require
 from dashboard.components import client_filter, local_time, show_error
-from pipeline import audit
-from pipeline.errors import CastmillError
+from pipeline.access import audit
+from pipeline.core.errors import CastmillError
 
 identity = require("activity")
 st.title("Activity")

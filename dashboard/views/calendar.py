@@ -10,7 +10,8 @@ from dashboard.auth_gate import require
 from dashboard.components import badge_colour, client_filter, md_escape, run_action, show_error
 from pipeline import calendar as cal
 from pipeline import review
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import RESCHEDULABLE
 from pipeline.platforms import PLATFORM_NAMES, get_platform
 
 identity = require("calendar")
@@ -100,7 +101,7 @@ def legend() -> None:
 
 
 def move_or_cancel(entries: list, tz: str) -> None:
-    movable = [e for e in entries if e.status in cal.RESCHEDULABLE]
+    movable = [e for e in entries if e.status in RESCHEDULABLE]
     if not movable:
         return
     with st.expander("Move or cancel a post", icon=":material/edit_calendar:"):

@@ -7,8 +7,8 @@ from dashboard import client_settings as cs
 from dashboard import data
 from dashboard.auth_gate import require
 from dashboard.components import count_line, flash, live_violations, md_escape, show_error
-from pipeline.config import WEEKDAYS
-from pipeline.errors import CastmillError
+from pipeline.core.clock import WEEKDAYS
+from pipeline.core.errors import CastmillError
 from pipeline.platforms import PLATFORM_NAMES, get_platform
 
 identity = require("clients")
@@ -20,7 +20,7 @@ if not slugs:
 
 slug = st.selectbox("Client", slugs, key="settings_client")
 try:
-    profile = cs.load_profile(slug)
+    profile = cs.load_profile(identity, slug)
 except CastmillError as exc:
     show_error(exc)
     st.stop()
@@ -28,7 +28,7 @@ except CastmillError as exc:
 
 def save(**changes) -> None:
     try:
-        cs.save_profile(slug, **changes)
+        cs.save_profile(identity, slug, **changes)
     except CastmillError as exc:
         show_error(exc)
         return
@@ -109,7 +109,7 @@ def templates_tab() -> None:
     platform = st.selectbox("Platform", profile.platforms, format_func=lambda p: get_platform(p).label,
                             key=f"template_platform_{slug}")
     try:
-        source = cs.template_source(slug, platform)
+        source = cs.template_source(identity, slug, platform)
     except CastmillError as exc:
         show_error(exc)
         return
@@ -118,7 +118,7 @@ def templates_tab() -> None:
     text = st.text_area("Template (Jinja2, sandboxed)", source.text, height=260,
                         key=f"template_{slug}_{platform}_{source.name}")
     try:
-        preview = cs.preview_template(slug, platform, source.name, text)
+        preview = cs.preview_template(identity, slug, platform, source.name, text)
     except CastmillError as exc:
         show_error(exc)
         return
@@ -130,7 +130,7 @@ def templates_tab() -> None:
         st.warning(md_escape(problem))
     if st.button("Save template", key=f"save_template_{slug}_{platform}", disabled=text == source.text):
         try:
-            path = cs.save_template(slug, platform, source.name, text)
+            path = cs.save_template(identity, slug, platform, source.name, text)
         except CastmillError as exc:
             show_error(exc)
             return

@@ -5,8 +5,9 @@ import streamlit as st
 from dashboard import data
 from dashboard.auth_gate import require
 from dashboard.components import StreamlitReporter, client_filter, show_error
-from pipeline.errors import CastmillError
-from pipeline.stages import DONE, STAGES
+from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import MEDIA_EXTENSIONS
+from pipeline.core.vocab import DONE, STAGES
 
 identity = require("episodes")
 st.title("Episodes")
@@ -15,7 +16,7 @@ if not slugs:
     st.info("No clients yet. Add one with `castmill client add SLUG --name NAME`.")
     st.stop()
 
-MEDIA_TYPES = ["mp3", "m4a", "wav", "ogg", "opus", "flac", "aac", "mp4", "mov", "mkv", "webm"]
+MEDIA_TYPES = sorted(ext.lstrip(".") for ext in MEDIA_EXTENSIONS)
 
 
 def report_outcome(report) -> None:
@@ -46,7 +47,7 @@ def add_episodes() -> None:
         if st.button("Process", key="add_process", type="primary", disabled=not (files or feed.strip())):
             inputs = [str(data.save_upload(client, f.name, f.getvalue())) for f in files or []]
             inputs += [feed.strip()] if feed.strip() else []
-            run_batch(lambda reporter: data.process(client, inputs, reporter))
+            run_batch(lambda reporter: data.process(identity, client, inputs, reporter))
 
 
 def status_table(rows) -> None:
@@ -77,7 +78,7 @@ def rerun_controls(rows) -> None:
         episode_id = columns[0].selectbox("Episode", list(titles), format_func=titles.get, key="rerun_episode")
         stage = columns[1].selectbox("Stage", STAGES, key="rerun_stage")
         if st.button("Re-run", key="rerun_go"):
-            run_batch(lambda reporter: data.rerun_stage(episode_id, stage, reporter))
+            run_batch(lambda reporter: data.rerun_stage(identity, episode_id, stage, reporter))
 
 
 add_episodes()

@@ -1,7 +1,7 @@
 """Review queue: drafts by episode and platform, with edit, comment, approve, request changes, reject.
 
 Every rule (who may approve which stage, binding an approval to a version, voiding it on an
-edit, platform limits) lives in pipeline/review.py; this page only collects input and shows
+edit, platform limits) lives in pipeline/review/workflow.py; this page only collects input and shows
 what the library says. ``?draft=ID`` opens one draft alone.
 """
 
@@ -14,7 +14,7 @@ from dashboard.auth_gate import require
 from dashboard.components import client_filter, flash, md_escape, show_error
 from dashboard.review_card import draft_card, is_my_turn
 from pipeline import review
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
 from pipeline.platforms import get_platform
 
 PAGE_SIZE = 20

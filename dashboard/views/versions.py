@@ -6,7 +6,7 @@ from dashboard import data
 from dashboard.auth_gate import require
 from dashboard.components import md_escape, render_diff, show_error
 from pipeline import review
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
 from pipeline.platforms import get_platform
 
 identity = require("versions")

@@ -16,7 +16,7 @@ from pathlib import Path
 import regex
 
 from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, CaptionWord
-from pipeline.errors import MediaError
+from pipeline.core.errors import MediaError
 from pipeline.transcribe.base import Word
 
 # Average glyph width of a sans-serif font relative to its size; sizes the lines.

@@ -12,10 +12,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Settings
-from pipeline.download import download
-from pipeline.errors import CastmillError, MediaError
-from pipeline.models import Episode
+from pipeline.core.settings import Settings
+from pipeline.media.download import download
+from pipeline.core.errors import CastmillError, MediaError
+from pipeline.store.models import Episode
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 # Apple asks for 1400–3000 px square artwork; 20 MB holds any sane one.

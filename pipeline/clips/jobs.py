@@ -44,7 +44,7 @@ class RenderOutput:
 
 def run_job(job: RenderJob) -> RenderOutput:
     """Render one job; a CastmillError becomes ``error`` (the partial files are already gone)."""
-    from pipeline.errors import CastmillError
+    from pipeline.core.errors import CastmillError
 
     try:
         files = _snippets(job) if job.kind == "audio" else _video(job)

@@ -30,8 +30,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import MediaError
-from pipeline.media import positive_seconds, run_ffprobe
+from pipeline.core.errors import MediaError
+from pipeline.media.probe import positive_seconds, run_ffprobe
 from pipeline.platforms import MediaItem, Platform, PostContent, Violation, get_platform
 
 # Universal requirements (see the module docstring).

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pipeline.clips.captions import font_file
 from pipeline.clips.spec import SAFE_ZONE, ClipSpec
-from pipeline.errors import MediaError
-from pipeline.media import last_stderr_line, require_binary
+from pipeline.core.errors import MediaError
+from pipeline.media.probe import last_stderr_line, require_binary
 
 TITLE_CARD_COLOUR = "0x1B1F3A"
 # A 90-second 1080×1920 clip renders in ~45 s here; anything past this is stuck, not slow.
@@ -41,7 +41,7 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "
 
 def check_cover(cover: Path) -> None:
     """A looped cover that ffmpeg cannot decode makes it retry forever: refuse it up front."""
-    from pipeline.media import run_ffprobe
+    from pipeline.media.probe import run_ffprobe
 
     try:
         streams = run_ffprobe(Path(cover)).get("streams", [])

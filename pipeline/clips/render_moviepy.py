@@ -22,8 +22,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.clips.captions import CaptionPage, _burnable, caption_centre, font_file, paginate
 from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, ClipSpec
-from pipeline.errors import MediaError
-from pipeline.media import last_stderr_line, require_binary
+from pipeline.core.errors import MediaError
+from pipeline.media.probe import last_stderr_line, require_binary
 
 TITLE_CARD_RGB = (0x1B, 0x1F, 0x3A)  # render_ffmpeg.TITLE_CARD_COLOUR
 BAR_HEIGHT = 10

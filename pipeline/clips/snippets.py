@@ -28,8 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import MediaError
-from pipeline.media import last_stderr_line, probe, require_binary
+from pipeline.core.errors import MediaError
+from pipeline.media.probe import last_stderr_line, probe, require_binary
 
 # Spotify plays tracks at -14 LUFS integrated (ITU-R BS.1770) and tells creators to "target
 # the loudness level of your master at -14dB integrated LUFS and keep it below -1dB TP

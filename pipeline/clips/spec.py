@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ASPECTS: dict[str, tuple[int, int]] = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
-KINDS = ("video", "audiogram", "audio")
+from pipeline.core.vocab import ASPECTS
+
 # 30 fps: every platform in pipeline/platforms accepts it and it halves the work of 60 fps.
 FPS = 30
 # Where platform buttons and captions of the app itself cover a vertical video: keep captions

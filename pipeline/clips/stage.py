@@ -21,15 +21,18 @@ from sqlalchemy.orm import Session
 from pipeline.clips.captions import clip_words
 from pipeline.clips.cover import resolve_cover
 from pipeline.clips.jobs import RenderJob, RenderOutput, run_job
-from pipeline.clips.spec import ASPECTS, KINDS, CaptionStyle, ClipSpec
-from pipeline.config import Settings
-from pipeline.download import sha256_file
-from pipeline.errors import MediaError, NotFoundError
-from pipeline.models import Clip, Episode, Highlight
+from pipeline.clips.spec import CaptionStyle, ClipSpec
+from pipeline.core.settings import Settings
+from pipeline.media.download import sha256_file
+from pipeline.core.errors import CastmillError, MediaError, NotFoundError
+from pipeline.core.vocab import ASPECTS, CLIP_KINDS, RENDER_ENGINES
+from pipeline.store.db import Database
+from pipeline.store.stages import mark_done, mark_failed, mark_running, mark_stage
+from pipeline.store.models import Clip, Episode, Highlight
 
 # Bumped when rendering changes its output for the same inputs.
 RENDER_REVISION = 2
-ENGINES = ("ffmpeg", "moviepy")
+STAGE = "clips"
 STYLES = {
     "default": CaptionStyle(),
     "upper": CaptionStyle(uppercase=True, size=0.05),
@@ -70,8 +73,8 @@ class EpisodeClips:
     """An episode's clip planning: its words and cover are looked up once for all its highlights."""
 
     def __init__(self, session: Session, settings: Settings, episode: Episode, engine: str = "ffmpeg"):
-        if engine not in ENGINES:
-            raise MediaError(f"unknown render engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        if engine not in RENDER_ENGINES:
+            raise MediaError(f"unknown render engine {engine!r}; choose one of {', '.join(RENDER_ENGINES)}")
         self.session, self.settings, self.episode, self.engine = session, settings, episode, engine
         self.wanted = episode.client.clip_settings or {}
         self.out_dir = settings.home / "clips" / episode.client.slug / f"episode-{episode.id}"
@@ -165,7 +168,7 @@ def render_highlight(session: Session, settings: Settings, highlight_id: int, *,
     return files
 
 
-def render_episode_clips(session: Session, settings: Settings, episode_id: int, *, workers: int | None = None,
+def render_episode(session: Session, settings: Settings, episode_id: int, *, workers: int | None = None,
                          progress: Callable[[int, int], None] | None = None) -> StageResult:
     """Every clip the client's [clips] settings ask for, for every highlight of the episode.
 
@@ -214,8 +217,8 @@ def _plan_episode(clips: EpisodeClips, episode: Episode) -> tuple[list[RenderJob
 
 
 def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: str) -> None:
-    if kind not in KINDS:
-        raise MediaError(f"unknown clip kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind not in CLIP_KINDS:
+        raise MediaError(f"unknown clip kind {kind!r}; choose one of {', '.join(CLIP_KINDS)}")
     if aspect not in ASPECTS:
         raise MediaError(f"unknown aspect {aspect!r}; choose one of {', '.join(ASPECTS)}")
     if highlight.end > (episode.duration or 0.0) + 0.05:
@@ -246,3 +249,17 @@ def _probe(path: Path, fmt: str) -> dict:
 
     probe = probe_clip(path)
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(probe).items()}
+
+
+def run_stage(db: Database, settings: Settings, episode_id: int, *, workers: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> StageResult:
+    """The clips stage of one episode, recorded on its stage row (see ``render_episode``)."""
+    mark_stage(db, episode_id, STAGE, mark_running, "")
+    try:
+        with db.session() as session:
+            result = render_episode(session, settings, episode_id, workers=workers, progress=progress)
+    except CastmillError as exc:
+        mark_stage(db, episode_id, STAGE, mark_failed, str(exc))
+        raise
+    mark_stage(db, episode_id, STAGE, mark_done)
+    return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.models import Client, Episode, Highlight
+from pipeline.store.models import Client, Episode, Highlight
 
 
 def clock(seconds: float) -> str:

@@ -16,15 +16,17 @@ from sqlalchemy.orm import Session
 
 from pipeline.drafts.context import template_context
 from pipeline.drafts.templates import environment, render, template_name
-from pipeline.errors import CastmillError, NotFoundError
-from pipeline.models import Client, Clip, Draft, DraftVersion, Episode, Highlight, utcnow
-from pipeline.config import LLMSettings
+from pipeline.core.vocab import ASPECTS
+from pipeline.core.errors import CastmillError, NotFoundError
+from pipeline.core.clock import utcnow
+from pipeline.store.models import Client, Clip, Draft, DraftVersion, Episode, Highlight
+from pipeline.core.settings import LLMSettings
 from pipeline.platforms import FitError, MediaItem, PostContent, get_platform
 
 EPISODE_KEY = "episode"
 AUTHOR = "castmill"
-# The vertical clip the clips stage renders for a highlight (DESIGN.md: 9:16 video).
-CLIP_WIDTH, CLIP_HEIGHT = 1080, 1920
+# The vertical clip the clips stage renders for a highlight (9:16 video, vocab.ASPECTS).
+CLIP_WIDTH, CLIP_HEIGHT = ASPECTS["9:16"]
 
 
 class NoPlatforms(CastmillError):
@@ -99,7 +101,7 @@ def _rewritten(text: str, template_parts: list[str], platform, client: Client, h
                settings: LLMSettings) -> tuple[list[str], str | None, list[str]]:
     """The LLM's version when it keeps the quote and passes the platform's rules, else the template's."""
     from pipeline.drafts.rewrite import rewrite
-    from pipeline.llm import LLMError
+    from pipeline.core.llm import LLMError
 
     try:
         new_text = rewrite(text, platform, settings, language=client.language, brand_voice=client.brand_voice)

@@ -7,12 +7,13 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from pipeline.errors import NotFoundError
-from pipeline.ingest import get_client
-from pipeline.models import Client, Draft
+from pipeline.access.identity import Identity, check_session
+from pipeline.access.permissions import client_scope
+from pipeline.core.errors import NotFoundError
+from pipeline.store.clients import get_client
+from pipeline.store.models import Client, Draft
 from pipeline.platforms import get_platform
 
-STATUSES = ("draft", "client_review", "changes_requested", "approved", "rejected")  # see pipeline.review
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,13 @@ class DraftRow:
         return asdict(self)
 
 
-def list_drafts(session: Session, client_slug: str | None = None, status: str | None = None,
+def list_drafts(session: Session, identity: Identity, client_slug: str | None = None, status: str | None = None,
                 episode_id: int | None = None) -> list[DraftRow]:
+    """The drafts ``identity`` may see, narrowed by client, status and episode."""
+    check_session(identity)
     query = (select(Draft, Client.slug).join(Client, Client.id == Draft.client_id)
              .options(selectinload(Draft.versions)).order_by(Draft.episode_id, Draft.platform, Draft.id))
+    query = client_scope(query, identity, Draft.client_id)
     if client_slug:
         query = query.where(Draft.client_id == get_client(session, client_slug).id)
     if status:
@@ -55,16 +59,18 @@ def _row(draft: Draft, slug: str) -> DraftRow:
                     platform.text_limit, list(latest.media or []))
 
 
-def get_draft(session: Session, draft_id: int, client_slug: str | None = None) -> Draft:
-    draft = session.get(Draft, draft_id)
+def get_draft(session: Session, identity: Identity, draft_id: int, client_slug: str | None = None) -> Draft:
+    """The draft if ``identity`` may see it (and it is ``client_slug``'s); else "no draft N", as for a missing one."""
+    check_session(identity)
+    draft = session.scalar(client_scope(select(Draft).where(Draft.id == draft_id), identity, Draft.client_id))
     if draft is None or (client_slug and draft.client_id != get_client(session, client_slug).id):
         raise NotFoundError(f"no draft {draft_id}" + (f" for client {client_slug}" if client_slug else ""))
     return draft
 
 
-def check_draft(session: Session, draft_id: int, client_slug: str | None = None) -> list[str]:
+def check_draft(session: Session, identity: Identity, draft_id: int, client_slug: str | None = None) -> list[str]:
     """Every rule the latest version of the draft breaks on its platform (empty: it passes)."""
-    draft = get_draft(session, draft_id, client_slug)
+    draft = get_draft(session, identity, draft_id, client_slug)
     from pipeline.drafts.generate import posts_of
 
     latest = draft.latest

@@ -14,8 +14,8 @@ import requests
 from pydantic import BaseModel, StringConstraints, ValidationError
 from typing import Annotated
 
-from pipeline.config import LLMSettings
-from pipeline.llm import LLMError, chat_json, strip_fence
+from pipeline.core.settings import LLMSettings
+from pipeline.core.llm import LLMError, chat_json, strip_fence
 
 LANGUAGE_NAMES = {"en": "English", "id": "Indonesian"}
 

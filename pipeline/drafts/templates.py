@@ -18,7 +18,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyn
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates" / "posts"
 # Template code lines executed per render; real post templates run a few hundred.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.audio import SAMPLE_RATE, iter_audio
+from pipeline.media.audio import SAMPLE_RATE, iter_audio
 
 FRAME_SECONDS = 0.01
 FRAME_SAMPLES = int(SAMPLE_RATE * FRAME_SECONDS)

@@ -14,9 +14,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.errors import CastmillError, NotFoundError
+from pipeline.core.errors import CastmillError, NotFoundError
 from pipeline.highlights.options import FeatureWeights
-from pipeline.models import Client, Highlight, HighlightFeedback
+from pipeline.store.models import Client, Highlight, HighlightFeedback
 
 LABELS = ("good", "bad")
 # Fewer labels than this cannot say anything about nine weights.

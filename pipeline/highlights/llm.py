@@ -6,7 +6,7 @@ OpenAI-compatible chat-completions endpoint (``POST {base_url}/chat/completions`
 and blend the model's 0-1 scores with its own. Any failure surfaces as one
 ``LLMScorerError`` so the caller can fall back to the feature scores.
 
-The transport (retries, timeouts, key redaction) is ``pipeline.llm``.
+The transport (retries, timeouts, key redaction) is ``pipeline.core.llm``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Annotated, Sequence
 import requests
 from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationError
 
-from pipeline.config import LLMSettings, first_error
-from pipeline.llm import LLMError, chat_json, strip_fence
+from pipeline.core.settings import LLMSettings, first_error
+from pipeline.core.llm import LLMError, chat_json, strip_fence
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from pipeline.config import LLMSettings
-from pipeline.errors import HighlightError
+from pipeline.core.settings import LLMSettings
+from pipeline.core.errors import HighlightError
 from pipeline.highlights.candidates import enumerate_candidates
 from pipeline.highlights.energy import EnergyEnvelope
 from pipeline.highlights.features import analyse

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class FeatureWeights:
 
 # Clip length bounds per platform in seconds (min, max) used when --platform is given.
 # The max is the shorter of the platform's own video limit and what performs as a clip:
-# YouTube Shorts allows 3 min, Facebook Reels 90 s, X 140 s (DESIGN.md platform table).
+# YouTube Shorts allows 3 min, Facebook Reels 90 s, X 140 s (each platform's module in pipeline/platforms).
 PLATFORM_BOUNDS: dict[str, tuple[float, float]] = {
     "tiktok": (15.0, 90.0),
     "instagram": (15.0, 90.0),
@@ -93,11 +93,11 @@ class HighlightOptions:
     max_seconds: float = 90.0
     # Length that scores best; short-form guidance converges on 20–45 s for clips that get watched through.
     ideal_seconds: tuple[float, float] = (20.0, 45.0)
-    # Silence kept before the first word when the pause allows it (issue 4: lead >= 0.2 s).
+    # Silence kept before the first word when the pause allows it (at least 0.2 s, so the first word is never clipped).
     lead_min: float = 0.2
     # Never reach further back than this into a long pause.
     lead_max: float = 0.8
-    # Silence kept after the last word when the pause allows it (issue 4: tail >= 0.3 s).
+    # Silence kept after the last word when the pause allows it (at least 0.3 s, so the last word can ring out).
     tail_min: float = 0.3
     tail_max: float = 1.0
     # An unpunctuated gap this long ends a sentence (speech without punctuation).

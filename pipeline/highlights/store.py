@@ -1,4 +1,4 @@
-"""The highlights stage: options per client, mining an episode, storing and reading highlights.
+"""Highlight options per client, and reading stored highlights (the stage itself is ``stage.py``).
 
 Options are layered, later wins: built-in defaults, the settings file, the
 client profile's [highlights] table, weights re-fitted from feedback, then
@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.config import Settings
-from pipeline.db import Database
-from pipeline.errors import CastmillError, MediaError, NotFoundError
-from pipeline.highlights.energy import envelope_from_file
-from pipeline.highlights.mine import MiningResult, mine_highlights
+from pipeline.core.settings import Settings
+from pipeline.core.errors import NotFoundError
 from pipeline.highlights.options import FeatureWeights, HighlightOptions
-from pipeline.models import Client, Episode, Highlight, Transcript
-from pipeline.stages import is_current, mark_done, mark_failed, mark_running, stage_row
+from pipeline.store.models import Client, Episode, Highlight, Transcript
 from pipeline.transcribe.base import TranscriptResult
-
-STAGE = "highlights"
-
 
 @dataclass(frozen=True)
 class WeightSource:
@@ -92,57 +85,6 @@ def latest_transcript(session: Session, episode_id: int) -> Transcript | None:
 def transcript_result(row: Transcript) -> TranscriptResult:
     data = {"language": row.language, "duration": row.duration, "segments": row.segments}
     return TranscriptResult.from_dict(data, engine=row.engine, model=row.model)
-
-
-def run_highlight_stage(db: Database, settings: Settings, episode_id: int, *, force: bool = False) -> MiningResult | None:
-    """Mine and store one episode's highlights; None when they are current already.
-
-    Raises CastmillError (after recording it on the stage row) when mining fails.
-    """
-    with db.session() as session:
-        episode = session.get(Episode, episode_id)
-        transcript = latest_transcript(session, episode_id)
-        if transcript is None:
-            raise NotFoundError("has no transcript yet: run `castmill process` first", source=f"episode {episode_id}")
-        options = client_options(settings, episode.client)
-        key = stage_input_key(transcript, options, settings)
-        row = stage_row(session, episode, STAGE)
-        if is_current(row, key) and not force:
-            return None
-        mark_running(row, key)
-        result_input, media_path = transcript_result(transcript), episode.media_path
-    try:
-        result = mine_highlights(result_input, options, energy=energy_or_none(media_path),
-                                 llm=settings.highlights.llm, source=f"episode {episode_id}")
-    except CastmillError as exc:
-        _record_failure(db, episode_id, str(exc))
-        raise
-    _store(db, episode_id, result, key)
-    return result
-
-
-def energy_or_none(media_path: str):
-    try:
-        return envelope_from_file(media_path)
-    except MediaError:
-        return None  # mining still works from the words alone; the result notes it
-
-
-def _record_failure(db: Database, episode_id: int, message: str) -> None:
-    with db.session() as session:
-        mark_failed(stage_row(session, session.get(Episode, episode_id), STAGE), message)
-
-
-def _store(db: Database, episode_id: int, result: MiningResult, key: str) -> None:
-    with db.session() as session:
-        session.execute(delete(Highlight).where(Highlight.episode_id == episode_id))
-        for h in result.highlights:
-            session.add(Highlight(
-                episode_id=episode_id, rank=h.rank, start=h.start, end=h.end, score=h.score,
-                features=h.features, reasons=h.reasons, caveats=h.caveats, text=h.text, quote=h.quote,
-                title=h.title, key_phrases=h.key_phrases, hashtags=h.hashtags, llm=h.llm, input_key=key,
-            ))
-        mark_done(stage_row(session, session.get(Episode, episode_id), STAGE))
 
 
 def episode_highlights(session: Session, episode_id: int, client_slug: str | None = None) -> list[Highlight]:

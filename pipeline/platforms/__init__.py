@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
 from pipeline.platforms.base import FitError, MediaItem, Platform, PostContent, Violation, compose
 from pipeline.platforms.bluesky import Bluesky
 from pipeline.platforms.facebook import Facebook

@@ -17,14 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from pipeline.errors import CastmillError
 from pipeline.platforms import text as textlib
+from pipeline.platforms.fitting import FitError, fit_text
 
 MB = 1024 * 1024
-
-
-class FitError(CastmillError):
-    """A text cannot be made to fit a platform (a single word or URL is longer than the limit)."""
 
 
 @dataclass(frozen=True)
@@ -309,8 +305,6 @@ class Platform:
         @mention) is longer than a post, or a thread would need more posts than
         the platform allows.
         """
-        from pipeline.platforms.fitting import fit_text
-
         return fit_text(self, text, hashtags)
 
     def __repr__(self) -> str:

@@ -38,7 +38,7 @@ class Bluesky(Platform):
     mixed_media = False
     # Video: up to 3 minutes and 100 MB since Bluesky's March 2025 update
     # (https://bsky.app/profile/bsky.app/post/3lk26lxn6sk2u, quoted at
-    # https://publish.obsidian.md/debbieohi/images-and-video). DESIGN.md's 50 MB was the
+    # https://publish.obsidian.md/debbieohi/images-and-video). The 50 MB often quoted was the
     # September 2024 launch figure (then 60 s); the published figure is used here.
     video_max_seconds = 180.0
     video_max_bytes = 100_000_000

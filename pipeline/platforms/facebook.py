@@ -8,7 +8,7 @@ from pipeline.platforms.base import Platform
 class Facebook(Platform):
     name = "facebook"
     label = "Facebook"
-    # Post text up to 63,206 characters (DESIGN.md; https://docs.upload-post.com/resources/character-limits/
+    # Post text up to 63,206 characters (https://docs.upload-post.com/resources/character-limits/
     # "post | 63,206 characters maximum"). Meta's Reels docs publish no separate description limit.
     text_limit = 63206
     counting = "characters (UTF-16 code units; an emoji outside the BMP counts 2)"

@@ -22,13 +22,30 @@ the packing is redone with exact measurement should a sum ever disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from pipeline.core.errors import CastmillError
 from pipeline.platforms import text as textlib
-from pipeline.platforms.base import FitError
 
-if TYPE_CHECKING:
-    from pipeline.platforms.base import Platform
+
+class FitError(CastmillError):
+    """A text cannot be made to fit a platform (a single word or URL is longer than the limit)."""
+
+
+class Platform(Protocol):
+    """What fitting needs of a platform (``pipeline.platforms.base.Platform`` is the implementation)."""
+
+    label: str
+    text_limit: int
+    count_unit: str
+    hashtag_limit: int | None
+    supports_threads: bool
+    thread_max_posts: int
+
+    def count(self, text: str) -> int: ...
+    def fits(self, text: str) -> bool: ...
+    def _cost(self, text: str) -> tuple[int, int]: ...
+    def _within(self, cost: tuple[int, int]) -> bool: ...
 
 ELLIPSIS = "…"
 # Prefer ending at a sentence if that keeps at least this share of what a word cut keeps.

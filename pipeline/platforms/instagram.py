@@ -13,7 +13,7 @@ class Instagram(Platform):
     # https://docs.contentstudio.io/article/830-what-are-the-requirements-to-directly-publish-images-and-videos-to-instagram).
     text_limit = 2200
     counting = "characters (UTF-16 code units; an emoji outside the BMP counts 2)"
-    # DESIGN.md says ≤ 30 hashtags (the API reference figure). Instagram has since capped captions at 5:
+    # The API reference says ≤ 30 hashtags. Instagram has since capped captions at 5:
     # "Instagram will gradually update the number of hashtags that you can include in a caption for a reel
     # or post to 5" (announced by Adam Mosseri, December 2025; reported at
     # https://recentmedianews.com/instagram-implements-new-limits-on-hashtag-use/ and

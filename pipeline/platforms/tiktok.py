@@ -22,7 +22,7 @@ class TikTok(Platform):
     image_max_bytes = 20 * MB
     max_videos = 1
     mixed_media = False
-    # 3 s – 10 min (DESIGN.md; https://docs.zernio.com/platforms/tiktok "Video duration 3 sec - 10 min",
+    # 3 s – 10 min (https://docs.zernio.com/platforms/tiktok "Video duration 3 sec - 10 min",
     # "Video max size 4 GB"). The real maximum is per creator: creator_info/query → max_video_duration_sec.
     video_min_seconds = 3.0
     video_max_seconds = 600.0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.errors import TranscribeError
+from pipeline.core.vocab import ENGINES
+from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import (
     SAMPLE_RATE,
     Segment,
@@ -13,7 +14,6 @@ from pipeline.transcribe.base import (
 )
 from pipeline.transcribe.weights import ModelStore
 
-ENGINES = ("faster-whisper", "openai-whisper")
 
 __all__ = [
     "ENGINES", "SAMPLE_RATE", "ModelStore", "Segment", "Transcriber", "TranscribeOptions",
@@ -36,9 +36,9 @@ def get_transcriber(engine: str, store: ModelStore) -> Transcriber:
 
 def transcribe_file(path, engine: str, options: TranscribeOptions, store: ModelStore):
     """Probe, decode and transcribe one media file; returns (result, the decoded 16 kHz samples)."""
-    from pipeline.audio import decode_audio, measure_levels
-    from pipeline.errors import MediaError
-    from pipeline.media import probe
+    from pipeline.media.audio import decode_audio, measure_levels
+    from pipeline.core.errors import MediaError
+    from pipeline.media.probe import probe
 
     audio = decode_audio(path, expected_seconds=probe(path).duration)
     if measure_levels(audio).is_silent:

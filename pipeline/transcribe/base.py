@@ -1,6 +1,6 @@
 """The transcription contract shared by every engine.
 
-Engines take 16 kHz mono float32 audio (see ``pipeline.audio``) and return a
+Engines take 16 kHz mono float32 audio (see ``pipeline.media.audio``) and return a
 ``TranscriptResult`` with word timestamps. Everything here is plain data so a
 result can be stored as JSON and compared across engines.
 """
@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
+
+from pipeline.core.settings import TranscribeSettings
 
 SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
 # Bumped when decoding changes its output for the same options, so stored transcripts are redone.
@@ -40,6 +42,14 @@ class TranscribeOptions:
     # faster-whisper only: 30-second chunks decoded together (BatchedInferencePipeline).
     # 8 measured 1.3x faster than sequential decoding on 2 cores at the same WER; 1 = sequential.
     batch_size: int = 8
+
+    @classmethod
+    def from_settings(cls, settings: TranscribeSettings, *, model: str | None = None, language: str | None = None,
+                      beam_size: int | None = None, vad: bool | None = None) -> "TranscribeOptions":
+        """The options the settings file gives, with any argument that is not None laid over them."""
+        return cls(model=model or settings.model, language=language, beam_size=beam_size or settings.beam_size,
+                   vad=settings.vad if vad is None else vad, compute_type=settings.compute_type,
+                   batch_size=settings.batch_size)
 
     @property
     def temperatures(self) -> tuple[float, ...]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import TranscribeError
+from pipeline.core.errors import TranscribeError
 
 _BINARY_VERSION = 6
 _SPEC_NAME = "WhisperSpec"

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from pipeline.errors import TranscribeError
+from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
 from pipeline.transcribe.windows import WindowedTranscriber, shifted, window_bounds
 

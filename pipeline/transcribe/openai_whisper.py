@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.errors import TranscribeError
+from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import Segment, TranscribeOptions, Word
 from pipeline.transcribe.windows import WindowedTranscriber
 

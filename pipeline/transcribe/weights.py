@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.config import ModelSettings
-from pipeline.download import download, sha256_file
-from pipeline.errors import ModelDownloadError, TranscribeError
+from pipeline.core.settings import ModelSettings
+from pipeline.media.download import download, sha256_file
+from pipeline.core.errors import ModelDownloadError, TranscribeError
 
 BUNDLED_MODEL = "tiny.en"
 # What faster-whisper's own download_model fetches: large-v3 ships vocabulary.json instead of

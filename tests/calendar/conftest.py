@@ -1,7 +1,7 @@
 """A migrated database per test, copied from a template made once per session.
 
 Migrating takes ~1 s and an argon2 sign-in ~1 s on this machine kind, so the template also
-holds one admin user (anna@example.com), signed in once through ``pipeline.auth.login``:
+holds one admin user (anna@example.com), signed in once through ``pipeline.access.auth.login``:
 ``staff`` is that identity, valid in every copy (same user row, same id).
 """
 
@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
-from pipeline.db import Database
-from tests.calendar.factories import staff_identity
+from pipeline.store.db import Database
+from tests.helpers.calendar import staff_identity
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from icalendar import Calendar
 from sqlalchemy import select
 
-from pipeline.cli import cli
-from pipeline.models import Account, AuditEvent
-from tests.calendar.factories import NY_WEEKDAYS_0900, add_client, add_draft, approved_draft
-from tests.cli_helpers import castmill
+from pipeline.cli.root import cli
+from pipeline.store.models import Account, AuditEvent
+from tests.helpers.calendar import NY_WEEKDAYS_0900, add_client, add_draft, approved_draft
+from tests.helpers.cli import castmill
 from tests.fakes.mastodon import FakeMastodon
 
 UTC = timezone.utc
@@ -149,7 +149,7 @@ def test_account_extras_read_true_and_false_as_flags(drafts):
 
 
 def test_an_unknown_post_is_resolved_by_a_person_with_a_note(drafts):
-    from pipeline.models import ScheduledPost
+    from pipeline.store.models import ScheduledPost
 
     db, approved, waiting = drafts
     ok("schedule", str(approved[0]), "--at", "2030-01-07 09:00")

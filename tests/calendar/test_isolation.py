@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 
 from pipeline.calendar import auto_schedule, cancel, entries, reschedule, schedule
-from pipeline.errors import NotFoundError
-from pipeline.models import ScheduledPost
-from tests.calendar.factories import NY_WEEKDAYS_0900, add_client, approved_draft, client_identity
+from pipeline.core.errors import NotFoundError
+from pipeline.store.models import ScheduledPost
+from tests.helpers.calendar import NY_WEEKDAYS_0900, add_client, approved_draft, client_identity
 
 UTC = timezone.utc
 NOW = datetime(2030, 5, 30, 12, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from pipeline.calendar import cancel, entries, export_ics, reschedule, schedule
-from pipeline.db import Database
-from pipeline.models import ScheduledPost
-from tests.calendar.factories import (NY_WEEKDAYS_0900, add_client, approved_draft, schedule_at_once,
+from pipeline.store.db import Database
+from pipeline.store.models import ScheduledPost
+from tests.helpers.calendar import (NY_WEEKDAYS_0900, add_client, approved_draft, schedule_at_once,
                                       staff_identity)
 
 UTC = timezone.utc

@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 
 from pipeline import review
 from pipeline.calendar import ScheduleError, auto_schedule, cancel, reschedule, schedule
-from pipeline.credentials import add_account
-from pipeline.errors import NotFoundError
-from pipeline.models import AuditEvent, ScheduledPost
-from tests.calendar.factories import (NY_WEEKDAYS_0900, add_client, add_draft, approve, approved_draft,
+from pipeline.publish.credentials import add_account
+from pipeline.core.errors import NotFoundError
+from pipeline.store.models import AuditEvent, ScheduledPost
+from tests.helpers.calendar import (NY_WEEKDAYS_0900, add_client, add_draft, approve, approved_draft,
                                       schedule_at_once)
 
 UTC = timezone.utc
@@ -37,7 +37,7 @@ def events(session, action: str) -> list[AuditEvent]:
 
 
 def client_of(session, client_id):
-    from pipeline.models import Client
+    from pipeline.store.models import Client
 
     return session.get(Client, client_id)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipeline.calendar import ScheduleError, next_free_slot, slot_times, to_local
-from tests.calendar.factories import NY_WEEKDAYS_0900, add_client, add_draft, add_post
+from tests.helpers.calendar import NY_WEEKDAYS_0900, add_client, add_draft, add_post
 
 UTC = timezone.utc
 

@@ -9,9 +9,9 @@ from icalendar import Calendar
 from sqlalchemy import event, update
 
 from pipeline.calendar import STATUS_COLOURS, cancel, entries, export_ics, reschedule, schedule
-from pipeline.credentials import add_account
-from pipeline.models import Client, ScheduledPost
-from tests.calendar.factories import NY_WEEKDAYS_0900, add_client, approved_draft
+from pipeline.publish.credentials import add_account
+from pipeline.store.models import Client, ScheduledPost
+from tests.helpers.calendar import NY_WEEKDAYS_0900, add_client, approved_draft
 
 UTC = timezone.utc
 NOW = datetime(2030, 5, 30, 12, 0, tzinfo=UTC)
@@ -140,7 +140,7 @@ def test_the_feed_is_byte_identical_until_something_changes(calendar_rows, staff
 
 
 def test_an_unknown_client_has_no_feed(db):
-    from pipeline.errors import NotFoundError
+    from pipeline.core.errors import NotFoundError
 
     with db.session() as session, pytest.raises(NotFoundError, match="unknown client 'nobody'"):
         export_ics(session, "nobody")

@@ -7,7 +7,7 @@ import pytest
 from pipeline.clips.captions import (ass_document, caption_centre, font_file, max_line_chars, paginate,
                                      srt_document, vtt_document)
 from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, CaptionWord
-from pipeline.errors import MediaError
+from pipeline.core.errors import MediaError
 
 SIZE = (1080, 1920)
 

@@ -14,7 +14,7 @@ import pytest
 from pipeline.clips import render_ffmpeg, render_moviepy
 from pipeline.clips.captions import paginate, write_captions
 from pipeline.clips.spec import SAFE_ZONE, CaptionWord, ClipSpec
-from pipeline.errors import MediaError
+from pipeline.core.errors import MediaError
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -174,7 +174,7 @@ def test_engine_is_part_of_the_clip_key():
 def test_cli_offers_both_engines():
     from click.testing import CliRunner
 
-    from pipeline.cli_clips import clips
+    from pipeline.cli.clips import clips
 
     result = CliRunner().invoke(clips, ["render", "--help"])
     assert result.exit_code == 0 and "--engine [ffmpeg|moviepy]" in result.output

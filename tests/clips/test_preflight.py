@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.clips.preflight import ClipProbe, check_probe, faststart, preflight, probe_clip
-from pipeline.errors import MediaError
+from pipeline.core.errors import MediaError
 from pipeline.platforms import UnknownPlatform, Violation, get_platform
 from pipeline.platforms.instagram import Instagram
 

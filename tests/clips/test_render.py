@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.clips import render_ffmpeg
 from pipeline.clips.spec import SAFE_ZONE
-from tests.cli_helpers import castmill
+from tests.helpers.cli import castmill
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.clips.render_ffmpeg import render
 from pipeline.clips.spec import ClipSpec
-from pipeline.errors import MediaError
+from pipeline.core.errors import MediaError
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ from pydub import AudioSegment
 
 from pipeline.clips import snippets as snip
 from pipeline.clips.snippets import TARGET_LUFS, TRUE_PEAK_MAX_DBTP, measure_loudness, measure_lufs, render_snippets
-from pipeline.errors import MediaError
-from pipeline.media import probe
-from tests.media_factory import ffmpeg
+from pipeline.core.errors import MediaError
+from pipeline.media.probe import probe
+from tests.helpers.media import ffmpeg
 
 pytestmark = pytest.mark.slow
 

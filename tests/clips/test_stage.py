@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from pipeline.clips import render_ffmpeg
-from pipeline.clips.stage import caption_style, render_episode_clips, render_highlight
-from pipeline.errors import MediaError
-from pipeline.models import Client, Clip, Episode, Highlight
-from tests.fake_http import Route
+from pipeline.clips.stage import caption_style, render_episode, render_highlight
+from pipeline.core.errors import MediaError
+from pipeline.store.models import Client, Clip, Episode, Highlight
+from tests.fakes.http_server import Route
 
 pytestmark = pytest.mark.slow
 RED_PNG = Image.new("RGB", (600, 600), (220, 20, 20))
@@ -60,7 +60,7 @@ def clip_rows(db) -> list[Clip]:
 def test_stage_renders_every_wanted_clip_in_the_queue_and_reports_progress(fresh_db, settings, episode_rows):
     calls = []
     with fresh_db.session() as session:
-        result = render_episode_clips(session, settings, episode_rows, workers=2,
+        result = render_episode(session, settings, episode_rows, workers=2,
                                       progress=lambda done, total: calls.append((done, total)))
     # 2 highlights × (audiogram mp4 + thumbnail jpg, audio mp3 + m4a)
     assert (result.rendered, result.reused, result.failed) == (8, 0, [])
@@ -70,7 +70,7 @@ def test_stage_renders_every_wanted_clip_in_the_queue_and_reports_progress(fresh
                                                                ("audio", "mp3"), ("audio", "m4a")] * 2)
     assert all(r.status == "ready" and Path(r.path).is_file() for r in rows)
     with fresh_db.session() as session:
-        again = render_episode_clips(session, settings, episode_rows)
+        again = render_episode(session, settings, episode_rows)
     assert (again.rendered, again.reused) == (0, 8)
 
 
@@ -117,7 +117,7 @@ def test_unreachable_feed_artwork_falls_back_to_the_client_cover_with_a_note(fre
     with fresh_db.session() as session:
         session.get(Episode, episode_rows).feed_meta = {"image": http_server.url("/gone.png")}
     with fresh_db.session() as session:
-        result = render_episode_clips(session, settings, episode_rows)
+        result = render_episode(session, settings, episode_rows)
     assert result.notes and "feed artwork not used" in result.notes[0]
     mp4 = next(r for r in clip_rows(fresh_db) if r.format == "mp4")
     corner = frame(mp4.path, 1.0)[300:500, 60:200].reshape(-1, 3).mean(axis=0)
@@ -148,7 +148,7 @@ def test_a_failed_render_marks_its_clip_failed_keeps_the_others_and_a_rerun_redo
 
     monkeypatch.setattr(render_ffmpeg.subprocess, "run", small_disk_for_highlight_2)
     with fresh_db.session() as session, pytest.raises(MediaError) as error:
-        render_episode_clips(session, settings, episode_rows, workers=1)
+        render_episode(session, settings, episode_rows, workers=1)
     assert "1 of 2 clips failed" in str(error.value)
     rows = {(r.highlight_key, r.kind): r for r in clip_rows(fresh_db)}
     assert rows[("5.00-7.00", "audiogram")].status == "ready"
@@ -159,7 +159,7 @@ def test_a_failed_render_marks_its_clip_failed_keeps_the_others_and_a_rerun_redo
 
     monkeypatch.setattr(render_ffmpeg.subprocess, "run", real_run)
     with fresh_db.session() as session:
-        result = render_episode_clips(session, settings, episode_rows)
+        result = render_episode(session, settings, episode_rows)
     assert (result.rendered, result.reused) == (2, 2)  # only the failed clip (mp4 + jpg) rendered again
     assert all(r.status == "ready" for r in clip_rows(fresh_db))
 

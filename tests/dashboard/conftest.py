@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline.auth import Identity
-from pipeline.db import Database
+from pipeline.access.auth import Identity
+from pipeline.store.db import Database
 from tests.dashboard.seed import SeededClient, add_staff, seed_client, sign_in
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from pipeline import auth
-from pipeline.clients import build_profile, upsert_client
-from pipeline.db import Database
+from pipeline.access import auth
+from pipeline.store.clients import build_profile, upsert_client
+from pipeline.store.db import Database
 from pipeline.drafts.generate import generate_drafts
-from pipeline.models import Episode, Highlight
+from pipeline.store.models import Episode, Highlight
 
 PASSWORD = "correct horse battery"
 PLATFORMS = ("x", "linkedin", "bluesky", "mastodon", "threads")

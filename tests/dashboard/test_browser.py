@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import select
 
 from pipeline import review
-from pipeline.models import Approval, AuditEvent
+from pipeline.store.models import Approval, AuditEvent
 from tests.dashboard.seed import PASSWORD, seed_client
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from dashboard import client_settings as cs
 from pipeline.drafts.generate import generate_drafts
-from pipeline.ingest import get_client
-from pipeline.models import Draft
+from pipeline.store.clients import get_client
+from pipeline.store.models import Draft
 from tests.dashboard.conftest import run_app
 
 PAGE = "views/clients.py"
@@ -51,7 +51,7 @@ def test_a_bad_time_zone_is_refused_with_the_libraries_message(world):
 
 
 def test_posting_slots_and_caption_style_round_trip(world):
-    cs.save_profile("budi", posting_slots=[{"platform": "x", "days": ["mon", "thu"], "time": "09:15"}])
+    cs.save_profile(world.identity("va"), "budi", posting_slots=[{"platform": "x", "days": ["mon", "thu"], "time": "09:15"}])
     app = run_app(world.identity("va"), page=PAGE)
     app.selectbox(key="settings_client").select("budi").run()
     slots = next(d.value for d in app.dataframe if "days" in d.value.columns)  # the slots editor
@@ -95,7 +95,7 @@ def test_saving_a_template_makes_it_the_clients_own_and_new_drafts_use_it(world,
     saved = Path(client_row(world, "acme").templates_dir) / "posts" / "x.j2"
     assert saved == settings.home / "templates" / "acme" / "posts" / "x.j2"
     assert saved.read_text() == "Listen: {{ highlight.title if highlight else episode.title }}"
-    assert cs.template_source("acme", "x").own
+    assert cs.template_source(world.identity("va"), "acme", "x").own
     with world.db.session() as session:
         generate_drafts(session, world.acme.episode_ids[0], platforms=["x"])
         texts = [d.latest.parts[0] for d in session.query(Draft).filter_by(client_id=world.acme.client_id,

@@ -10,7 +10,7 @@ import pytest
 from dashboard.components import badge_colour, count_line, diff_html, md_escape
 from dashboard.data import safe_filename
 from pipeline.calendar import STATUS_COLOURS
-from pipeline.review_diff import word_diff
+from pipeline.review.diff import word_diff
 
 
 def test_diff_html_escapes_user_text_and_marks_insertions_and_deletions():

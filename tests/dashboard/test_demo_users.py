@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from pipeline import auth
-from pipeline.clients import build_profile, upsert_client
-from pipeline.models import User
+from pipeline.access import auth
+from pipeline.store.clients import build_profile, upsert_client
+from pipeline.store.models import User
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_users.py"
 LINE = re.compile(r"^  (\S+@\S+) / (\S+) / (admin|va|client)$", re.M)

@@ -4,12 +4,12 @@ import re
 
 from sqlalchemy import select
 
-from pipeline.clients import build_profile, upsert_client
-from pipeline.ingest import resolve_inputs
-from pipeline.models import Episode, EpisodeStage
+from pipeline.store.clients import build_profile, upsert_client
+from pipeline.ingest.sources import resolve_inputs
+from pipeline.store.models import Episode, EpisodeStage
 from tests.dashboard.conftest import run_app
 from tests.dashboard.seed import add_staff, sign_in
-from tests.fake_http import Route
+from tests.fakes.http_server import Route
 
 PAGE = "views/episodes.py"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from pipeline import review
-from pipeline.models import Approval, Draft
+from pipeline.store.models import Approval, Draft
 from tests.dashboard.conftest import run_app, texts
 from tests.dashboard.test_review_page import shown_drafts
 

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.auth_gate import PAGES
-from pipeline import auth
+from pipeline.access import auth
 from tests.dashboard.conftest import APP, run_app, texts
 
 VIEWS = Path(APP).parent / "views"

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from pipeline import review
-from pipeline.models import Approval, AuditEvent, Draft, DraftVersion
+from pipeline.store.models import Approval, AuditEvent, Draft, DraftVersion
 from tests.dashboard.conftest import run_app, texts
 
 TEXT_KEY = re.compile(r"text_(\d+)_(\d+)_(\d+)")
@@ -225,7 +225,7 @@ def test_bulk_approve_reports_refusals(world):
 def test_a_highlight_draft_shows_its_clip_thumbnail_and_reasons(world, tmp_path):
     from PIL import Image
 
-    from pipeline.models import Clip
+    from pipeline.store.models import Clip
 
     with world.db.session() as session:
         draft = session.scalar(select(Draft).where(Draft.client_id == world.budi.client_id, Draft.platform == "x",

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from pipeline import auth
-from pipeline.models import AuditEvent
+from pipeline.access import auth
+from pipeline.store.models import AuditEvent
 from tests.dashboard.conftest import run_app, texts
 from tests.dashboard.seed import PASSWORD
 

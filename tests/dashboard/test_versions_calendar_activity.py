@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pipeline import calendar as cal
 from pipeline import review
-from pipeline.models import AuditEvent, ScheduledPost
+from pipeline.store.models import AuditEvent, ScheduledPost
 from tests.dashboard.conftest import run_app, texts
 
 VERSIONS, CALENDAR, ACTIVITY = "views/versions.py", "views/calendar.py", "views/activity.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli_helpers import castmill
+from tests.helpers.cli import castmill
 from tests.highlights.test_scoring import episode
 from tests.highlights.test_stage_cli import add_transcribed_episode
 

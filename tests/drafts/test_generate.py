@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.cli_helpers import castmill
+from tests.helpers.cli import castmill
 
 
 def json_out(*args):
@@ -42,9 +42,9 @@ def test_regenerating_keeps_versions_and_adds_one_only_when_text_changes(mined, 
     assert castmill("client", "import", str(tmp_path / "acme.toml")).exit_code == 0
     third = json_out("drafts", "generate", str(mined["acme"]), "--platform", "x")
     assert all(o["created"] and o["version"] == 2 for o in third)
-    from pipeline.config import load_settings
-    from pipeline.db import Database
-    from pipeline.models import DraftVersion
+    from pipeline.core.settings import load_settings
+    from pipeline.store.db import Database
+    from pipeline.store.models import DraftVersion
 
     db = Database(load_settings(castmill_home).database_url)
     with db.session() as session:

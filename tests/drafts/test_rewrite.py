@@ -7,10 +7,10 @@ import json
 import pytest
 from tenacity import wait_none
 
-from pipeline import llm
-from tests.cli_helpers import castmill
+from pipeline.core import llm
+from tests.helpers.cli import castmill
 from tests.drafts.test_generate import json_out
-from tests.fake_openai import Content, FakeOpenAI
+from tests.fakes.openai_server import Content, FakeOpenAI
 
 
 @pytest.fixture

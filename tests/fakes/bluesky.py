@@ -22,7 +22,7 @@ import re
 from datetime import datetime
 
 from pipeline.platforms import get_platform
-from pipeline.platforms.publishers import Account, Post
+from pipeline.publish.publishers import Account, Post
 from tests.fakes.server import ContractFake, Request, Response
 
 POST = "app.bsky.feed.post"

@@ -25,7 +25,7 @@ path, so for the contract test ``fail_next``/``hang_next`` on ``create_path`` wi
 
 from __future__ import annotations
 
-from pipeline.platforms.publishers import Account, Post
+from pipeline.publish.publishers import Account, Post
 from tests.fakes.graph import VERSION, MetaGraphFake, graph_error, graph_time
 from tests.fakes.server import Request, Response
 

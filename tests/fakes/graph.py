@@ -40,7 +40,7 @@ from pathlib import Path
 
 import requests
 
-from pipeline.platforms.publishers import Account, MediaFile, Post
+from pipeline.publish.publishers import Account, MediaFile, Post
 from tests.fakes.server import ContractFake, Request, Response
 
 VERSION = r"/v\d+\.\d+"
@@ -109,7 +109,7 @@ class VideoSamples:
 class MetaGraphFake(ContractFake):
     """Shared Graph behaviour: token check, ids, parameters from query or form, a clock.
 
-    Each platform subclass also fills in ``ContractFake`` for tests/publishers/test_contract.py."""
+    Each platform subclass also fills in ``ContractFake`` for tests/publish/publishers/test_contract.py."""
 
     PERMISSIONS: tuple[str, ...] = ()  # what a fully connected account granted (``granted`` starts as this)
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from pipeline.platforms import get_platform
-from pipeline.platforms.publishers import Account, Post
-from pipeline.platforms.publishers.linkedin import API_VERSION
+from pipeline.publish.publishers import Account, Post
+from pipeline.publish.publishers.linkedin import API_VERSION
 from tests.fakes.server import ContractFake, Request, Response
 
 POST_FIELDS = {"author", "commentary", "visibility", "distribution", "lifecycleState", "isReshareDisabledByAuthor",

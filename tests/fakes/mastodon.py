@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pipeline.platforms import get_platform
 from pipeline.platforms import text as textlib
-from pipeline.platforms.publishers import Account, MediaFile, Post
+from pipeline.publish.publishers import Account, MediaFile, Post
 from tests.fakes.server import ContractFake, Request, Response
 
 TEXT_LIMIT = 500

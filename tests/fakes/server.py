@@ -34,7 +34,7 @@ Switches every fake gets for free (each applies to the next ``times`` matching r
 Subclasses may override ``check(request)`` to reject requests before routing (auth, required
 headers): return a ``Response`` to answer with it, or ``None`` to go on.
 
-Platform fakes that ``tests/publishers/test_contract.py`` drives subclass ``ContractFake`` and
+Platform fakes that ``tests/publish/publishers/test_contract.py`` drives subclass ``ContractFake`` and
 their module (``tests/fakes/<platform>.py``) defines ``contract_fake() -> ContractFake`` returning
 an unstarted fake; see ``ContractFake`` for the handful of members the contract test uses.
 """
@@ -52,10 +52,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fake_http import LocalHTTPServer
+from tests.fakes.http_server import LocalHTTPServer
 
 if TYPE_CHECKING:
-    from pipeline.platforms.publishers import Account, Post
+    from pipeline.publish.publishers import Account, Post
 
 
 @dataclass(frozen=True)

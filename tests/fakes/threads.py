@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.platforms.publishers import Account, Post
+from pipeline.publish.publishers import Account, Post
 from tests.fakes.graph import ContainerFake, graph_error, graph_time
 from tests.fakes.server import Request, Response
 

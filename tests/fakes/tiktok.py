@@ -33,7 +33,7 @@ import itertools
 import re
 import time
 
-from pipeline.platforms.publishers import Account, Post
+from pipeline.publish.publishers import Account, Post
 from tests.fakes.graph import VideoSamples
 from tests.fakes.server import ContractFake, Request, Response
 

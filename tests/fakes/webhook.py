@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import itertools
 
-from pipeline.platforms.publishers import Account, Post
+from pipeline.publish.publishers import Account, Post
 from tests.fakes.server import ContractFake, Request, Response
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from pipeline.platforms import get_platform
 from pipeline.platforms import text as textlib
-from pipeline.platforms.publishers import Account, Post
+from pipeline.publish.publishers import Account, Post
 from tests.fakes.server import ContractFake, Request, Response
 
 TWEET_FIELDS = {"text", "media", "reply", "quote_tweet_id", "poll", "reply_settings", "for_super_followers_only",

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 
-from pipeline.platforms.publishers import Account, Post
+from pipeline.publish.publishers import Account, Post
 from tests.fakes.graph import VideoSamples
 from tests.fakes.server import ContractFake, Request, Response
 

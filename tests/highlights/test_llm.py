@@ -9,10 +9,10 @@ import pytest
 import requests
 from tenacity import wait_none
 
-from pipeline.config import LLMSettings
-from pipeline import llm
+from pipeline.core.settings import LLMSettings
+from pipeline.core import llm
 from pipeline.highlights.llm import LLMCandidate, LLMScorerError, LLMVerdict, rerank
-from tests.fake_openai import Content, Delay, Error, FakeOpenAI
+from tests.fakes.openai_server import Content, Delay, Error, FakeOpenAI
 
 KEY = "sk-test-0123456789abcdef"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_client_profile, load_settings
-from pipeline.errors import ConfigError
+from pipeline.core.settings import load_client_profile, load_settings
+from pipeline.core.errors import ConfigError
 from pipeline.highlights.options import FeatureWeights
 from pipeline.highlights.store import client_options, explain_weights
-from pipeline.models import Client
+from pipeline.store.models import Client
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "clients" / "example.toml"
 
@@ -52,7 +52,7 @@ def test_a_bad_weight_in_a_profile_is_a_config_error(castmill_home):
 
 
 def test_client_import_rejects_unknown_highlight_weights(castmill_home, tmp_path):
-    from tests.cli_helpers import castmill
+    from tests.helpers.cli import castmill
 
     profile = tmp_path / "bad.toml"
     profile.write_text('slug = "bad"\nname = "Bad"\n[highlights]\nweights = { virality = 1.0 }\n')

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.errors import ConfigError, HighlightError
+from pipeline.core.errors import ConfigError, HighlightError
 from pipeline.highlights import EnergyEnvelope, FeatureWeights, HighlightOptions, mine_highlights
 from pipeline.highlights.features import hook_strength
 from pipeline.highlights.language import cues_for, tokens
 from pipeline.transcribe.base import Segment, TranscriptResult, Word
-from tests.highlights.timelines import transcript_from_sentences
+from tests.helpers.timelines import transcript_from_sentences
 
 FILLER_EN = [
     "I mean, you know, it kind of depends on the day.",

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from pipeline.db import Database
-from pipeline.models import Client, Episode, HighlightFeedback, Transcript
-from tests.cli_helpers import castmill
-from tests.fake_openai import Content, FakeOpenAI
+from pipeline.store.db import Database
+from pipeline.store.models import Client, Episode, HighlightFeedback, Transcript
+from tests.helpers.cli import castmill
+from tests.fakes.openai_server import Content, FakeOpenAI
 from tests.highlights.test_scoring import STRONG_EN, episode
-from tests.highlights.timelines import transcript_from_sentences
+from tests.helpers.timelines import transcript_from_sentences
 
 
 @pytest.fixture
@@ -99,12 +99,12 @@ def test_labels_survive_re_mining(clients, castmill_home):
     episode_id = add_transcribed_episode(clients, "acme", episode(strong_at=1))
     highlight_id = highlights_json(str(episode_id))["highlights"][0]["id"]
     castmill("feedback", str(highlight_id), "bad", "--note", "too slow")
-    from pipeline.highlights.store import run_highlight_stage
-    from pipeline.config import load_settings
+    from pipeline.highlights.stage import run_stage
+    from pipeline.core.settings import load_settings
 
     settings = load_settings(castmill_home)
     db = Database(settings.database_url)
-    run_highlight_stage(db, settings, episode_id, force=True)
+    run_stage(db, settings, episode_id, force=True)
     with db.session() as session:
         [row] = session.query(HighlightFeedback).all()
         assert row.highlight_id is None and row.label == "bad" and row.features["hook"] is not None

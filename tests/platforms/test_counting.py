@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
 from pipeline.platforms import PLATFORM_NAMES, REGISTRY, Platform, UnknownPlatform, get_platform
 
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # 👨‍👩‍👧‍👦: 7 code points, 11 UTF-16 units, 25 bytes

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.errors import CastmillError
+from pipeline.core.errors import CastmillError
 from pipeline.platforms import PLATFORM_NAMES, REGISTRY, FitError, PostContent, get_platform
 
 SUFFIX = re.compile(r" (\d+)/(\d+)$")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeline import auth
-from pipeline.db import Database
-from pipeline.models import Client, Draft, DraftVersion, Episode, Highlight
+from pipeline.access import auth
+from pipeline.store.db import Database
+from pipeline.store.models import Client, Draft, DraftVersion, Episode, Highlight
 
 PASSWORD = "correct horse battery"
 _PRODUCTION_HASHER = auth._hasher  # taken before any test swaps it for a cheap one

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from pipeline import review
-from pipeline.errors import NotFoundError
-from pipeline.models import Approval, Draft
+from pipeline.core.errors import NotFoundError
+from pipeline.store.models import Approval, Draft
 from tests.review.conftest import add_draft, add_generated_version
 
 LONG = "word " * 70  # 350 characters: over X's 280
@@ -68,7 +68,7 @@ def test_an_admin_may_approve_both_stages(world):
 
 
 def test_a_review_link_gives_the_client_approval(world):
-    from pipeline import auth
+    from pipeline.access import auth
 
     draft = add_draft(world.db, world.acme, world.acme_episode)
     run(world, review.approve, world.va, draft, version=1)
@@ -223,8 +223,8 @@ def test_approved_version_is_none_for_missing_unapproved_and_rejected_drafts(wor
 
 
 def test_a_disabled_user_can_no_longer_act_with_an_open_session(world):
-    from pipeline.auth import SessionExpired
-    from pipeline.models import User
+    from pipeline.access.auth import SessionExpired
+    from pipeline.store.models import User
 
     draft = add_draft(world.db, world.acme, world.acme_episode)
     with world.db.session() as session:

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from pipeline import auth
-from pipeline.cli import cli
-from pipeline.config import load_settings
-from pipeline.db import Database
-from pipeline.models import User
+from pipeline.access import auth
+from pipeline.cli.root import cli
+from pipeline.core.settings import load_settings
+from pipeline.store.db import Database
+from pipeline.store.models import User
 
 
 def castmill(*args, stdin: str | None = None):

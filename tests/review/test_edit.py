@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from pipeline import review
-from pipeline.models import DraftVersion
-from pipeline.review_diff import word_diff
+from pipeline.store.models import DraftVersion
+from pipeline.review.diff import word_diff
 from tests.review.conftest import add_draft
 
 SCRIPT = '<script>alert("x")</script> <b>bold</b> & <img src=x onerror=alert(1)>'

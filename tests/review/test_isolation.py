@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import audit, review
-from pipeline.errors import NotFoundError
+from pipeline import review
+from pipeline.access import audit
+from pipeline.core.errors import NotFoundError
 from tests.review.conftest import add_draft
 
 MISSING = 999_999
@@ -53,7 +54,7 @@ def test_the_queue_of_a_client_holds_only_its_drafts(world):
 
 
 def test_a_review_link_sees_only_its_client(world):
-    from pipeline import auth
+    from pipeline.access import auth
 
     add_draft(world.db, world.acme, world.acme_episode)
     theirs = add_draft(world.db, world.budi, world.budi_episode)
@@ -80,7 +81,7 @@ def test_an_identity_with_an_expired_session_reads_nothing(world):
     from dataclasses import replace
     from datetime import timedelta
 
-    from pipeline.auth import SessionExpired
+    from pipeline.access.auth import SessionExpired
 
     add_draft(world.db, world.acme, world.acme_episode)
     stale = replace(world.acme_user, expires_at=world.acme_user.expires_at - timedelta(hours=13))

@@ -6,7 +6,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from pipeline.db import Database, _alembic_config, create_db_engine
+from pipeline.store.db import Database, _alembic_config, create_db_engine
 
 ROWS = [
     "INSERT INTO clients (id, slug, name, timezone, language, brand_voice, hashtags, platforms, posting_slots, "
@@ -62,7 +62,9 @@ def test_0006_keeps_existing_drafts_and_versions_on_postgresql(postgres_url):
 @pytest.mark.slow
 def test_the_review_flow_runs_on_postgresql(postgres_url, monkeypatch):
     """The statuses and JSON snapshots fit PostgreSQL's column types (SQLite does not check lengths)."""
-    from pipeline import audit, auth, review
+    from pipeline import review
+    from pipeline.access import audit
+    from pipeline.access import auth
     from tests.review.conftest import PASSWORD, add_client, add_draft, add_episode
 
     db = Database(postgres_url)

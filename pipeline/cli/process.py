@@ -1,0 +1,89 @@
+"""castmill process (the batch runner) and castmill episodes list."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.cli.support import ENGINE_CHOICE, database_of, err_console, friendly_errors, settings_of, transcribe_options
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--client", "client_slug", required=True, help="Client slug the episodes belong to.")
+@click.option("--latest", type=click.IntRange(min=1), help="Newest N episodes of each feed.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Episodes transcribed in parallel (capped by cores and free memory).")
+@click.option("--engine", type=ENGINE_CHOICE, help="Transcription engine (default from settings).")
+@click.option("--model", help="Model name or path (default tiny.en, bundled).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of progress bars.")
+@click.pass_context
+@friendly_errors
+def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> None:
+    """Ingest and transcribe files, folders and RSS/Atom feeds for a client.
+
+    Finished stages are skipped on a re-run; a bad episode is reported and the
+    batch goes on. Exit status is 1 when any input failed.
+
+    Example:
+
+        castmill process --client acme episodes/*.mp3 https://example.com/feed.xml --latest 3
+    """
+    from pipeline.store.clients import get_client
+    from pipeline.core.progress import RichReporter
+    from pipeline.batch import TranscribeJob, process_batch
+
+    settings = settings_of(ctx)
+    job = TranscribeJob(engine or settings.transcribe.engine, transcribe_options(settings, engine, model, None, None, None))
+    db = database_of(ctx)
+    with db.session() as session:
+        get_client(session, client_slug)  # before any progress bar is drawn
+    if as_json:
+        report = process_batch(db, settings, client_slug, list(inputs), job=job, latest=latest, jobs=jobs)
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        with RichReporter(err_console) as reporter:
+            report = process_batch(db, settings, client_slug, list(inputs), job=job, latest=latest, jobs=jobs,
+                                   reporter=reporter)
+        done = len(report.outcomes) - len(report.failed)
+        click.echo(f"{done} episode(s) ready, {len(report.failed)} failed")
+    if not report.ok:
+        sys.exit(1)
+
+
+@click.group("episodes")
+def episodes() -> None:
+    """Inspect episodes."""
+
+
+@episodes.command("list")
+@click.option("--client", "client_slug", help="Only this client's episodes.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def episodes_list(ctx, client_slug, as_json) -> None:
+    """Status of every stage per episode.
+
+    Example:
+
+        castmill episodes list --client acme --json
+    """
+    from pipeline.store.episodes import list_episodes
+
+    with database_of(ctx).session() as session:
+        rows = list_episodes(session, client_slug)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    from pipeline.core.vocab import STAGES
+
+    table = Table("id", "client", "title", "duration", *STAGES, "error")
+    for r in rows:
+        stages = [r.stages[s] + (f" ({r.highlights})" if s == "highlights" and r.stages[s] == "done" else "")
+                  for s in STAGES]
+        table.add_row(str(r.id), r.client, r.title, f"{r.duration:.0f} s", *stages, r.error or "")
+    Console().print(table)

@@ -1,0 +1,57 @@
+"""Helpers shared by the CLI modules: settings and database from the click context, error mapping."""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+
+import click
+from rich.console import Console
+
+from pipeline.core.settings import Settings
+from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import ENGINES
+
+ENGINE_CHOICE = click.Choice(ENGINES)
+err_console = Console(stderr=True)
+
+
+def friendly_errors(func):
+    """Print a CastmillError as one line on stderr and exit non-zero."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CastmillError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def database_of(ctx: click.Context):
+    from pipeline.store.db import Database
+
+    if "db" not in ctx.obj:
+        ctx.obj["db"] = Database(settings_of(ctx).database_url)
+    return ctx.obj["db"]
+
+
+def transcribe_options(settings: Settings, engine, model, beam_size, vad, language):
+    """The transcription options of a command: its flags over the settings (``engine`` is chosen apart)."""
+    from pipeline.transcribe import TranscribeOptions
+
+    return TranscribeOptions.from_settings(settings.transcribe, model=model, language=language,
+                                           beam_size=beam_size, vad=vad)
+
+
+def cli_identity():
+    """Who the command line acts as: staff, like an admin, named "cli" in the audit trail."""
+    from pipeline.access.identity import system_identity
+
+    return system_identity("cli")

@@ -1,0 +1,1 @@
+"""Foundations every layer uses: errors, the one vocabulary, time helpers, settings, progress, the LLM client."""

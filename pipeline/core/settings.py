@@ -1,0 +1,307 @@
+"""Settings and client profiles, validated with pydantic.
+
+Precedence, lowest first: the defaults below (mirrored in config/castmill.toml),
+``$CASTMILL_HOME/castmill.toml``, then environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.core.clock import Weekday
+from pipeline.core.errors import ConfigError
+from pipeline.core.vocab import ENGINES, Aspect, ClipKind
+
+
+
+class StorageSettings(BaseModel):
+    database_url: str = ""
+
+
+class IngestSettings(BaseModel):
+    max_download_bytes: int = Field(2 * 1024**3, gt=0)
+    http_timeout: float = Field(30, gt=0)
+    feed_latest: int = Field(5, gt=0)
+
+
+class TranscribeSettings(BaseModel):
+    engine: str = "faster-whisper"
+    model: str = "tiny.en"
+    beam_size: int = Field(5, ge=1, le=20)
+    vad: bool = True
+    compute_type: str = "int8"
+    batch_size: int = Field(8, ge=1, le=64)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in ENGINES:
+            raise ValueError(f"unknown engine {value!r}; choose one of {', '.join(ENGINES)}")
+        return value
+
+
+class ModelSettings(BaseModel):
+    hub_url: str = "https://huggingface.co"
+    openai_base_url: str = "https://openaipublic.azureedge.net/main/whisper/models"
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat-completions endpoint that may re-rank highlights (off by default)."""
+
+    enabled: bool = False
+    base_url: str = "https://api.openai.com/v1"
+    # Prefer the CASTMILL_LLM_API_KEY environment variable over writing the key in a file.
+    api_key: str = Field("", repr=False)
+    model: str = "gpt-4o-mini"
+    timeout: float = Field(30, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    # Only the best N candidates by feature score are sent (cost and latency stay bounded).
+    max_candidates: int = Field(20, ge=1, le=100)
+    # Share of the final score that comes from the model (the rest from the explained features).
+    weight: float = Field(0.5, ge=0, le=1)
+
+
+class ClipBounds(BaseModel):
+    min_seconds: float = Field(gt=0)
+    max_seconds: float = Field(gt=0)
+
+
+class HighlightOverrides(BaseModel):
+    """Per-client highlight settings in a client profile's ``[highlights]`` table."""
+
+    min_seconds: float | None = Field(None, gt=0)
+    max_seconds: float | None = Field(None, gt=0)
+    # Feature name -> weight; only the features given change (see FeatureWeights).
+    weights: dict[str, float] = {}
+    # Platform name -> clip length bounds, e.g. tiktok = { min_seconds = 20, max_seconds = 60 }.
+    platforms: dict[str, ClipBounds] = {}
+
+
+class HighlightSettings(HighlightOverrides):
+    top: int = Field(8, ge=1, le=50)
+    min_seconds: float = Field(15, gt=0)
+    max_seconds: float = Field(90, gt=0)
+    llm: LLMSettings = LLMSettings()
+
+
+class DraftSettings(BaseModel):
+    # Rewrite each rendered draft with the LLM configured in [highlights.llm] (needs enabled = true there).
+    llm_rewrite: bool = False
+
+
+class NotifySettings(BaseModel):
+    """Where failed, missed and unresolved posts are reported (once each): a JSON POST and/or email."""
+
+    webhook_url: str = ""  # or CASTMILL_NOTIFY_WEBHOOK_URL
+    email_to: list[str] = []
+    email_from: str = "castmill@localhost"
+    smtp_host: str = ""
+    smtp_port: int = Field(25, gt=0, lt=65536)
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False  # SMTPS (port 465) instead of plain/STARTTLS
+    smtp_username: str = ""
+    smtp_password: str = Field("", repr=False)  # from CASTMILL_SMTP_PASSWORD only; never written in the file
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_url or (self.email_to and self.smtp_host))
+
+
+class Settings(BaseModel):
+    home: Path
+    storage: StorageSettings = StorageSettings()
+    ingest: IngestSettings = IngestSettings()
+    transcribe: TranscribeSettings = TranscribeSettings()
+    models: ModelSettings = ModelSettings()
+    highlights: HighlightSettings = HighlightSettings()
+    drafts: DraftSettings = DraftSettings()
+    notify: NotifySettings = NotifySettings()
+
+    @property
+    def rewrite_llm(self) -> LLMSettings | None:
+        """The endpoint for draft rewriting, or None when rewriting is off."""
+        llm = self.highlights.llm
+        return llm if self.drafts.llm_rewrite and llm.enabled else None
+
+    @property
+    def database_url(self) -> str:
+        return self.storage.database_url or f"sqlite:///{self.home / 'castmill.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+
+HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+
+
+class CaptionStyleOverrides(BaseModel):
+    """The client's own caption look, laid over the chosen preset; unset fields keep the preset's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    font: str | None = None  # a font family fontconfig knows, e.g. "DejaVu Sans"
+    size: float | None = Field(None, gt=0.01, le=0.12)  # share of the frame height
+    colour: str | None = Field(None, pattern=HEX_COLOUR)
+    highlight: str | None = Field(None, pattern=HEX_COLOUR)  # the word being spoken
+    outline: str | None = Field(None, pattern=HEX_COLOUR)
+    outline_width: float | None = Field(None, ge=0, le=0.02)
+    position: float | None = Field(None, ge=0.12, le=0.80)  # vertical centre, share of the height
+    uppercase: bool | None = None
+
+
+class ClipSettings(BaseModel):
+    """Which clips `castmill process` renders for every highlight (none unless the profile says so)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misplaced top-level key under [clips] is an error
+
+    kinds: list[ClipKind] = []
+    aspects: list[Aspect] = ["9:16"]
+    style: Literal["default", "upper", "minimal"] = "default"
+    fit: Literal["crop", "blur"] = "crop"
+    caption_style: CaptionStyleOverrides = CaptionStyleOverrides()
+    # Cover art for audiograms when the feed has none (a path relative to the profile file);
+    # with neither, a generated title card.
+    cover: str = ""
+    # The clip's JPEG thumbnail: a frame of the clip, or the title card.
+    thumbnail: Literal["frame", "title"] = "frame"
+
+
+
+
+class PostingSlot(BaseModel):
+    """A recurring time the client posts on a platform, in the client's time zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str
+    days: list[Weekday]
+    time: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # "09:00", local to the client
+
+
+class ClientProfile(BaseModel):
+    """A client as written in config/clients/*.toml."""
+
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    brand_voice: str = ""
+    hashtags: list[str] = []
+    platforms: list[str] = []
+    # Platform name -> the client's handle there (available to templates as client.handles.x).
+    handles: dict[str, str] = {}
+    call_to_action: str = ""
+    # Folder with the client's own templates (posts/<platform>[.<lang>].j2); relative to the profile file.
+    templates_dir: str = ""
+    highlights: HighlightOverrides = HighlightOverrides()
+    clips: ClipSettings = ClipSettings()
+    # 2: the VA reviews, then the client approves; 1: the client approves alone.
+    approval_stages: Literal[1, 2] = 2
+    posting_slots: list[PostingSlot] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Jakarta)")
+        return value
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("CASTMILL_HOME") or Path.home() / ".castmill").expanduser()
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", source=path) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError("not UTF-8 text", source=path) from exc
+
+
+def _env_overrides() -> dict:
+    overrides: dict = {}
+    if url := os.environ.get("CASTMILL_DATABASE_URL"):
+        overrides.setdefault("storage", {})["database_url"] = url
+    if hub := os.environ.get("CASTMILL_MODEL_HUB_URL"):
+        overrides.setdefault("models", {})["hub_url"] = hub
+    if base := os.environ.get("CASTMILL_OPENAI_MODEL_URL"):
+        overrides.setdefault("models", {})["openai_base_url"] = base
+    if key := os.environ.get("CASTMILL_LLM_API_KEY"):
+        overrides.setdefault("highlights", {}).setdefault("llm", {})["api_key"] = key
+    return overrides
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(home: Path | None = None) -> Settings:
+    """Settings for ``home`` (default ``$CASTMILL_HOME`` or ``~/.castmill``)."""
+    home = (home or default_home()).expanduser().resolve()
+    data: dict = {}
+    user_file = home / "castmill.toml"
+    if user_file.is_file():
+        data = _read_toml(user_file)
+    data = _merge(data, _env_overrides())
+    try:
+        return Settings(home=home, **data)
+    except ValidationError as exc:
+        raise ConfigError(first_error(exc), source=user_file) from exc
+
+
+def load_client_profile(path: Path) -> ClientProfile:
+    try:
+        profile = ClientProfile(**_read_toml(path))
+    except ValidationError as exc:
+        raise ConfigError(first_error(exc), source=path) from exc
+    clips = profile.clips.model_copy(update={"cover": _cover_file(profile, Path(path))})
+    return profile.model_copy(update={"templates_dir": _templates_dir(profile, Path(path)), "clips": clips})
+
+
+def _cover_file(profile: ClientProfile, path: Path) -> str:
+    """The profile's cover image made absolute; a named file that is not there is an error now, not at render time."""
+    if not profile.clips.cover:
+        return ""
+    cover = (path.parent / profile.clips.cover).resolve()
+    if not cover.is_file():
+        raise ConfigError(f"clips.cover {profile.clips.cover!r} does not exist ({cover})", source=path)
+    return str(cover)
+
+
+def _templates_dir(profile: ClientProfile, path: Path) -> str:
+    """The profile's templates folder made absolute; ``<profile folder>/<slug>/`` when it has posts/."""
+    if profile.templates_dir:
+        folder = (path.parent / profile.templates_dir).resolve()
+        if not (folder / "posts").is_dir():
+            raise ConfigError(f"templates_dir {profile.templates_dir!r} has no posts/ folder ({folder})", source=path)
+        return str(folder)
+    default = (path.parent / profile.slug).resolve()
+    return str(default) if (default / "posts").is_dir() else ""
+
+
+def first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else err["msg"]

@@ -1,0 +1,86 @@
+"""Castmill's one vocabulary: every fixed set of names the layers, the CLI and the dashboard share.
+
+Each set is defined here once; code elsewhere imports it and never spells the values again.
+The database stores these strings, so a value may be added but never renamed without a migration.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+# --- people ---------------------------------------------------------------------------------------
+ADMIN: Final = "admin"
+VA: Final = "va"  # a virtual assistant: staff who process episodes and prepare drafts
+CLIENT: Final = "client"  # a podcast's owner: sees and approves only their own drafts
+ROLES: Final = (ADMIN, VA, CLIENT)
+STAFF_ROLES: Final = (ADMIN, VA)
+
+# --- episode stages, in the order one episode flows through them ------------------------------------
+STAGES: Final = ("ingest", "transcribe", "highlights", "clips", "drafts")
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+STAGE_STATUSES: Final = (PENDING, RUNNING, DONE, FAILED)
+
+# --- transcription engines --------------------------------------------------------------------------
+FASTER_WHISPER: Final = "faster-whisper"  # CTranslate2: the default, measured faster at equal WER
+OPENAI_WHISPER: Final = "openai-whisper"  # the reference implementation (torch)
+ENGINES: Final = (FASTER_WHISPER, OPENAI_WHISPER)
+TranscribeEngine = Literal["faster-whisper", "openai-whisper"]
+
+# --- clips ------------------------------------------------------------------------------------------
+CLIP_KINDS: Final = ("video", "audiogram", "audio")
+ClipKind = Literal["video", "audiogram", "audio"]
+# Aspect name -> output frame (width, height).
+ASPECTS: Final[dict[str, tuple[int, int]]] = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
+Aspect = Literal["9:16", "1:1", "16:9"]
+RENDER_ENGINES: Final = ("ffmpeg", "moviepy")  # ffmpeg: one filter graph (default); moviepy: the card's engine
+
+# --- media files ingest accepts (by extension) -----------------------------------------------------
+AUDIO_EXTENSIONS: Final = frozenset({".mp3", ".m4a", ".wav", ".flac", ".ogg", ".opus", ".aac"})
+VIDEO_EXTENSIONS: Final = frozenset({".mp4", ".mov", ".mkv", ".webm", ".m4v"})
+MEDIA_EXTENSIONS: Final = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
+
+# --- drafts -----------------------------------------------------------------------------------------
+DRAFT: Final = "draft"  # generated or edited, waiting for the VA
+CLIENT_REVIEW: Final = "client_review"  # the VA approved; waiting for the client
+CHANGES_REQUESTED: Final = "changes_requested"
+APPROVED: Final = "approved"  # every approval stage passed: may be scheduled
+REJECTED: Final = "rejected"
+DRAFT_STATUSES: Final = (DRAFT, CLIENT_REVIEW, CHANGES_REQUESTED, APPROVED, REJECTED)
+# The approval a draft waits for: the VA's review, then the client's (one-stage clients skip the VA).
+STAGE_VA: Final = "va"
+STAGE_CLIENT: Final = "client"
+APPROVAL_STAGES: Final = (STAGE_VA, STAGE_CLIENT)
+# Review decisions recorded on a version (an approval row's decision).
+DECISIONS: Final = (APPROVED, CHANGES_REQUESTED, REJECTED)
+
+# --- scheduled posts --------------------------------------------------------------------------------
+SCHEDULED: Final = "scheduled"
+PUBLISHING: Final = "publishing"  # claimed by a scheduler worker, under a lease
+PUBLISHED: Final = "published"
+UNKNOWN: Final = "unknown"  # the platform may have it: reconciled before any retry
+POST_FAILED: Final = "failed"
+MISSED: Final = "missed"  # later than its late limit allowed
+CANCELLED: Final = "cancelled"
+POST_STATUSES: Final = (SCHEDULED, PUBLISHING, PUBLISHED, UNKNOWN, POST_FAILED, MISSED, CANCELLED)
+# Posts that occupy their slot: they will, may or did go out at that instant.
+TAKES_SLOT: Final = (SCHEDULED, PUBLISHING, UNKNOWN, PUBLISHED)
+# Any post of a draft in one of these blocks scheduling the draft again.
+LIVE: Final = TAKES_SLOT + (POST_FAILED, MISSED)
+RESCHEDULABLE: Final = (SCHEDULED, MISSED, POST_FAILED)
+CANCELLABLE: Final = (SCHEDULED, MISSED, POST_FAILED)
+# How the calendar and the CLI colour each post status (tellable apart, one per status).
+POST_STATUS_COLOURS: Final = {
+    SCHEDULED: "#1f77b4",  # blue
+    PUBLISHING: "#9467bd",  # purple
+    PUBLISHED: "#2ca02c",  # green
+    POST_FAILED: "#d62728",  # red
+    MISSED: "#ff7f0e",  # orange
+    UNKNOWN: "#e6b800",  # amber: being reconciled with the platform
+    CANCELLED: "#7f7f7f",  # grey
+}
+# A post more than this many minutes late is marked missed instead of sent (per post, settable).
+DEFAULT_LATE_MINUTES: Final = 60
+OUTBOX: Final = "outbox"  # the publisher used when the client has no account for the draft's platform
+
+# --- audit ------------------------------------------------------------------------------------------
+AUDIT_ENTITIES: Final = ("draft", "post", "user", "client", "episode")

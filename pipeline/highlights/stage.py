@@ -1,0 +1,71 @@
+"""The highlights stage: mine one episode's transcript and store its highlights.
+
+Resumable like every stage: the stage row's input key names the transcript and the options,
+so an unchanged episode is skipped and a changed setting mines again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from pipeline.core.errors import CastmillError, MediaError, NotFoundError
+from pipeline.core.settings import Settings
+from pipeline.highlights.energy import envelope_from_file
+from pipeline.highlights.mine import MiningResult, mine_highlights
+from pipeline.highlights.store import client_options, latest_transcript, stage_input_key, transcript_result
+from pipeline.store.db import Database
+from pipeline.store.models import Episode, Highlight
+from pipeline.store.stages import is_current, mark_done, mark_failed, mark_running, stage_row
+
+STAGE = "highlights"
+
+
+def run_stage(db: Database, settings: Settings, episode_id: int, *, force: bool = False) -> MiningResult | None:
+    """Mine and store one episode's highlights; None when they are current already.
+
+    Raises CastmillError (after recording it on the stage row) when mining fails.
+    """
+    with db.session() as session:
+        episode = session.get(Episode, episode_id)
+        transcript = latest_transcript(session, episode_id)
+        if transcript is None:
+            raise NotFoundError("has no transcript yet: run `castmill process` first", source=f"episode {episode_id}")
+        options = client_options(settings, episode.client)
+        key = stage_input_key(transcript, options, settings)
+        row = stage_row(session, episode, STAGE)
+        if is_current(row, key) and not force:
+            return None
+        mark_running(row, key)
+        result_input, media_path = transcript_result(transcript), episode.media_path
+    try:
+        result = mine_highlights(result_input, options, energy=energy_or_none(media_path),
+                                 llm=settings.highlights.llm, source=f"episode {episode_id}")
+    except CastmillError as exc:
+        _record_failure(db, episode_id, str(exc))
+        raise
+    _store(db, episode_id, result, key)
+    return result
+
+
+def energy_or_none(media_path: str):
+    try:
+        return envelope_from_file(media_path)
+    except MediaError:
+        return None  # mining still works from the words alone; the result notes it
+
+
+def _record_failure(db: Database, episode_id: int, message: str) -> None:
+    with db.session() as session:
+        mark_failed(stage_row(session, session.get(Episode, episode_id), STAGE), message)
+
+
+def _store(db: Database, episode_id: int, result: MiningResult, key: str) -> None:
+    with db.session() as session:
+        session.execute(delete(Highlight).where(Highlight.episode_id == episode_id))
+        for h in result.highlights:
+            session.add(Highlight(
+                episode_id=episode_id, rank=h.rank, start=h.start, end=h.end, score=h.score,
+                features=h.features, reasons=h.reasons, caveats=h.caveats, text=h.text, quote=h.quote,
+                title=h.title, key_phrases=h.key_phrases, hashtags=h.hashtags, llm=h.llm, input_key=key,
+            ))
+        mark_done(stage_row(session, session.get(Episode, episode_id), STAGE))

@@ -1,0 +1,1 @@
+"""Media files: probing with ffprobe, streaming audio decode and levels, resumable downloads."""

@@ -1,0 +1,1 @@
+"""Client profiles and post templates, edited by staff."""

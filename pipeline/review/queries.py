@@ -1,0 +1,249 @@
+"""Read side of review: the queue, one draft, its versions and comments, scoped by the viewer.
+
+Every function takes the caller's ``Identity``: a client identity sees only its own client's
+drafts, and another client's draft id answers exactly like a missing one. The write side
+(edit, approve …) is in ``pipeline.review.workflow``, which re-exports everything here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from pipeline.core.vocab import (APPROVED, CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, DRAFT_STATUSES, REJECTED,
+                                 STAGE_CLIENT, STAGE_VA)
+from pipeline.core.clock import as_utc
+from pipeline.access.identity import Identity, check_session
+from pipeline.access.permissions import client_scope
+from pipeline.core.errors import NotFoundError
+from pipeline.store.models import Approval, Client, Clip, Comment, Draft, DraftVersion, Episode, Highlight
+from pipeline.platforms import UnknownPlatform, get_platform
+
+# Draft statuses (documented on models.Draft.status).
+STATUSES = DRAFT_STATUSES  # re-exported for callers of pipeline.review
+
+
+@dataclass(frozen=True)
+class DraftCard:
+    """One draft's latest version with everything the review page shows."""
+
+    draft_id: int
+    client_slug: str
+    episode_id: int
+    episode_title: str
+    platform: str
+    status: str
+    version_number: int
+    text: str  # the parts joined by a blank line
+    parts: list[str]  # the post, then thread replies
+    hashtags: list[str]
+    media: list[dict]  # what the post carries: {"kind", "path" (when rendered), "status", "seconds" …}
+    highlight_title: str | None  # None for the episode post
+    highlight_reasons: list[str]
+    highlight_start: float | None  # seconds into the episode
+    highlight_end: float | None
+    updated_at: datetime  # UTC
+    needs_action_by: str | None  # "va" | "client" | None (approved or rejected)
+    client_id: int
+    language: str
+    highlight_key: str  # "episode" or "<start>-<end>"
+    version_hash: str
+    # The highlight's rendered files (video, audiogram, audio, thumbnail) for previews: {"kind", "path",
+    # "aspect", "format"}; the episode post has none.
+    clips: list[dict]
+
+    @cached_property
+    def violations(self) -> list[str]:
+        """One line per platform rule the latest version breaks. Computed on first use: checking
+        takes ~1 ms a draft, and a page shows a few dozen of the queue's hundreds."""
+        return violations_of(self.platform, self.parts, self.media)
+
+
+@dataclass(frozen=True)
+class ApprovalInfo:
+    version_number: int
+    stage: str  # va | client
+    decision: str  # approved | rejected | changes_requested
+    actor: str
+    reason: str
+    override_reason: str
+    at: datetime  # UTC
+    voided_at: datetime | None  # set when an edit (or a later request for changes) made it stale
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    number: int
+    text: str
+    parts: list[str]
+    hashtags: list[str]
+    media: list[dict]
+    author: str
+    source: str  # "edit", "template <path> sha256:<12>" or "llm <model>"
+    created_at: datetime  # UTC
+    hash: str
+    approvals: list[ApprovalInfo]  # decisions taken on this version, oldest first
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    id: int
+    draft_id: int
+    version_number: int  # the version that was the latest when the comment was written
+    author: str
+    body: str  # as typed: show it as text, never as HTML
+    created_at: datetime  # UTC
+
+
+# --------------------------------------------------------------------------- helpers
+
+def version_hash(parts: list[str], hashtags: list[str], media: list[dict]) -> str:
+    """sha256 of the version's content as canonical JSON: what an approval is bound to."""
+    content = {"parts": list(parts), "hashtags": list(hashtags or []), "media": list(media or [])}
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def hash_of(version: DraftVersion) -> str:
+    return version_hash(version.parts, version.hashtags, version.media)
+
+
+def violations_of(platform_name: str, parts: list[str], media: list[dict]) -> list[str]:
+    """The platform rules a text breaks, checked like the drafts stage checks them."""
+    from pipeline.drafts.generate import posts_of
+
+    try:
+        platform = get_platform(platform_name)
+    except UnknownPlatform as exc:
+        return [str(exc)]
+    return [v.message for v in platform.validate(posts_of(list(parts), list(media or [])))]
+
+
+def needs_action_by(status: str, approval_stages: int) -> str | None:
+    if status == DRAFT:
+        return STAGE_VA if approval_stages == 2 else STAGE_CLIENT
+    if status == CLIENT_REVIEW:
+        return STAGE_CLIENT
+    if status == CHANGES_REQUESTED:
+        return STAGE_VA  # the VA edits (or approves it again as it is)
+    return None
+
+
+def _scoped(query: Select, identity: Identity) -> Select:
+    return client_scope(query, identity, Draft.client_id)
+
+
+def visible_draft(session: Session, identity: Identity, draft_id: int) -> Draft:
+    """The draft, if the identity may see it; else the same NotFoundError as a missing id."""
+    check_session(identity)
+    draft = session.scalar(_scoped(select(Draft).where(Draft.id == draft_id), identity))
+    if draft is None:
+        raise NotFoundError(f"no draft {draft_id}")
+    return draft
+
+
+def latest_version(session: Session, draft_id: int) -> DraftVersion | None:
+    return session.scalar(select(DraftVersion).where(DraftVersion.draft_id == draft_id)
+                          .order_by(DraftVersion.number.desc()).limit(1))
+
+
+# --------------------------------------------------------------------------- queue
+
+def _card_query() -> Select:
+    newest = (select(DraftVersion.draft_id, func.max(DraftVersion.number).label("number"))
+              .group_by(DraftVersion.draft_id).subquery())
+    return (select(Draft, DraftVersion, Client.slug, Client.approval_stages, Episode.title, Highlight.title,
+                   Highlight.reasons, Highlight.start, Highlight.end)
+            .join(newest, newest.c.draft_id == Draft.id)
+            .join(DraftVersion, (DraftVersion.draft_id == Draft.id) & (DraftVersion.number == newest.c.number))
+            .join(Client, Client.id == Draft.client_id)
+            .join(Episode, Episode.id == Draft.episode_id)
+            .outerjoin(Highlight, Highlight.id == Draft.highlight_id))
+
+
+def queue(session: Session, identity: Identity, *, client_slug: str | None = None, episode_id: int | None = None,
+          platform: str | None = None, statuses: list[str] | tuple[str, ...] | None = None) -> list[DraftCard]:
+    """Drafts the identity may see, newest episode first, then platform; two queries in all."""
+    check_session(identity)
+    query = _scoped(_card_query(), identity).order_by(Draft.episode_id.desc(), Draft.platform, Draft.id)
+    if client_slug:
+        query = query.where(Client.slug == client_slug)
+    if episode_id is not None:
+        query = query.where(Draft.episode_id == episode_id)
+    if platform:
+        query = query.where(Draft.platform == platform.strip().lower())
+    if statuses:
+        query = query.where(Draft.status.in_(list(statuses)))
+    return _cards(session, session.execute(query).all())
+
+
+def draft_detail(session: Session, identity: Identity, draft_id: int) -> DraftCard:
+    check_session(identity)
+    rows = session.execute(_scoped(_card_query(), identity).where(Draft.id == draft_id)).all()
+    if not rows:
+        raise NotFoundError(f"no draft {draft_id}")
+    return _cards(session, rows)[0]
+
+
+def _cards(session: Session, rows) -> list[DraftCard]:
+    clips = _clips_by_subject(session, {row[0].episode_id for row in rows})
+    return [_card(row, clips) for row in rows]
+
+
+def _card(row, clips: dict) -> DraftCard:
+    draft, version, slug, stages, episode_title, h_title, h_reasons, h_start, h_end = row
+    return DraftCard(
+        draft_id=draft.id, client_slug=slug, episode_id=draft.episode_id, episode_title=episode_title or "",
+        platform=draft.platform, status=draft.status, version_number=version.number, text=version.text,
+        parts=list(version.parts), hashtags=list(version.hashtags or []), media=[dict(m) for m in version.media or []],
+        highlight_title=h_title, highlight_reasons=list(h_reasons or []), highlight_start=h_start,
+        highlight_end=h_end, updated_at=as_utc(draft.updated_at),
+        needs_action_by=needs_action_by(draft.status, stages or 2),
+        client_id=draft.client_id, language=draft.language, highlight_key=draft.highlight_key,
+        version_hash=hash_of(version), clips=clips.get((draft.episode_id, draft.highlight_key), []),
+    )
+
+
+def _clips_by_subject(session: Session, episode_ids: set[int]) -> dict[tuple[int, str], list[dict]]:
+    if not episode_ids:
+        return {}
+    rows = session.execute(
+        select(Clip.episode_id, Clip.highlight_key, Clip.kind, Clip.aspect, Clip.format, Clip.path)
+        .where(Clip.episode_id.in_(sorted(episode_ids)), Clip.status == "ready").order_by(Clip.id))
+    found: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    for episode_id, key, kind, aspect, fmt, path in rows:
+        found[(episode_id, key)].append({"kind": kind, "aspect": aspect, "format": fmt, "path": path})
+    return found
+
+
+# --------------------------------------------------------------------------- history
+
+def versions(session: Session, identity: Identity, draft_id: int) -> list[VersionInfo]:
+    """Every version of the draft, oldest first, each with the decisions taken on it."""
+    draft = visible_draft(session, identity, draft_id)
+    rows = list(session.scalars(select(DraftVersion).where(DraftVersion.draft_id == draft.id)
+                                .order_by(DraftVersion.number)))
+    numbers = {v.id: v.number for v in rows}
+    decisions: dict[int, list[ApprovalInfo]] = defaultdict(list)
+    for a in session.scalars(select(Approval).where(Approval.draft_id == draft.id).order_by(Approval.at, Approval.id)):
+        decisions[a.version_id].append(ApprovalInfo(
+            numbers.get(a.version_id, 0), a.stage, a.decision, a.actor, a.reason, a.override_reason, as_utc(a.at),
+            as_utc(a.voided_at) if a.voided_at else None))
+    return [VersionInfo(v.number, v.text, list(v.parts), list(v.hashtags or []), list(v.media or []), v.author,
+                        v.source, as_utc(v.created_at), hash_of(v), decisions.get(v.id, [])) for v in rows]
+
+
+def comments(session: Session, identity: Identity, draft_id: int) -> list[CommentInfo]:
+    """The draft's comments, oldest first."""
+    draft = visible_draft(session, identity, draft_id)
+    rows = session.execute(select(Comment, DraftVersion.number)
+                           .join(DraftVersion, DraftVersion.id == Comment.version_id)
+                           .where(Comment.draft_id == draft.id).order_by(Comment.created_at, Comment.id))
+    return [CommentInfo(c.id, c.draft_id, number, c.author, c.body, as_utc(c.created_at)) for c, number in rows]

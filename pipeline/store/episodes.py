@@ -1,0 +1,39 @@
+"""Read-side queries over episodes for the CLI and the dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from pipeline.store.clients import get_client
+from pipeline.store.models import Episode
+from pipeline.store.stages import episode_error, stage_summary
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    id: int
+    client: str
+    title: str
+    duration: float
+    source: str
+    stages: dict[str, str]
+    error: str | None
+    highlights: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def list_episodes(session: Session, client_slug: str | None = None) -> list[EpisodeRow]:
+    query = select(Episode).options(selectinload(Episode.stages), selectinload(Episode.client),
+                                    selectinload(Episode.highlights)).order_by(Episode.id)
+    if client_slug:
+        query = query.where(Episode.client_id == get_client(session, client_slug).id)
+    return [
+        EpisodeRow(e.id, e.client.slug, e.title, round(e.duration, 2), e.source_uri, stage_summary(e), episode_error(e),
+                   len(e.highlights))
+        for e in session.scalars(query)
+    ]

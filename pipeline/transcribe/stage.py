@@ -1,0 +1,61 @@
+"""The transcribe stage: decode one episode's audio, transcribe it, store the transcript.
+
+``run_stage`` handles one episode in this process. ``workers.py`` runs it for many episodes
+in a process pool sized by cores and memory (``effective_jobs``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.core.errors import CastmillError, MediaError, TranscribeError
+from pipeline.media.audio import decode_audio, measure_levels
+from pipeline.store.db import Database
+from pipeline.store.models import Episode, Transcript
+from pipeline.store.stages import mark_done, mark_failed, mark_running, stage_row
+from pipeline.transcribe.base import TranscribeOptions
+
+
+@dataclass(frozen=True)
+class TranscribeJob:
+    engine: str
+    options: TranscribeOptions
+
+    def input_key(self, episode: Episode) -> str:
+        return f"{episode.sha256}|{self.options.cache_key(self.engine)}"
+
+
+def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, progress=None) -> str | None:
+    """Transcribe one episode and store its transcript; returns the error message or None (recorded on the stage row)."""
+    with db.session() as session:
+        episode = session.get(Episode, episode_id)
+        row = stage_row(session, episode, "transcribe")
+        mark_running(row, job.input_key(episode))
+        media_path, duration, key = episode.media_path, episode.duration, row.input_key
+    try:
+        audio = decode_audio(media_path, expected_seconds=duration)
+        levels = measure_levels(audio)
+        if levels.is_silent:
+            raise MediaError(f"contains only silence (RMS {levels.rms_dbfs:.0f} dBFS)", source=media_path)
+        result = transcriber.transcribe(audio, job.options, progress=progress)
+        del audio
+        if not result.words:
+            raise TranscribeError("no speech was recognised", source=media_path)
+    except CastmillError as exc:
+        return _finish(db, episode_id, error=str(exc))
+    return _finish(db, episode_id, result=result, key=key)
+
+
+def _finish(db: Database, episode_id: int, *, error: str | None = None, result=None, key: str = "") -> str | None:
+    with db.session() as session:
+        episode = session.get(Episode, episode_id)
+        row = stage_row(session, episode, "transcribe")
+        if error:
+            mark_failed(row, error)
+            return error
+        session.add(Transcript(
+            episode_id=episode_id, engine=result.engine, model=result.model, language=result.language,
+            duration=result.duration, segments=result.to_dict()["segments"], input_key=key,
+        ))
+        mark_done(row)
+    return None

@@ -1,0 +1,88 @@
+"""A batch killed with SIGKILL mid-way resumes without redoing finished episodes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from pipeline.store.db import Database
+from pipeline.store.models import EpisodeStage, Transcript
+from tests.helpers import media as mf
+from tests.helpers.cli import castmill, castmill_json, castmill_process
+
+LINES = [
+    "The first episode is about pricing your podcast sponsorships with care.",
+    "The second episode covers how to record clean audio at home on a budget.",
+    "The third episode explains why short clips bring new listeners every week.",
+]
+
+
+def _done_transcriptions(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(EpisodeStage)
+            .where(EpisodeStage.stage == "transcribe", EpisodeStage.status == "done")
+        )
+
+
+@pytest.mark.slow
+def test_kill_9_mid_batch_then_rerun_finishes_without_redoing(castmill_home, settings, tmp_path):
+    files = [str(mf.speech_mp3(tmp_path / f"ep{i}.mp3", text)) for i, text in enumerate(LINES)]
+    castmill("client", "add", "acme", "--name", "Acme")
+    db = Database(settings.database_url)
+
+    proc = castmill_process("process", "--client", "acme", "--json", *files,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while _done_transcriptions(db) < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished_before = _done_transcriptions(db)
+    assert 1 <= finished_before < len(files), "the kill must land mid-batch"
+
+    result, report = castmill_json("process", "--client", "acme", *files)
+    assert result.exit_code == 0, result.stderr
+    statuses = [o["status"] for o in report["episodes"]]
+    assert statuses.count("skipped") == finished_before
+    assert statuses.count("done") == len(files) - finished_before
+    with db.session() as session:
+        # One transcript per episode: nothing finished before the kill was transcribed again.
+        per_episode = session.execute(
+            select(Transcript.episode_id, func.count()).group_by(Transcript.episode_id)
+        ).all()
+    assert sorted(count for _, count in per_episode) == [1, 1, 1]
+    db.dispose()
+
+
+@pytest.mark.slow
+def test_parallel_jobs_transcribe_every_episode(castmill_home, settings, tmp_path):
+    files = [str(mf.speech_mp3(tmp_path / f"ep{i}.mp3", text)) for i, text in enumerate(LINES[:2])]
+    castmill("client", "add", "acme", "--name", "Acme")
+    result, report = castmill_json("process", "--client", "acme", "--jobs", "2", *files)
+    assert result.exit_code == 0, result.stderr
+    assert [o["status"] for o in report["episodes"]] == ["done", "done"]
+    db = Database(settings.database_url)
+    with db.session() as session:
+        texts = [" ".join(s["text"] for s in t.segments).lower()
+                 for t in session.scalars(select(Transcript).order_by(Transcript.episode_id))]
+    assert "pricing" in texts[0] and "audio" in texts[1]
+    db.dispose()
+
+
+def test_changed_settings_redo_the_stage(castmill_home, settings):
+    from pipeline.batch import TranscribeJob
+    from pipeline.transcribe import TranscribeOptions
+    from pipeline.store.models import Episode
+
+    episode = Episode(sha256="a" * 64)
+    beam5 = TranscribeJob("faster-whisper", TranscribeOptions(beam_size=5))
+    beam1 = TranscribeJob("faster-whisper", TranscribeOptions(beam_size=1))
+    other_engine = TranscribeJob("openai-whisper", TranscribeOptions(beam_size=5))
+    keys = {beam5.input_key(episode), beam1.input_key(episode), other_engine.input_key(episode)}
+    assert len(keys) == 3
+    assert beam5.input_key(episode) == TranscribeJob("faster-whisper", TranscribeOptions()).input_key(episode)
