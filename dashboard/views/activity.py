@@ -10,6 +10,7 @@ from dashboard.auth_gate import require
 from dashboard.components import client_filter, local_time, show_error
 from pipeline.access import audit
 from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import AUDIT_ENTITIES
 
 identity = require("activity")
 st.title("Activity")
@@ -19,7 +20,7 @@ client_slug = None
 if identity.is_staff:
     client_slug = client_filter(columns[0], data.client_slugs(), "activity_client")
 action = columns[1].text_input("Action starts with", key="activity_action", placeholder="draft., post., user.login")
-entity = columns[2].selectbox("Entity", ["any", "draft", "post", "user", "client", "episode"], key="activity_entity")
+entity = columns[2].selectbox("Entity", ["any", *AUDIT_ENTITIES], key="activity_entity")
 entity_type = None if entity == "any" else entity
 since_day = columns[3].date_input("Since", value=datetime.now(timezone.utc).date() - timedelta(days=30),
                                   key="activity_since")

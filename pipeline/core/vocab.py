@@ -67,6 +67,8 @@ TAKES_SLOT: Final = (SCHEDULED, PUBLISHING, UNKNOWN, PUBLISHED)
 # Any post of a draft in one of these blocks scheduling the draft again.
 LIVE: Final = TAKES_SLOT + (POST_FAILED, MISSED)
 RESCHEDULABLE: Final = (SCHEDULED, MISSED, POST_FAILED)
+# Posts a person has to look at: they did not go out, or may not have.
+NEEDS_ATTENTION: Final = (POST_FAILED, MISSED, UNKNOWN)
 CANCELLABLE: Final = (SCHEDULED, MISSED, POST_FAILED)
 # How the calendar and the CLI colour each post status (tellable apart, one per status).
 POST_STATUS_COLOURS: Final = {

@@ -35,6 +35,7 @@ from sqlalchemy import and_, or_, select, update
 from pipeline.core.clock import as_utc
 from pipeline.core.settings import NotifySettings, Settings
 from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import MISSED, POST_FAILED
 from pipeline.store.models import Client, ScheduledPost
 from pipeline.publish.attempts import RECONCILE_FAILED, SessionFactory
 
@@ -171,7 +172,7 @@ class Notifier:
 
 def _needs_attention():
     return and_(ScheduledPost.notified_at.is_(None),
-                or_(ScheduledPost.status.in_(("failed", "missed")),
+                or_(ScheduledPost.status.in_((POST_FAILED, MISSED)),
                     and_(ScheduledPost.status == "unknown", ScheduledPost.error.startswith(RECONCILE_FAILED))))
 
 

@@ -18,8 +18,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.core.vocab import (CANCELLED, DECISIONS, MISSED, POST_FAILED, PUBLISHED, PUBLISHING, SCHEDULED,
-                                 UNKNOWN)
+from pipeline.core.vocab import (CANCELLED, DECISIONS, MISSED, NEEDS_ATTENTION, POST_FAILED, PUBLISHED, PUBLISHING,
+                                 SCHEDULED, UNKNOWN)
 from pipeline.core.clock import as_utc
 from pipeline.core.errors import CastmillError
 from pipeline.store.clients import get_client
@@ -28,7 +28,7 @@ from pipeline.store.models import Approval, Draft, DraftVersion, ScheduledPost
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "reports"
 STATUSES = (PUBLISHED, POST_FAILED, MISSED, UNKNOWN, SCHEDULED, PUBLISHING, CANCELLED)  # the report's order
-CHART_SERIES = (("published", "#2e7d32"), ("failed", "#c62828"), ("missed", "#ef6c00"))
+CHART_SERIES = ((PUBLISHED, "#2e7d32"), (POST_FAILED, "#c62828"), (MISSED, "#ef6c00"))
 EXCERPT_CHARS = 90
 
 
@@ -117,7 +117,7 @@ class WeeklyReport:
 
     @property
     def attention(self) -> tuple[PostLine, ...]:
-        return tuple(p for p in self.posts if p.status in ("failed", "missed", "unknown"))
+        return tuple(p for p in self.posts if p.status in NEEDS_ATTENTION)
 
 
 # --- the week ------------------------------------------------------------------------------------------
@@ -184,8 +184,8 @@ def _days(rows, monday: date, zone: ZoneInfo) -> tuple[DayCounts, ...]:
     for offset in range(7):
         day = monday + timedelta(days=offset)
         on_day = [post.status for post, _ in rows if as_utc(post.due_at).astimezone(zone).date() == day]
-        days.append(DayCounts(day.strftime("%a %d"), on_day.count("published"), on_day.count("failed"),
-                              on_day.count("missed")))
+        days.append(DayCounts(day.strftime("%a %d"), on_day.count(PUBLISHED), on_day.count(POST_FAILED),
+                              on_day.count(MISSED)))
     return tuple(days)
 
 
@@ -194,7 +194,7 @@ def _platforms(posts: tuple[PostLine, ...]) -> tuple[PlatformLine, ...]:
     for platform in sorted({p.platform for p in posts}):
         mine = [p for p in posts if p.platform == platform]
         lines.append(PlatformLine(
-            platform, *(sum(1 for p in mine if p.status == s) for s in ("published", "failed", "missed")),
+            platform, *(sum(1 for p in mine if p.status == s) for s in (PUBLISHED, POST_FAILED, MISSED)),
             *(sum(getattr(p, field) or 0 for p in mine) for field in ("likes", "reposts", "replies", "views"))))
     return tuple(lines)
 
