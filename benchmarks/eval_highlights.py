@@ -40,7 +40,10 @@ def transcribe_cached(audio: Path):
     from pipeline.transcribe import ModelStore, TranscribeOptions, TranscriptResult, transcribe_file
 
     settings = load_settings(ROOT / "bench-data" / "home")
-    options = TranscribeOptions(model=settings.transcribe.model, beam_size=settings.transcribe.beam_size,
+    from pipeline.transcribe.languages import model_for
+
+    # The evaluation episodes are English: the "auto" model resolves as for an English-only client.
+    options = TranscribeOptions(model=model_for(settings.transcribe.model, ["en"]), beam_size=settings.transcribe.beam_size,
                                 batch_size=settings.transcribe.batch_size)
     key = options.cache_key(settings.transcribe.engine)
     cache = audio.with_suffix(".transcript.json")

@@ -24,6 +24,7 @@ from pipeline.store.db import Database
 from pipeline.store.models import Episode
 from pipeline.store.stages import is_current, stage_row
 from pipeline.transcribe import ModelStore, TranscribeOptions, get_transcriber
+from pipeline.transcribe.languages import for_speakers
 from pipeline.transcribe.stage import TranscribeJob
 from pipeline.transcribe.workers import effective_jobs, transcribe_in_pool
 
@@ -76,7 +77,8 @@ def process_batch(
 ) -> BatchReport:
     reporter = reporter or NullReporter()
     with db.session() as session:
-        get_client(session, client_slug)  # fail fast on an unknown client
+        spoken = get_client(session, client_slug).languages_spoken  # fails fast on an unknown client
+    job = TranscribeJob(job.engine, for_speakers(job.options, spoken))
     report = BatchReport(client_slug)
     sources, failures = resolve_inputs(inputs, settings, latest)
     report.outcomes += [EpisodeOutcome(f.uri, status=FAILED, error=f.error) for f in failures]

@@ -86,3 +86,26 @@ def test_changed_settings_redo_the_stage(castmill_home, settings):
     keys = {beam5.input_key(episode), beam1.input_key(episode), other_engine.input_key(episode)}
     assert len(keys) == 3
     assert beam5.input_key(episode) == TranscribeJob("faster-whisper", TranscribeOptions()).input_key(episode)
+
+
+@pytest.mark.slow
+def test_the_model_follows_the_clients_spoken_languages(castmill_home, settings, tmp_path):
+    """A French show is transcribed by the multilingual model in French; an English one keeps tiny.en."""
+    french = mf.speech_mp3(tmp_path / "fr.mp3", "Bonjour à tous. Aujourd'hui nous parlons de la cuisine "
+                                                "française et des marchés de Paris.", voice="fr")
+    english = mf.speech_mp3(tmp_path / "en.mp3", LINES[0])
+    profile = tmp_path / "paris.toml"
+    profile.write_text('slug = "paris"\nname = "Paris Podcast"\nlanguage = "fr"\n')
+    assert castmill("client", "import", str(profile)).exit_code == 0
+    castmill("client", "add", "acme", "--name", "Acme")
+    for client, media in (("paris", french), ("acme", english)):
+        result = castmill("process", "--client", client, "--json", str(media))
+        assert result.exit_code == 0, result.stderr
+    db = Database(settings.database_url)
+    with db.session() as session:
+        rows = {t.model: (t.language, " ".join(s["text"] for s in t.segments).lower())
+                for t in session.scalars(select(Transcript))}
+    db.dispose()
+    assert set(rows) == {"base", "tiny.en"}
+    assert rows["base"][0] == "fr" and "bonjour" in rows["base"][1]
+    assert rows["tiny.en"][0] == "en" and "pricing" in rows["tiny.en"][1]

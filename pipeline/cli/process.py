@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.support import ENGINE_CHOICE, database_of, err_console, friendly_errors, settings_of, transcribe_options
+from pipeline.cli.support import ENGINE_CHOICE, database_of, err_console, friendly_errors, settings_of
 
 
 @click.command()
@@ -19,7 +19,7 @@ from pipeline.cli.support import ENGINE_CHOICE, database_of, err_console, friend
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Episodes transcribed in parallel (capped by cores and free memory).")
 @click.option("--engine", type=ENGINE_CHOICE, help="Transcription engine (default from settings).")
-@click.option("--model", help="Model name or path (default tiny.en, bundled).")
+@click.option("--model", help="tiny.en, base, another name or a path; default: tiny.en for clients who speak only English, base otherwise.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of progress bars.")
 @click.pass_context
 @friendly_errors
@@ -36,9 +36,12 @@ def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> N
     from pipeline.store.clients import get_client
     from pipeline.core.progress import RichReporter
     from pipeline.batch import TranscribeJob, process_batch
+    from pipeline.transcribe import TranscribeOptions
 
     settings = settings_of(ctx)
-    job = TranscribeJob(engine or settings.transcribe.engine, transcribe_options(settings, engine, model, None, None, None))
+    # The model stays "auto" until the batch knows the client's spoken languages.
+    job = TranscribeJob(engine or settings.transcribe.engine,
+                        TranscribeOptions.from_settings(settings.transcribe, model=model))
     db = database_of(ctx)
     with db.session() as session:
         get_client(session, client_slug)  # before any progress bar is drawn

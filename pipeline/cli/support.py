@@ -43,11 +43,14 @@ def database_of(ctx: click.Context):
 
 
 def transcribe_options(settings: Settings, engine, model, beam_size, vad, language):
-    """The transcription options of a command: its flags over the settings (``engine`` is chosen apart)."""
+    """The transcription options of a command without a client: its flags over the settings (``engine`` is
+    chosen apart). The "auto" model is English-only unless ``--language`` names another language."""
     from pipeline.transcribe import TranscribeOptions
+    from pipeline.transcribe.languages import for_speakers
 
-    return TranscribeOptions.from_settings(settings.transcribe, model=model, language=language,
-                                           beam_size=beam_size, vad=vad)
+    options = TranscribeOptions.from_settings(settings.transcribe, model=model, language=language,
+                                              beam_size=beam_size, vad=vad)
+    return for_speakers(options, [language or "en"])
 
 
 def cli_identity():

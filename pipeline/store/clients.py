@@ -47,6 +47,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.templates_dir = profile.templates_dir
     client.clip_settings = profile.clips.model_dump()
     client.approval_stages = profile.approval_stages
+    client.spoken_languages = list(profile.languages)
     session.flush()
     return client, created
 

@@ -41,9 +41,15 @@ class Client(Base):
     clip_settings: Mapped[dict] = mapped_column(JSON, default=dict)
     # 2: the VA reviews, then the client approves; 1: the client approves alone.
     approval_stages: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # Languages spoken on the show (Whisper codes, or "auto"); empty: the posts' ``language``.
+    spoken_languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
+
+    @property
+    def languages_spoken(self) -> list[str]:
+        return list(self.spoken_languages or []) or [self.language or "en"]
 
 
 class Episode(Base):

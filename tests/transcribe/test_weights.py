@@ -18,7 +18,7 @@ from pipeline.transcribe.weights import CT2_COMPLETE, ModelStore
 from tests.fakes.http_server import Route
 from tests.helpers.media import speech_wav
 
-HUB_PREFIX = "/Systran/faster-whisper-base/resolve/main"
+HUB_PREFIX = "/Systran/faster-whisper-small/resolve/main"  # a name no package ships: it comes from the hub
 FAKE_CHECKPOINT = b"not really torch, but bytes with a known digest\n" * 2000
 FAKE_SHA = hashlib.sha256(FAKE_CHECKPOINT).hexdigest()
 SPOKEN = "Good morning. The weather today is sunny and warm."
@@ -57,15 +57,15 @@ def paths(server) -> list[str]:
 def test_ct2_download_from_hub_then_cached(tmp_path, http_server, bundled):
     serve_hub(http_server, bundled)
     store = hub_store(tmp_path, http_server)
-    model_dir = store.ct2_model("base")
-    assert model_dir == tmp_path / "models" / "ct2" / "base"
+    model_dir = store.ct2_model("small")
+    assert model_dir == tmp_path / "models" / "ct2" / "small"
     assert sorted(p.name for p in model_dir.iterdir()) == sorted((*CT2_FILES, CT2_COMPLETE))  # no .part files
     for name, data in bundled.items():
         assert (model_dir / name).read_bytes() == data, name
     expected = sorted([f"{HUB_PREFIX}/{name}" for name in CT2_FILES] + list(OPTIONAL_PROBES))
     assert sorted(paths(http_server)) == expected
-    assert store.ct2_model("base") == model_dir
-    assert ModelStore(tmp_path / "models", store.settings).ct2_model("base") == model_dir
+    assert store.ct2_model("small") == model_dir
+    assert ModelStore(tmp_path / "models", store.settings).ct2_model("small") == model_dir
     assert len(http_server.requests) == len(expected)
 
 
@@ -74,7 +74,7 @@ def test_ct2_download_of_a_large_v3_style_repo(tmp_path, http_server, bundled):
     files = {k: v for k, v in bundled.items() if k != "vocabulary.txt"}
     files |= {"vocabulary.json": b'["a", "b"]', "preprocessor_config.json": b'{"feature_size": 128}'}
     serve_hub(http_server, files)
-    model_dir = hub_store(tmp_path, http_server).ct2_model("base")
+    model_dir = hub_store(tmp_path, http_server).ct2_model("small")
     assert (model_dir / "vocabulary.json").read_bytes() == b'["a", "b"]'
     assert (model_dir / "preprocessor_config.json").is_file()
     assert not (model_dir / "vocabulary.txt").exists()
@@ -84,20 +84,20 @@ def test_ct2_partial_download_fetches_only_missing_files(tmp_path, http_server, 
     serve_hub(http_server, bundled, skip=("vocabulary.txt",))
     store = hub_store(tmp_path, http_server)
     with pytest.raises(ModelDownloadError, match="has no vocabulary.txt or vocabulary.json") as info:
-        store.ct2_model("base")
+        store.ct2_model("small")
     assert info.value.source == http_server.url(HUB_PREFIX)
-    assert not (tmp_path / "models" / "ct2" / "base" / "vocabulary.txt").exists()
-    assert not (tmp_path / "models" / "ct2" / "base" / CT2_COMPLETE).exists()
+    assert not (tmp_path / "models" / "ct2" / "small" / "vocabulary.txt").exists()
+    assert not (tmp_path / "models" / "ct2" / "small" / CT2_COMPLETE).exists()
     serve_hub(http_server, {"vocabulary.txt": bundled["vocabulary.txt"]})
     http_server.requests.clear()
-    store.ct2_model("base")
+    store.ct2_model("small")
     assert paths(http_server) == [f"{HUB_PREFIX}/vocabulary.txt", *OPTIONAL_PROBES]
 
 
 def test_ct2_missing_required_file_names_it(tmp_path, http_server, bundled):
     serve_hub(http_server, bundled, skip=("model.bin",))
     with pytest.raises(ModelDownloadError, match="HTTP 404") as info:
-        hub_store(tmp_path, http_server).ct2_model("base")
+        hub_store(tmp_path, http_server).ct2_model("small")
     assert info.value.source == http_server.url(f"{HUB_PREFIX}/model.bin")
 
 
@@ -119,7 +119,7 @@ def test_downloaded_ct2_model_transcribes(tmp_path, http_server, bundled):
     from pipeline.media.audio import SAMPLE_RATE, decode_audio
 
     serve_hub(http_server, bundled)
-    model_dir = hub_store(tmp_path, http_server).ct2_model("base")
+    model_dir = hub_store(tmp_path, http_server).ct2_model("small")
     audio = decode_audio(speech_wav(tmp_path / "speech.wav", SPOKEN))
     assert 2 * SAMPLE_RATE < len(audio) < 10 * SAMPLE_RATE
     model = WhisperModel(str(model_dir), device="cpu", compute_type="int8")
@@ -274,6 +274,6 @@ def test_env_configured_hub_is_the_one_downloaded_from(castmill_home, monkeypatc
     monkeypatch.setenv("CASTMILL_OPENAI_MODEL_URL", http_server.url("/models"))
     settings = load_settings()
     assert settings.models.openai_base_url == http_server.url("/models")
-    model_dir = ModelStore(settings.models_dir, settings.models).ct2_model("base")
-    assert model_dir == settings.models_dir / "ct2" / "base"
+    model_dir = ModelStore(settings.models_dir, settings.models).ct2_model("small")
+    assert model_dir == settings.models_dir / "ct2" / "small"
     assert len(http_server.requests) == len(CT2_FILES) + len(OPTIONAL_PROBES)

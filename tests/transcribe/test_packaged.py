@@ -1,0 +1,142 @@
+"""The multilingual base model from its two PyPI packages: joined once, verified, usable by both engines.
+
+Corrupt and missing parts are tested on small fake packages built in a temporary folder, so
+the real packages are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.core.errors import TranscribeError
+from pipeline.transcribe import TranscribeOptions, get_transcriber
+from pipeline.transcribe.packaged import COMPLETE, PACKAGED_MODELS, PackagedModel, packaged_model_dir
+from pipeline.transcribe.weights import ModelStore
+from tests.helpers.media import speech_wav
+
+FRENCH = "Bonjour à tous. Aujourd'hui nous parlons de la cuisine française et des marchés de Paris."
+ENGLISH = "Good morning. The weather today is sunny and warm."
+
+
+def fake_packages(root: Path, halves: tuple[bytes, bytes], *, names=("fakepart_one", "fakepart_two")) -> PackagedModel:
+    """Two importable packages holding a model split like the real ones, and their PackagedModel."""
+    for index, (name, half) in enumerate(zip(names, halves), start=1):
+        data = root / name / "data"
+        data.mkdir(parents=True)
+        (root / name / "__init__.py").write_text("")
+        (data / f"model.bin.part{index}").write_bytes(half)
+        if index == 1:
+            for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
+                (data / extra).write_text(f"{extra} of the fake model\n")
+    whole = b"".join(halves)
+    return PackagedModel(name="fake", packages=tuple((n, n.replace("_", "-")) for n in names),
+                         files=("config.json", "tokenizer.json", "vocabulary.txt"), size=len(whole),
+                         sha256=hashlib.sha256(whole).hexdigest())
+
+
+@pytest.fixture
+def importable(tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    yield root
+    for name in [m for m in sys.modules if m.startswith("fakepart")]:
+        del sys.modules[name]
+
+
+def test_the_parts_are_joined_verified_and_stored_once(tmp_path, importable):
+    model = fake_packages(importable, (b"A" * 3000, b"B" * 1234))
+    target = packaged_model_dir(model, tmp_path / "models")
+    assert target == tmp_path / "models" / "packaged" / "fake"
+    assert (target / "model.bin").read_bytes() == b"A" * 3000 + b"B" * 1234
+    assert (target / "vocabulary.txt").read_text() == "vocabulary.txt of the fake model\n"
+    assert (target / COMPLETE).read_text().strip() == model.sha256
+    written = (target / "model.bin").stat().st_mtime_ns
+    assert packaged_model_dir(model, tmp_path / "models") == target
+    assert (target / "model.bin").stat().st_mtime_ns == written
+
+
+def test_a_corrupt_part_names_the_packages_and_leaves_nothing_behind(tmp_path, importable):
+    model = fake_packages(importable, (b"A" * 3000, b"B" * 1234))
+    (importable / "fakepart_two" / "data" / "model.bin.part2").write_bytes(b"B" * 1233 + b"X")
+    with pytest.raises(TranscribeError, match="a part is corrupt: reinstall it with `pip install --force-reinstall "
+                                              "fakepart-one fakepart-two`"):
+        packaged_model_dir(model, tmp_path / "models")
+    assert list((tmp_path / "models" / "packaged").iterdir()) == []
+
+
+def test_a_missing_package_or_part_is_named(tmp_path, importable):
+    model = fake_packages(importable, (b"A" * 10, b"B" * 10))
+    absent = PackagedModel(model.name, (model.packages[0], ("fakepart_gone", "fakepart-gone")), model.files,
+                           model.size, model.sha256)
+    with pytest.raises(TranscribeError, match="needs the package fakepart-gone, which is not installed"):
+        packaged_model_dir(absent, tmp_path / "models")
+    (importable / "fakepart_one" / "data" / "model.bin.part1").unlink()
+    with pytest.raises(TranscribeError, match="model.bin.part1 is missing from fakepart-one"):
+        packaged_model_dir(model, tmp_path / "models")
+    assert not (tmp_path / "models" / "packaged" / "fake").exists()
+
+
+def test_an_interrupted_assembly_is_redone(tmp_path, importable):
+    model = fake_packages(importable, (b"A" * 100, b"B" * 100))
+    half_done = tmp_path / "models" / "packaged" / "fake"
+    half_done.mkdir(parents=True)
+    (half_done / "model.bin").write_bytes(b"A" * 50)  # no .complete marker: a crash mid-copy
+    assert (packaged_model_dir(model, tmp_path / "models") / "model.bin").stat().st_size == 200
+
+
+def test_the_published_figures_match_the_installed_packages(tmp_path):
+    base = PACKAGED_MODELS["base"]
+    target = ModelStore(tmp_path / "models").ct2_model("base")
+    assert target == tmp_path / "models" / "packaged" / "base"
+    assert (target / "model.bin").stat().st_size == base.size
+    assert hashlib.sha256((target / "model.bin").read_bytes()).hexdigest() == base.sha256
+
+
+@pytest.mark.slow
+def test_base_hears_french_where_tiny_en_makes_up_english(tmp_path):
+    audio = speech_wav(tmp_path / "fr.wav", FRENCH, voice="fr")
+    store = ModelStore(tmp_path / "models")
+    options = TranscribeOptions(model="base", beam_size=1)
+    from pipeline.media.audio import decode_audio
+
+    samples = decode_audio(audio)
+    french = get_transcriber("faster-whisper", store).transcribe(samples, options)
+    assert french.language == "fr"
+    text = " ".join(w.word for w in french.words).lower()
+    assert "bonjour" in text and "paris" in text, text
+    english_only = get_transcriber("faster-whisper", store).transcribe(samples, TranscribeOptions(beam_size=1))
+    assert english_only.language == "en" and "bonjour" not in " ".join(w.word for w in english_only.words).lower()
+
+
+@pytest.mark.slow
+def test_openai_whisper_runs_the_same_base_weights(tmp_path):
+    from pipeline.media.audio import decode_audio
+
+    store = ModelStore(tmp_path / "models")
+    samples = decode_audio(speech_wav(tmp_path / "en.wav", ENGLISH))
+    checkpoint = store.openai_checkpoint("base")
+    assert checkpoint.parent == tmp_path / "models" / "openai" and checkpoint.name.startswith("base-")
+    assert store.openai_checkpoint("base") == checkpoint  # converted once, then reused
+    result = get_transcriber("openai-whisper", store).transcribe(samples, TranscribeOptions(model="base", beam_size=1))
+    text = " ".join(w.word for w in result.words).lower()
+    for word in ("morning", "weather", "sunny", "warm"):
+        assert word in text, text
+
+
+@pytest.mark.slow
+def test_castmill_transcribe_picks_base_for_another_language(castmill_home, tmp_path):
+    from tests.helpers.cli import castmill
+
+    audio = speech_wav(tmp_path / "fr.wav", FRENCH, voice="fr")
+    result = castmill("transcribe", str(audio), "--language", "fr", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["language"] == "fr"
+    assert "bonjour" in " ".join(s["text"] for s in data["segments"]).lower()
+    assert (castmill_home / "models" / "packaged" / "base" / COMPLETE).is_file()
