@@ -17,7 +17,8 @@ from pipeline.core.settings import TranscribeSettings
 SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
 # Bumped when decoding changes its output for the same options, so stored transcripts are redone.
 # 2: broken batched chunks are decoded again sequentially (faster_whisper.py).
-DECODER_REVISION = 2
+# 3: the temperature fallback's sampling is seeded (same input, same settings: same transcript).
+DECODER_REVISION = 3
 
 # Called with the number of seconds of audio transcribed so far.
 ProgressCallback = Callable[[float], None]
@@ -42,6 +43,9 @@ class TranscribeOptions:
     # faster-whisper only: 30-second chunks decoded together (BatchedInferencePipeline).
     # 8 measured 1.3x faster than sequential decoding on 2 cores at the same WER; 1 = sequential.
     batch_size: int = 8
+    # Seed of the sampling that the temperature fallback does (both engines), set before each window,
+    # so the same audio with the same options always gives the same transcript.
+    seed: int = 0
 
     @classmethod
     def from_settings(cls, settings: TranscribeSettings, *, model: str | None = None, language: str | None = None,
@@ -60,7 +64,7 @@ class TranscribeOptions:
         """A stable string naming everything that changes the output."""
         return (
             f"{engine}|{self.model}|{self.language}|beam={self.beam_size}|vad={self.vad}"
-            f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}|rev={DECODER_REVISION}"
+            f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}|seed={self.seed}|rev={DECODER_REVISION}"
         )
 
 

@@ -45,6 +45,16 @@ class FasterWhisperTranscriber(WindowedTranscriber):
 
         return (str(path), options.compute_type, options.threads), load
 
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions, progress=None):
+        """A fresh model for every recording, loaded after seeding: CTranslate2 seeds its sampler (used by
+        the temperature fallback) once per worker thread, when that thread first samples. Reusing a model
+        would make a transcript depend on whatever was transcribed before it."""
+        import ctranslate2
+
+        self._models.clear()
+        ctranslate2.set_random_seed(options.seed)
+        return super().transcribe(audio, options, progress)
+
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         common = dict(
             language=options.language,

@@ -37,7 +37,11 @@ class OpenAIWhisperTranscriber(WindowedTranscriber):
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         language = options.language or ("en" if options.model.endswith(".en") else None)
-        result = self._model(options).transcribe(
+        model = self._model(options)
+        import torch  # loaded by _load already
+
+        torch.manual_seed(options.seed)  # the fallback samples: the same window decodes the same
+        result = model.transcribe(
             audio,
             language=language,
             beam_size=options.beam_size,

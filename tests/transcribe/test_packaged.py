@@ -140,3 +140,28 @@ def test_castmill_transcribe_picks_base_for_another_language(castmill_home, tmp_
     assert data["language"] == "fr"
     assert "bonjour" in " ".join(s["text"] for s in data["segments"]).lower()
     assert (castmill_home / "models" / "packaged" / "base" / COMPLETE).is_file()
+
+
+HARD = ("Selamat pagi semuanya. Hari ini kita bicara tentang podcast dan media sosial di Jakarta. "
+        "Jadi gitu, kayak yang saya bilang, klip pendek itu penting banget buat pendengar baru.")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_a_hard_file_gives_the_same_words_whatever_was_transcribed_before(tmp_path, engine):
+    """Indonesian espeak audio through the English-only model: decodes fail and fall back to sampling.
+
+    One transcriber serves a whole batch, so the file is transcribed, then another file, then the
+    first again: the sampling must start from the same seed for every recording.
+    """
+    from pipeline.media.audio import decode_audio
+
+    hard = decode_audio(speech_wav(tmp_path / "id.wav", HARD, voice="id"))
+    other = decode_audio(speech_wav(tmp_path / "fr.wav", FRENCH, voice="fr"))
+    transcriber = get_transcriber(engine, ModelStore(tmp_path / "models"))
+    options = TranscribeOptions(beam_size=1, batch_size=1, vad=False)
+    first = transcriber.transcribe(hard, options)
+    transcriber.transcribe(other, options)
+    again = transcriber.transcribe(hard, options)
+    assert first.words, "the model wrote nothing: the test would prove nothing"
+    assert [(w.word, w.start, w.end) for w in first.words] == [(w.word, w.start, w.end) for w in again.words]
