@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
 from pipeline.access.identity import Identity
 from pipeline.access.permissions import require_staff
 from pipeline.core.errors import CastmillError, NotFoundError
@@ -21,7 +23,7 @@ from pipeline.core.vocab import DONE, FAILED, STAGES
 from pipeline.ingest.sources import Source, resolve_inputs
 from pipeline.store.clients import get_client
 from pipeline.store.db import Database
-from pipeline.store.models import Episode
+from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import is_current, stage_row
 from pipeline.transcribe import ModelStore, TranscribeOptions, get_transcriber
 from pipeline.transcribe.languages import for_speakers
@@ -45,6 +47,7 @@ class EpisodeOutcome:
     highlights: int | None = None
     drafts: int | None = None
     clips: int | None = None
+    warnings: list[str] = field(default_factory=list)  # the transcript's (see transcribe.language_check)
 
 
 @dataclass
@@ -167,18 +170,19 @@ def _transcribe_all(db, settings, outcomes, job: TranscribeJob, jobs: int, repor
     for outcome in outcomes:
         if outcome not in todo:
             outcome.status, outcome.stages["transcribe"] = "skipped", DONE
-            reporter.finished(outcome.source, "skipped (already transcribed)")
+            outcome.warnings = _transcript_warnings(db, outcome.episode_id)
+            reporter.finished(outcome.source, "skipped (already transcribed)" + _warning_text(outcome))
     workers = effective_jobs(jobs, [_duration(db, o) for o in todo])
     if workers <= 1:
         transcriber = get_transcriber(job.engine, ModelStore(settings.models_dir, settings.models))
         for outcome in todo:
             progress = lambda seconds, uri=outcome.source: reporter.advance(uri, seconds)
-            _record(outcome, run_stage(db, outcome.episode_id, job, transcriber, progress), reporter)
+            _record(db, outcome, run_stage(db, outcome.episode_id, job, transcriber, progress), reporter)
         return
     by_id = {o.episode_id: o for o in todo}
     transcribe_in_pool(db, settings, [(o.episode_id, o.source) for o in todo], job, workers,
                        advance=reporter.advance,
-                       finished=lambda episode_id, error: _record(by_id[episode_id], error, reporter))
+                       finished=lambda episode_id, error: _record(db, by_id[episode_id], error, reporter))
 
 
 def _already_transcribed(db: Database, outcome: EpisodeOutcome, job: TranscribeJob) -> bool:
@@ -192,13 +196,25 @@ def _duration(db: Database, outcome: EpisodeOutcome) -> float:
         return session.get(Episode, outcome.episode_id).duration
 
 
-def _record(outcome: EpisodeOutcome, error: str | None, reporter: Reporter) -> None:
+def _record(db: Database, outcome: EpisodeOutcome, error: str | None, reporter: Reporter) -> None:
     outcome.stages["transcribe"] = FAILED if error else DONE
     outcome.status, outcome.error = (FAILED, error) if error else (DONE, None)
     if error:
         reporter.failed(outcome.source, error)
-    else:
-        reporter.finished(outcome.source, "transcribed")
+        return
+    outcome.warnings = _transcript_warnings(db, outcome.episode_id)
+    reporter.finished(outcome.source, "transcribed" + _warning_text(outcome))
+
+
+def _transcript_warnings(db: Database, episode_id: int) -> list[str]:
+    with db.session() as session:
+        latest = session.scalar(select(Transcript).where(Transcript.episode_id == episode_id)
+                                .order_by(Transcript.id.desc()).limit(1))
+        return list(latest.warnings or []) if latest else []
+
+
+def _warning_text(outcome: EpisodeOutcome) -> str:
+    return "".join(f"; warning: {w}" for w in outcome.warnings)
 
 
 def _mine_all(db: Database, settings: Settings, outcomes: list[EpisodeOutcome], reporter: Reporter) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -109,3 +110,27 @@ def test_the_model_follows_the_clients_spoken_languages(castmill_home, settings,
     assert set(rows) == {"base", "tiny.en"}
     assert rows["base"][0] == "fr" and "bonjour" in rows["base"][1]
     assert rows["tiny.en"][0] == "en" and "pricing" in rows["tiny.en"][1]
+
+
+@pytest.mark.slow
+def test_a_language_the_model_cannot_hear_is_a_warning_not_silence(castmill_home, settings, tmp_path):
+    french = mf.speech_mp3(tmp_path / "fr.mp3", "Bonjour à tous. Aujourd'hui nous parlons de la cuisine "
+                                                "française et des marchés de Paris.", voice="fr")
+    english = mf.speech_mp3(tmp_path / "en.mp3", LINES[0])
+    castmill("client", "add", "acme", "--name", "Acme")  # English only: tiny.en
+    result, report = castmill_json("process", "--client", "acme", str(french), str(english))
+    assert result.exit_code == 0, result.stderr
+    warnings = {Path(o["source"]).name: o["warnings"] for o in report["episodes"]}
+    assert warnings["en.mp3"] == []
+    [warning] = warnings["fr.mp3"]
+    assert "sounds like French (fr" in warning and "tiny.en hears only English" in warning
+    assert 'languages = ["fr"]' in warning
+    listed = {Path(e["source"]).name: e["warnings"] for e in castmill_json("episodes", "list", "--client", "acme")[1]}
+    assert listed["fr.mp3"] == [warning] and listed["en.mp3"] == []
+
+    profile = tmp_path / "paris.toml"
+    profile.write_text('slug = "paris"\nname = "Paris Podcast"\nlanguage = "fr"\n')
+    castmill("client", "import", str(profile))
+    result, report = castmill_json("process", "--client", "paris", str(english))
+    [warning] = report["episodes"][0]["warnings"]
+    assert "sounds like English (en)" in warning and "not among the client's spoken languages (fr)" in warning

@@ -61,6 +61,7 @@ def status_table(rows) -> None:
                 **r.stages,
                 "progress": sum(status == DONE for status in r.stages.values()) / len(STAGES),
                 "error": r.error or "",
+                "warnings": " · ".join(r.warnings),
             }
             for r in rows
         ],

@@ -84,9 +84,10 @@ def episodes_list(ctx, client_slug, as_json) -> None:
         return
     from pipeline.core.vocab import STAGES
 
-    table = Table("id", "client", "title", "duration", *STAGES, "error")
+    table = Table("id", "client", "title", "duration", *STAGES, "error / warning")
     for r in rows:
         stages = [r.stages[s] + (f" ({r.highlights})" if s == "highlights" and r.stages[s] == "done" else "")
                   for s in STAGES]
-        table.add_row(str(r.id), r.client, r.title, f"{r.duration:.0f} s", *stages, r.error or "")
+        notes = "\n".join(filter(None, [r.error, *(f"[yellow]warning:[/] {w}" for w in r.warnings)]))
+        table.add_row(str(r.id), r.client, r.title, f"{r.duration:.0f} s", *stages, notes)
     Console().print(table)

@@ -116,6 +116,8 @@ class Transcript(Base):
     segments: Mapped[list] = mapped_column(JSON)
     input_key: Mapped[str] = mapped_column(Text)
     seconds_taken: Mapped[float] = mapped_column(Float, default=0.0)
+    # What the VA should know about the transcript, e.g. an English-only model on French audio.
+    warnings: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episode: Mapped[Episode] = relationship(back_populates="transcripts")

@@ -14,6 +14,7 @@ from pipeline.store.db import Database
 from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import mark_done, mark_failed, mark_running, stage_row
 from pipeline.transcribe.base import TranscribeOptions
+from pipeline.transcribe.language_check import detect_language, language_warnings, needs_check, sample_windows
 
 
 @dataclass(frozen=True)
@@ -32,21 +33,25 @@ def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, pr
         row = stage_row(session, episode, "transcribe")
         mark_running(row, job.input_key(episode))
         media_path, duration, key = episode.media_path, episode.duration, row.input_key
+        spoken = episode.client.languages_spoken
     try:
         audio = decode_audio(media_path, expected_seconds=duration)
         levels = measure_levels(audio)
         if levels.is_silent:
             raise MediaError(f"contains only silence (RMS {levels.rms_dbfs:.0f} dBFS)", source=media_path)
         result = transcriber.transcribe(audio, job.options, progress=progress)
+        windows = sample_windows(audio) if needs_check(job.options) else []
         del audio
         if not result.words:
             raise TranscribeError("no speech was recognised", source=media_path)
+        warnings = language_warnings(result, spoken, detect_language(windows, transcriber.store))
     except CastmillError as exc:
         return _finish(db, episode_id, error=str(exc))
-    return _finish(db, episode_id, result=result, key=key)
+    return _finish(db, episode_id, result=result, key=key, warnings=warnings)
 
 
-def _finish(db: Database, episode_id: int, *, error: str | None = None, result=None, key: str = "") -> str | None:
+def _finish(db: Database, episode_id: int, *, error: str | None = None, result=None, key: str = "",
+            warnings: list[str] | None = None) -> str | None:
     with db.session() as session:
         episode = session.get(Episode, episode_id)
         row = stage_row(session, episode, "transcribe")
@@ -56,6 +61,7 @@ def _finish(db: Database, episode_id: int, *, error: str | None = None, result=N
         session.add(Transcript(
             episode_id=episode_id, engine=result.engine, model=result.model, language=result.language,
             duration=result.duration, segments=result.to_dict()["segments"], input_key=key,
+            warnings=list(warnings or []),
         ))
         mark_done(row)
     return None

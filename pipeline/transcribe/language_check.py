@@ -1,0 +1,95 @@
+"""Say it when the model cannot hear the show: warnings stored with the transcript.
+
+Two cases give a warning, never silent nonsense:
+
+- The English-only model transcribed audio that the multilingual model hears as another
+  language (``tiny.en`` writes confident English for French or Indonesian speech).
+- The language heard is not among the client's spoken languages (a profile that says "en"
+  for a show in Indonesian, or a guest who speaks another language).
+
+The check runs the multilingual model's language detection on a few 30-second windows spread
+over the episode, which costs about a second. It runs only when the decode itself did not
+detect the language, that is when the model is English-only or the language was fixed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.core.vocab import AUTO_LANGUAGE, MULTILINGUAL_MODEL
+from pipeline.transcribe.base import SAMPLE_RATE, TranscribeOptions, TranscriptResult
+
+WINDOW_SECONDS = 30
+WINDOWS = 3  # spread over the episode: a show that opens with an English intro is still caught
+MIN_PROBABILITY = 0.5  # below this the guess is too unsure to warn about
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    language: str
+    probability: float
+
+
+def sample_windows(audio: np.ndarray) -> list[np.ndarray]:
+    """Up to WINDOWS copies of 30 s spread over ``audio`` (copies: the episode's audio can be freed)."""
+    window = WINDOW_SECONDS * SAMPLE_RATE
+    if audio.size < SAMPLE_RATE:
+        return []
+    last = max(0, audio.size - window)
+    starts = sorted({round(last * k / (WINDOWS - 1)) for k in range(WINDOWS)}) if last else [0]
+    return [audio[start:start + window].copy() for start in starts]
+
+
+def detect_language(windows: list[np.ndarray], store) -> LanguageGuess | None:
+    """The language the multilingual model hears in ``windows``, averaged (None without audio)."""
+    if not windows:
+        return None
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(store.ct2_model(MULTILINGUAL_MODEL)), device="cpu", compute_type="int8")
+    totals: dict[str, float] = defaultdict(float)
+    for window in windows:
+        _lang, _prob, ranked = model.detect_language(window)
+        for language, probability in ranked:
+            totals[language] += probability / len(windows)
+    language = max(totals, key=totals.get)
+    return LanguageGuess(language, round(totals[language], 3))
+
+
+def needs_check(options: TranscribeOptions) -> bool:
+    """Whether the decode could not tell the language itself."""
+    return options.model.endswith(".en") or options.language is not None
+
+
+def language_warnings(result: TranscriptResult, spoken: Sequence[str], guess: LanguageGuess | None) -> list[str]:
+    """What to tell the VA about the transcript's language (empty: nothing to say)."""
+    heard, sure = result.language, True
+    if guess is not None and guess.probability >= MIN_PROBABILITY:
+        heard = guess.language
+    elif guess is not None:
+        sure = False
+    warnings = []
+    if result.model.endswith(".en") and heard != "en" and sure:
+        warnings.append(f"the audio sounds like {_name(heard)} ({guess.probability:.0%} sure), but {result.model} "
+                        f"hears only English, so this transcript is likely nonsense: add languages = [\"{heard}\"] "
+                        f"to the client's profile (or process with --model {MULTILINGUAL_MODEL})")
+    expected = {code.split("-")[0] for code in spoken}
+    if sure and AUTO_LANGUAGE not in expected and heard not in expected and not warnings:
+        warnings.append(f"the audio sounds like {_name(heard)}, which is not among the client's spoken languages "
+                        f"({', '.join(sorted(expected))}): check the profile's languages")
+    return warnings
+
+
+def _name(code: str) -> str:
+    return f"{LANGUAGE_NAMES[code]} ({code})" if code in LANGUAGE_NAMES else code
+
+
+# Names for the languages Castmill's users meet most; others are shown by their code.
+LANGUAGE_NAMES = {"en": "English", "id": "Indonesian", "ms": "Malay", "jw": "Javanese", "su": "Sundanese",
+                  "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese", "nl": "Dutch",
+                  "it": "Italian", "ja": "Japanese", "ko": "Korean", "zh": "Chinese", "th": "Thai",
+                  "vi": "Vietnamese", "tl": "Tagalog", "ar": "Arabic", "hi": "Hindi", "ru": "Russian"}
