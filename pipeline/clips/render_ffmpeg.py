@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from pipeline.clips.captions import font_file
-from pipeline.clips.spec import SAFE_ZONE, ClipSpec
+from pipeline.clips.spec import EDGE_FADE_SECONDS, SAFE_ZONE, ClipSpec
 from pipeline.core.errors import MediaError
 from pipeline.media.probe import last_stderr_line, require_binary
 
@@ -96,7 +96,7 @@ def _audiogram(spec: ClipSpec, captions: Path | None) -> tuple[list[str], str]:
     font = font_file(spec.style.font)
     parts = [
         background,
-        "[0:a]asplit=2[a][wavein]",
+        f"[0:a]{_edge_fades(spec)},asplit=2[a][wavein]",
         f"[wavein]showwaves=s={wave_w}x{wave_h}:mode=cline:scale=sqrt:colors=white:rate={spec.fps},format=rgba[wave]",
         f"[bg][wave]overlay=x=(W-w)/2:y={int(height * 0.40)}:shortest=1[v1]",
         f"[v1]{_drawtext(spec.title, font, int(height * 0.035), int(height * (SAFE_ZONE['top'] + 0.04)))}[v2]",
@@ -119,8 +119,13 @@ def _video(spec: ClipSpec, captions: Path | None, fit: str) -> tuple[list[str], 
     else:
         frame = (f"[0:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
                  f"setsar=1[v0]")
-    graph = f"{frame};[v0]fps={spec.fps},format=yuv420p,{_subtitles(captions)}[v];[0:a]anull[a]"
+    graph = f"{frame};[v0]fps={spec.fps},format=yuv420p,{_subtitles(captions)}[v];[0:a]{_edge_fades(spec)}[a]"
     return inputs, graph
+
+
+def _edge_fades(spec: ClipSpec) -> str:
+    fade = min(EDGE_FADE_SECONDS, spec.seconds / 4)
+    return f"afade=t=in:d={fade:.3f},afade=t=out:st={spec.seconds - fade:.3f}:d={fade:.3f}"
 
 
 def _drawtext(text: str, font: str, size: int, y: int) -> str:

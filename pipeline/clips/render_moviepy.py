@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.clips.captions import CaptionPage, _burnable, caption_centre, font_file, paginate
-from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, ClipSpec
+from pipeline.clips.spec import EDGE_FADE_SECONDS, SAFE_ZONE, CaptionStyle, ClipSpec
 from pipeline.core.errors import MediaError
 from pipeline.media.probe import last_stderr_line, require_binary
 
@@ -37,6 +37,7 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: 
     the captions are drawn from ``spec.words``.
     """
     from moviepy import AudioFileClip, CompositeVideoClip
+    from moviepy.audio import fx as afx
 
     width, height = spec.size
     partial = out.with_name(out.stem + ".part.mp4")
@@ -48,6 +49,8 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: 
         audio = AudioFileClip(str(spec.source))
         opened.append(audio)
         audio = audio.subclipped(spec.start, min(spec.end, audio.duration))
+        fade = min(EDGE_FADE_SECONDS, spec.seconds / 4)
+        audio = audio.with_effects([afx.AudioFadeIn(fade), afx.AudioFadeOut(fade)])
         layers = (_audiogram_layers(spec) if spec.kind == "audiogram" else _video_layers(spec, fit, opened))
         layers += _caption_layers(spec)
         clip = CompositeVideoClip(layers, size=(width, height), bg_color=(0, 0, 0), use_bgclip=True)

@@ -14,6 +14,9 @@ from pipeline.core.vocab import ASPECTS
 
 # 30 fps: every platform in pipeline/platforms accepts it and it halves the work of 60 fps.
 FPS = 30
+# A clip's audio fades in and out over this long at its two edges: no click where the cut meets a
+# waveform mid-swing, and far shorter than the pause kept around the words (lead 0.2 s, tail 0.3 s).
+EDGE_FADE_SECONDS = 0.02
 # Where platform buttons and captions of the app itself cover a vertical video: keep captions
 # out of the bottom 20 % and the top 12 % (TikTok/Reels/Shorts overlays), and 6 % off each side.
 SAFE_ZONE = {"top": 0.12, "bottom": 0.20, "side": 0.06}

@@ -31,7 +31,8 @@ from pipeline.store.stages import mark_done, mark_failed, mark_running, mark_sta
 from pipeline.store.models import Clip, Episode, Highlight
 
 # Bumped when rendering changes its output for the same inputs.
-RENDER_REVISION = 2
+# 3: the audio fades in and out at both edges (spec.EDGE_FADE_SECONDS).
+RENDER_REVISION = 3
 STAGE = "clips"
 STYLES = {
     "default": CaptionStyle(),

@@ -178,3 +178,25 @@ def test_cli_offers_both_engines():
 
     result = CliRunner().invoke(clips, ["render", "--help"])
     assert result.exit_code == 0 and "--engine [ffmpeg|moviepy]" in result.output
+
+
+def _pcm(path: Path) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "48000", "-f", "f32le", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.float32)
+
+
+@pytest.mark.parametrize("kind", ["audiogram", "video"])
+def test_both_engines_fade_the_audio_in_and_out_at_the_cut(tmp_path, test_video, kind):
+    """A loud tone runs straight through both cut points: the clip must not start or stop at full swing."""
+    tone = tmp_path / "tone.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(test_video), "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                    "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(tone)], check=True)
+    spec = ClipSpec(source=tone, start=2.0, end=5.0, kind=kind, aspect="9:16", words=WORDS[:4], title="Tone")
+    for name, (path, _seconds) in render_both(spec, tmp_path).items():
+        pcm = _pcm(path)
+        edge = int(0.004 * 48000)  # the first and last 4 ms
+        middle = float(np.sqrt(np.mean(pcm[len(pcm) // 3: 2 * len(pcm) // 3] ** 2)))
+        first, last = (float(np.sqrt(np.mean(part ** 2))) for part in (pcm[:edge], pcm[-edge:]))
+        assert middle > 0.05, f"{name}: the tone is missing ({middle:.3f})"
+        assert first < middle / 3 and last < middle / 3, f"{name} {kind}: edges {first:.3f}/{last:.3f}, middle {middle:.3f}"
