@@ -54,6 +54,9 @@ def profile_tab() -> None:
         language = columns[1].text_input("Language", profile.language)
         stages = columns[2].radio("Approval", [2, 1], index=0 if profile.approval_stages == 2 else 1,
                                   format_func=lambda n: "VA, then client" if n == 2 else "client only")
+        spoken = st.text_input("Languages spoken on the show (Whisper codes such as en id, or auto)",
+                               " ".join(profile.languages), placeholder=f"empty: {profile.language}",
+                               help="English only uses the small English model; anything else the multilingual one.")
         platforms = st.multiselect("Platforms", PLATFORM_NAMES, default=profile.platforms,
                                    format_func=lambda p: get_platform(p).label)
         hashtags = st.text_input("Hashtags (space or comma separated)", " ".join(profile.hashtags))
@@ -63,7 +66,8 @@ def profile_tab() -> None:
         handles = st.data_editor(pd.DataFrame(list(profile.handles.items()), columns=["platform", "handle"]),
                                  num_rows="dynamic", key=f"handles_{slug}", hide_index=True)
         if st.form_submit_button("Save profile", type="primary"):
-            save(name=name, timezone=timezone.strip(), language=language.strip(), approval_stages=stages,
+            save(name=name, timezone=timezone.strip(), language=language.strip(), languages=words(spoken),
+                 approval_stages=stages,
                  platforms=platforms, hashtags=words(hashtags), brand_voice=brand_voice,
                  call_to_action=call_to_action,
                  handles={r["platform"]: r["handle"] for r in records(handles) if r["platform"] and r["handle"]})

@@ -30,14 +30,25 @@ def test_saving_the_profile_stores_it(world):
     form.text_input[0].input("Acme Weekly")
     form.radio[0].set_value(1)
     form.multiselect[0].set_value(["x", "linkedin", "mastodon"])
-    form.text_input[3].input("podcast, business growth")
+    form.text_input[3].input("en id")
+    form.text_input[4].input("podcast, business growth")
     form.form_submit_button[0].click()
     app.run()
     assert not app.exception, app.exception
     client = client_row(world, "acme")
     assert (client.name, client.approval_stages, client.platforms) == ("Acme Weekly", 1, ["x", "linkedin", "mastodon"])
     assert client.hashtags == ["podcast", "business", "growth"]
+    assert client.spoken_languages == ["en", "id"]
     assert "Saved acme." in [s.value for s in app.success]
+
+
+def test_an_unknown_spoken_language_is_refused_with_the_codes(world):
+    app = run_app(world.identity("va"), page=PAGE)
+    form = app.get("form")[0]
+    form.text_input[3].input("en klingon")
+    form.form_submit_button[0].click()
+    app.run()
+    assert any("unknown spoken language 'klingon'" in plain(e.value) for e in app.error)
 
 
 def test_a_bad_time_zone_is_refused_with_the_libraries_message(world):
