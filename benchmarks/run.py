@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/run.py                 # full run (~25 min on 2 cores), rewrites BENCHMARKS.md
     .venv/bin/python benchmarks/run.py --quick         # sample only; writes bench-data/BENCHMARKS.quick.md
     .venv/bin/python benchmarks/run.py --report-only   # re-render the markdown from bench-data/results/*.json
-    .venv/bin/python benchmarks/run.py --only transcribe   # or --only memory
+    .venv/bin/python benchmarks/run.py --only transcribe   # or --only memory, --only languages …
 
 Each benchmark is its own script (benchmarks/bench_*.py, runnable alone); each
 writes bench-data/results/<name>.json, and this script renders those files.
@@ -24,6 +24,7 @@ import render_clips  # noqa: E402
 import render_dashboard  # noqa: E402
 import render_scheduler  # noqa: E402
 import render_highlights  # noqa: E402
+import bench_languages  # noqa: E402
 
 BENCHES = {
     "transcribe": ("bench_transcribe.py", "transcribe"),
@@ -33,6 +34,7 @@ BENCHES = {
     "clips": ("bench_clips.py", "clips"),
     "scheduler": ("bench_scheduler.py", "scheduler"),
     "dashboard": ("bench_dashboard.py", "dashboard"),
+    "languages": ("bench_languages.py", "languages"),
 }
 
 
@@ -82,6 +84,7 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     w(".venv/bin/python benchmarks/bench_clips.py            # section 5 alone (--quick: one run each)")
     w(".venv/bin/python benchmarks/bench_scheduler.py        # section 6 alone (--quick: 1,000 posts)")
     w(".venv/bin/python benchmarks/bench_dashboard.py        # section 7 alone")
+    w(".venv/bin/python benchmarks/bench_languages.py --write-section   # section 8 alone, in place")
     w(".venv/bin/python benchmarks/run.py --report-only      # re-render this file from bench-data/results/")
     w("```")
     w("")
@@ -330,7 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     clips = load_result("clips" + suffix)
     scheduler = load_result("scheduler" + suffix)
     dashboard = load_result("dashboard" + suffix)
-    target.write_text(render(transcribe, memory, args.quick, evaluation, speed, clips, scheduler, dashboard))
+    text = render(transcribe, memory, args.quick, evaluation, speed, clips, scheduler, dashboard)
+    languages = load_result("languages")
+    if languages and not args.quick:
+        text = text.rstrip() + "\n\n" + bench_languages.render(languages)
+    target.write_text(text.rstrip() + "\n")
     log(f"wrote {rel(target)}")
     if failures:
         log(f"failed: {', '.join(failures)}")

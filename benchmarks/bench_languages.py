@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""tiny.en vs the multilingual base, per language: WER, real-time factor and the language heard.
+
+    .venv/bin/python benchmarks/bench_languages.py                  # measure, write results/languages.json
+    .venv/bin/python benchmarks/bench_languages.py --write-section  # and rewrite section 8 of BENCHMARKS.md
+
+The audio: the bundled English sample (107 s, two voices) and episodes spoken by espeak-ng
+from the fixed scripts below, in Indonesian, French, and English with Indonesian switched in.
+Each is transcribed by faster-whisper (the product's defaults: int8, beam 5, VAD, batch 8)
+with tiny.en and with base, and once more with openai-whisper on base, the same weights. The
+language is what the client's profile would give: fixed for the one-language episodes, detected
+for the code-switched one. Only
+``transcribe()`` is timed, after a warm-up on the first file; the models are loaded beforehand.
+WER is computed with jiwer against the script, after openai-whisper's English normaliser for
+English and its basic normaliser for the other languages. espeak-ng's Indonesian voice is hard
+for any model, which is why the WER per language is reported: it shows how far a transcript in
+that language can be trusted on this material.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATA_DIR, ROOT, SAMPLE_MP3, SAMPLE_TXT, git_state, log, machine_info, save_result, wer  # noqa: E402
+
+SCRIPTS = {
+    "id": ("id", "Selamat pagi dan selamat datang di podcast kami. Hari ini kita bicara tentang usaha kecil di "
+                 "Jakarta. Tamu kami sudah lima tahun menjual kopi lewat media sosial. Menurut dia, kunci utamanya "
+                 "adalah konsisten. Setiap minggu dia mengunggah tiga video pendek. Penjualannya naik dua kali lipat "
+                 "dalam satu tahun. Jadi, jangan takut mencoba hal baru."),
+    "fr": ("fr", "Bonjour et bienvenue dans notre émission. Aujourd'hui nous parlons des petites entreprises à "
+                 "Paris. Notre invitée vend du pain depuis dix ans. Selon elle, le plus important est la qualité. "
+                 "Chaque matin elle prépare trois cents baguettes. Ses clients reviennent tous les jours."),
+    "en+id": ("en-us", "Welcome back to the show. Today we talk about small shops. Jadi, tamu kami menjual kopi di "
+                       "Jakarta. She started five years ago. Penjualannya naik dua kali lipat. That is a big result."),
+}
+LANGUAGE_OF = {"en": "en", "id": "id", "fr": "fr", "en+id": "en"}
+# What the client's profile would say: one language is decoded as such, several are detected.
+SPOKEN = {"en": ["en"], "id": ["id"], "fr": ["fr"], "en+id": ["en", "id"]}
+RESULT = "languages"
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+SECTION = "## 8. Languages: tiny.en vs the multilingual base"
+
+
+def episodes(folder: Path) -> dict[str, tuple[Path, str]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    found = {"en": (SAMPLE_MP3, SAMPLE_TXT.read_text())}
+    for name, (voice, text) in SCRIPTS.items():
+        wav = folder / f"{name}.wav"
+        if not wav.is_file():
+            if name == "en+id":  # two voices, one file: the English and Indonesian sentences as spoken
+                _code_switched(wav, text)
+            else:
+                subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
+        found[name] = (wav, text)
+    return found
+
+
+def _code_switched(wav: Path, text: str) -> None:
+    parts = []
+    for index, sentence in enumerate(s.strip() + "." for s in text.split(".") if s.strip()):
+        voice = "id" if any(w in sentence for w in ("Jadi", "Penjualannya")) else "en-us"
+        part = wav.with_name(f".part{index}.wav")
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(part), sentence], check=True)
+        parts.append(part)
+    listing = wav.with_name(".parts.txt")
+    listing.write_text("".join(f"file '{p.name}'\n" for p in parts))
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing), str(wav)],
+                   check=True)
+    for path in (*parts, listing):
+        path.unlink()
+
+
+def score(reference: str, hypothesis: str, language: str) -> float:
+    if language == "en":
+        return wer(reference, hypothesis)
+    import jiwer
+    from whisper.normalizers import BasicTextNormalizer
+
+    normal = BasicTextNormalizer()
+    return float(jiwer.wer(normal(reference), normal(hypothesis)))
+
+
+def measure() -> dict:
+    from pipeline.media.audio import decode_audio
+    from pipeline.transcribe import TranscribeOptions, get_transcriber
+    from pipeline.transcribe.languages import for_speakers
+    from pipeline.transcribe.weights import ModelStore
+
+    store = ModelStore(DATA_DIR / "models")
+    audio = {name: (decode_audio(path), text) for name, (path, text) in episodes(DATA_DIR / "languages").items()}
+    rows = []
+    for engine, model in (("faster-whisper", "tiny.en"), ("faster-whisper", "base"), ("openai-whisper", "base")):
+        transcriber = get_transcriber(engine, store)
+        options = TranscribeOptions(model=model)
+        transcriber.transcribe(audio["en"][0][: 5 * 16_000], options)  # load and warm up
+        for name, (samples, text) in audio.items():
+            if engine == "openai-whisper" and name != "en":
+                continue  # the engine comparison is on the English sample
+            # The product's options for a client who speaks SPOKEN[name] (tiny.en ignores the language).
+            chosen = for_speakers(options, SPOKEN[name])
+            started = time.perf_counter()
+            result = transcriber.transcribe(samples, chosen)
+            seconds = time.perf_counter() - started
+            rows.append({"engine": engine, "model": model, "episode": name, "audio_seconds": samples.size / 16_000,
+                         "transcribe_seconds": round(seconds, 2), "rtf": round(seconds / (samples.size / 16_000), 3),
+                         "wer": round(score(text, result.text, LANGUAGE_OF[name]), 3), "heard": result.language})
+            log(f"{engine} {model} {name}: RTF {rows[-1]['rtf']}, WER {rows[-1]['wer']}, heard {result.language}")
+    return {"machine": machine_info(), "code": git_state(), "rows": rows}
+
+
+def render(data: dict) -> str:
+    rows = data["rows"]
+    out = [SECTION, "",
+           f"Measured by `.venv/bin/python benchmarks/bench_languages.py --write-section` on {data['machine']['date']} "
+           f"(code {data['code']}). faster-whisper with the product's defaults (int8, beam 5, VAD, batch 8); the "
+           "openai-whisper row runs the same base weights, converted. WER against the script; espeak-ng speech, "
+           "except the English sample. The language is fixed as a one-language client's profile fixes it (id, fr) and "
+           "detected for the code-switched episode; 'heard' is the language the transcript reports. "
+           "RTF = transcription seconds / audio seconds (lower is faster).", "",
+           "| episode | audio | tiny.en WER | base WER | tiny.en heard | base heard | tiny.en RTF | base RTF |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    by = {(r["engine"], r["model"], r["episode"]): r for r in rows}
+    for name in ("en", *SCRIPTS):
+        tiny, base = by[("faster-whisper", "tiny.en", name)], by[("faster-whisper", "base", name)]
+        out.append(f"| {name} | {tiny['audio_seconds']:.0f} s | {tiny['wer']:.0%} | {base['wer']:.0%} | "
+                   f"{tiny['heard']} | {base['heard']} | {tiny['rtf']:.3f} | {base['rtf']:.3f} |")
+    fw, ow = by[("faster-whisper", "base", "en")], by[("openai-whisper", "base", "en")]
+    out += ["", f"Same base weights on the English sample: faster-whisper RTF {fw['rtf']:.3f}, WER {fw['wer']:.1%}; "
+                f"openai-whisper RTF {ow['rtf']:.3f}, WER {ow['wer']:.1%}: faster-whisper is "
+                f"**{ow['rtf'] / fw['rtf']:.1f}×** faster (target ≥ 3×: {_met(ow['rtf'] / fw['rtf'] >= 3)}) at a WER "
+                f"{abs(fw['wer'] - ow['wer']) * 100:.1f} points apart (target ≤ 1: "
+                f"{_met(abs(fw['wer'] - ow['wer']) <= 0.01)}).", ""]
+    return "\n".join(out)
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def write_section(text: str) -> None:
+    current = BENCHMARKS_MD.read_text()
+    if SECTION in current:
+        start = current.index(SECTION)
+        following = current.find("\n## ", start + len(SECTION))
+        current = current[:start] + text + (current[following + 1:] if following != -1 else "")
+    else:
+        current = current.rstrip() + "\n\n" + text
+    BENCHMARKS_MD.write_text(current.rstrip() + "\n")
+    log(f"rewrote {SECTION!r} in BENCHMARKS.md")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-section", action="store_true", help="rewrite section 8 of BENCHMARKS.md")
+    parser.add_argument("--quick", action="store_true", help="accepted for make bench --quick; the set is small")
+    parser.add_argument("--report-only", action="store_true", help="rewrite section 8 from the saved result")
+    args = parser.parse_args()
+    if args.report_only:
+        from _common import load_result
+
+        write_section(render(load_result(RESULT)))
+        return 0
+    data = measure()
+    save_result(RESULT, data, quick=args.quick)
+    if args.write_section and not args.quick:
+        write_section(render(data))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
