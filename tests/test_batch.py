@@ -134,3 +134,17 @@ def test_a_language_the_model_cannot_hear_is_a_warning_not_silence(castmill_home
     result, report = castmill_json("process", "--client", "paris", str(english))
     [warning] = report["episodes"][0]["warnings"]
     assert "sounds like English (en)" in warning and "not among the client's spoken languages (fr)" in warning
+
+
+@pytest.mark.slow
+def test_a_music_only_episode_is_a_note_not_a_failure(castmill_home, tmp_path):
+    music = tmp_path / "music.mp3"
+    mf.ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=20", "-f", "lavfi", "-i", "sine=frequency=554:duration=20",
+              "-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.05", "-filter_complex", "amix=inputs=3", str(music))
+    castmill("client", "add", "acme", "--name", "Acme")
+    result, report = castmill_json("process", "--client", "acme", str(music))
+    assert result.exit_code == 0, result.stderr
+    [episode] = report["episodes"]
+    assert episode["status"] == "done" and episode["error"] is None
+    assert set(episode["stages"].values()) == {"done"} and episode["highlights"] == 0
+    assert episode["warnings"] == ["no speech was recognised (music only?): the episode gets no highlights and no clips"]

@@ -37,6 +37,11 @@ def run_stage(db: Database, settings: Settings, episode_id: int, *, force: bool 
             return None
         mark_running(row, key)
         result_input, media_path = transcript_result(transcript), episode.media_path
+    if not result_input.words:  # the transcribe stage noted it: nothing was said
+        result = MiningResult([], 0, result_input.language, "words", result_input.duration, [],
+                              notes=["no highlights: no speech was recognised in the episode"])
+        _store(db, episode_id, result, key)
+        return result
     try:
         result = mine_highlights(result_input, options, energy=energy_or_none(media_path),
                                  llm=settings.highlights.llm, source=f"episode {episode_id}")

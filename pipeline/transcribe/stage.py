@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.core.errors import CastmillError, MediaError, TranscribeError
+from pipeline.core.errors import CastmillError, MediaError
 from pipeline.media.audio import decode_audio, measure_levels
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import mark_done, mark_failed, mark_running, stage_row
 from pipeline.transcribe.base import TranscribeOptions
 from pipeline.transcribe.language_check import detect_language, language_warnings, needs_check, sample_windows
+
+
+NO_SPEECH = "no speech was recognised (music only?): the episode gets no highlights and no clips"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, pr
         result = transcriber.transcribe(audio, job.options, progress=progress)
         windows = sample_windows(audio) if needs_check(job.options) else []
         del audio
-        if not result.words:
-            raise TranscribeError("no speech was recognised", source=media_path)
+        if not result.words:  # music only, or a recording with nobody talking: not a failure
+            return _finish(db, episode_id, result=result, key=key, warnings=[NO_SPEECH])
         warnings = language_warnings(result, spoken, detect_language(windows, transcriber.store))
     except CastmillError as exc:
         return _finish(db, episode_id, error=str(exc))
