@@ -53,7 +53,8 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: 
         audio = audio.with_effects([afx.AudioFadeIn(fade), afx.AudioFadeOut(fade)])
         layers = (_audiogram_layers(spec) if spec.kind == "audiogram" else _video_layers(spec, fit, opened))
         layers += _caption_layers(spec)
-        clip = CompositeVideoClip(layers, size=(width, height), bg_color=(0, 0, 0), use_bgclip=True)
+        # moviepy needs a layer above the background clip; a video without captions has none.
+        clip = CompositeVideoClip(layers, size=(width, height), bg_color=(0, 0, 0), use_bgclip=len(layers) > 1)
         clip = clip.with_duration(spec.seconds).with_audio(audio)
         opened.append(clip)
         clip.write_videofile(

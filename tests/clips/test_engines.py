@@ -200,3 +200,9 @@ def test_both_engines_fade_the_audio_in_and_out_at_the_cut(tmp_path, test_video,
         first, last = (float(np.sqrt(np.mean(part ** 2))) for part in (pcm[:edge], pcm[-edge:]))
         assert middle > 0.05, f"{name}: the tone is missing ({middle:.3f})"
         assert first < middle / 3 and last < middle / 3, f"{name} {kind}: edges {first:.3f}/{last:.3f}, middle {middle:.3f}"
+
+
+def test_a_video_clip_without_caption_words_renders_in_both_engines(tmp_path, test_video):
+    spec = ClipSpec(source=test_video, start=1.0, end=3.0, kind="video", aspect="9:16", words=(), title="Silent")
+    clips = render_both(spec, tmp_path)
+    assert_same_container(clips, spec)
