@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.access.identity import Identity, check_session
+from pipeline.access.permissions import client_scope
 from pipeline.core.clock import as_utc, utcnow
 from pipeline.store.models import AuditEvent, Client
 
@@ -60,10 +61,7 @@ def events(session: Session, identity: Identity, *, client_slug: str | None = No
     check_session(identity)
     query = (select(AuditEvent, Client.slug).outerjoin(Client, Client.id == AuditEvent.client_id)
              .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(max(1, limit)))
-    if not identity.is_staff:
-        if identity.client_id is None:  # `== None` would compile to IS NULL: every unscoped event
-            return []
-        query = query.where(AuditEvent.client_id == identity.client_id)
+    query = client_scope(query, identity, AuditEvent.client_id)
     if client_slug:
         query = query.where(Client.slug == client_slug)
     if action:

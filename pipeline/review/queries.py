@@ -17,11 +17,11 @@ from functools import cached_property
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from pipeline.core.vocab import (APPROVED, CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, DRAFT_STATUSES, REJECTED,
-                                 STAGE_CLIENT, STAGE_VA)
+from pipeline.core.vocab import CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, DRAFT_STATUSES, STAGE_CLIENT, STAGE_VA
 from pipeline.core.clock import as_utc
 from pipeline.access.identity import Identity, check_session
 from pipeline.access.permissions import client_scope
+from pipeline.drafts.queries import get_draft as visible_draft  # the draft if the identity may see it
 from pipeline.core.errors import NotFoundError
 from pipeline.store.models import Approval, Client, Clip, Comment, Draft, DraftVersion, Episode, Highlight
 from pipeline.platforms import UnknownPlatform, get_platform
@@ -138,15 +138,6 @@ def needs_action_by(status: str, approval_stages: int) -> str | None:
 
 def _scoped(query: Select, identity: Identity) -> Select:
     return client_scope(query, identity, Draft.client_id)
-
-
-def visible_draft(session: Session, identity: Identity, draft_id: int) -> Draft:
-    """The draft, if the identity may see it; else the same NotFoundError as a missing id."""
-    check_session(identity)
-    draft = session.scalar(_scoped(select(Draft).where(Draft.id == draft_id), identity))
-    if draft is None:
-        raise NotFoundError(f"no draft {draft_id}")
-    return draft
 
 
 def latest_version(session: Session, draft_id: int) -> DraftVersion | None:

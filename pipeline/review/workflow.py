@@ -34,10 +34,11 @@ from pipeline.core.errors import CastmillError
 from pipeline.core.clock import utcnow
 from pipeline.store.models import Approval, Client, Comment, Draft, DraftVersion, User
 from pipeline.review.diff import DiffToken, word_diff
-from pipeline.review.queries import (APPROVED, CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, REJECTED, STAGE_CLIENT,
-                                     STAGE_VA, STATUSES, ApprovalInfo, CommentInfo, DraftCard, VersionInfo,
-                                     comments, draft_detail, hash_of, latest_version, needs_action_by, queue,
-                                     version_hash, versions, violations_of, visible_draft)
+from pipeline.core.vocab import (APPROVED, CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, REJECTED, STAGE_CLIENT,
+                                 STAGE_VA)
+from pipeline.review.queries import (STATUSES, ApprovalInfo, CommentInfo, DraftCard, VersionInfo, comments,
+                                     draft_detail, hash_of, latest_version, needs_action_by, queue, version_hash,
+                                     versions, violations_of, visible_draft)
 
 MAX_TEXT_CHARS = DEFAULTS.max_text_chars
 MAX_COMMENT_CHARS = DEFAULTS.max_comment_chars
