@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
 from pipeline.access.identity import Identity
 from pipeline.access.permissions import require_staff
 from pipeline.core.errors import CastmillError, NotFoundError
@@ -23,7 +21,8 @@ from pipeline.core.vocab import DONE, FAILED, STAGES
 from pipeline.ingest.sources import Source, resolve_inputs
 from pipeline.store.clients import get_client
 from pipeline.store.db import Database
-from pipeline.store.models import Episode, Transcript
+from pipeline.store.episodes import latest_warnings
+from pipeline.store.models import Episode
 from pipeline.store.stages import is_current, stage_row
 from pipeline.transcribe import ModelStore, TranscribeOptions, get_transcriber
 from pipeline.transcribe.languages import for_speakers
@@ -208,9 +207,7 @@ def _record(db: Database, outcome: EpisodeOutcome, error: str | None, reporter: 
 
 def _transcript_warnings(db: Database, episode_id: int) -> list[str]:
     with db.session() as session:
-        latest = session.scalar(select(Transcript).where(Transcript.episode_id == episode_id)
-                                .order_by(Transcript.id.desc()).limit(1))
-        return list(latest.warnings or []) if latest else []
+        return latest_warnings(session, [episode_id]).get(episode_id, [])
 
 
 def _warning_text(outcome: EpisodeOutcome) -> str:

@@ -77,7 +77,8 @@ def _client(ctx, slug: str):
 def _episode_highlights(ctx, episode_id: int, client_slug: str | None, flags: dict):
     from pipeline.highlights import mine_highlights
     from pipeline.highlights.stage import energy_or_none, run_stage
-    from pipeline.highlights.store import (client_options, episode_highlights, latest_transcript,
+    from pipeline.store.episodes import latest_transcript
+    from pipeline.highlights.store import (client_options, episode_highlights,
                                            transcript_result)
     from pipeline.store.models import Episode
 

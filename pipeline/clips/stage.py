@@ -90,7 +90,8 @@ class EpisodeClips:
 
     def words(self, highlight: Highlight):
         if self._words is None:
-            from pipeline.highlights.store import latest_transcript, transcript_result
+            from pipeline.highlights.store import transcript_result
+            from pipeline.store.episodes import latest_transcript
 
             row = latest_transcript(self.session, self.episode.id)
             self._words = transcript_result(row).words if row else []

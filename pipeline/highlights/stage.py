@@ -12,7 +12,8 @@ from pipeline.core.errors import CastmillError, MediaError, NotFoundError
 from pipeline.core.settings import Settings
 from pipeline.highlights.energy import envelope_from_file
 from pipeline.highlights.mine import MiningResult, mine_highlights
-from pipeline.highlights.store import client_options, latest_transcript, stage_input_key, transcript_result
+from pipeline.highlights.store import client_options, stage_input_key, transcript_result
+from pipeline.store.episodes import latest_transcript
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, Highlight
 from pipeline.store.stages import is_current, mark_done, mark_failed, mark_running, stage_row

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.core.settings import Settings
@@ -75,11 +74,6 @@ def explain_weights(settings: Settings, client: Client | None) -> list[WeightSou
 def stage_input_key(transcript: Transcript, options: HighlightOptions, settings: Settings) -> str:
     llm = settings.highlights.llm
     return f"{transcript.id}|{transcript.input_key}|{options.cache_key()}|llm={llm.enabled and llm.model}"
-
-
-def latest_transcript(session: Session, episode_id: int) -> Transcript | None:
-    return session.scalar(select(Transcript).where(Transcript.episode_id == episode_id)
-                          .order_by(Transcript.id.desc()).limit(1))
 
 
 def transcript_result(row: Transcript) -> TranscriptResult:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from pipeline.store.clients import get_client
-from pipeline.store.models import Episode
+from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import episode_error, stage_summary
 
 
@@ -30,17 +30,28 @@ class EpisodeRow:
 
 def list_episodes(session: Session, client_slug: str | None = None) -> list[EpisodeRow]:
     query = select(Episode).options(selectinload(Episode.stages), selectinload(Episode.client),
-                                    selectinload(Episode.highlights),
-                                    selectinload(Episode.transcripts)).order_by(Episode.id)
+                                    selectinload(Episode.highlights)).order_by(Episode.id)
     if client_slug:
         query = query.where(Episode.client_id == get_client(session, client_slug).id)
+    episodes = list(session.scalars(query))
+    warnings = latest_warnings(session, [e.id for e in episodes])
     return [
         EpisodeRow(e.id, e.client.slug, e.title, round(e.duration, 2), e.source_uri, stage_summary(e), episode_error(e),
-                   len(e.highlights), _latest_warnings(e))
-        for e in session.scalars(query)
+                   len(e.highlights), warnings.get(e.id, []))
+        for e in episodes
     ]
 
 
-def _latest_warnings(episode: Episode) -> list[str]:
-    latest = max(episode.transcripts, key=lambda t: t.id, default=None)
-    return list(latest.warnings or []) if latest else []
+def latest_transcript(session: Session, episode_id: int) -> Transcript | None:
+    return session.scalar(select(Transcript).where(Transcript.episode_id == episode_id)
+                          .order_by(Transcript.id.desc()).limit(1))
+
+
+def latest_warnings(session: Session, episode_ids: list[int]) -> dict[int, list[str]]:
+    """Episode id -> its newest transcript's warnings, in one query that leaves the segments unread."""
+    if not episode_ids:
+        return {}
+    newest = (select(func.max(Transcript.id)).where(Transcript.episode_id.in_(episode_ids))
+              .group_by(Transcript.episode_id))
+    rows = session.execute(select(Transcript.episode_id, Transcript.warnings).where(Transcript.id.in_(newest)))
+    return {episode_id: list(warnings or []) for episode_id, warnings in rows}
