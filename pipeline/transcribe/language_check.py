@@ -14,6 +14,7 @@ detect the language, that is when the model is English-only or the language was 
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import numpy as np
 
 from pipeline.core.vocab import AUTO_LANGUAGE, MULTILINGUAL_MODEL
 from pipeline.transcribe.base import SAMPLE_RATE, TranscribeOptions, TranscriptResult
+from pipeline.transcribe.languages import base_language, is_english_only
 
 WINDOW_SECONDS = 30
 WINDOWS = 3  # spread over the episode: a show that opens with an English intro is still caught
@@ -48,9 +50,7 @@ def detect_language(windows: list[np.ndarray], store) -> LanguageGuess | None:
     """The language the multilingual model hears in ``windows``, averaged (None without audio)."""
     if not windows:
         return None
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(str(store.ct2_model(MULTILINGUAL_MODEL)), device="cpu", compute_type="int8")
+    model = _detector(str(store.ct2_model(MULTILINGUAL_MODEL)))
     totals: dict[str, float] = defaultdict(float)
     for window in windows:
         _lang, _prob, ranked = model.detect_language(window)
@@ -60,9 +60,17 @@ def detect_language(windows: list[np.ndarray], store) -> LanguageGuess | None:
     return LanguageGuess(language, round(totals[language], 3))
 
 
+@functools.lru_cache(maxsize=1)
+def _detector(model_dir: str):
+    """The multilingual model, loaded once per process: detection does not sample, so reuse is safe."""
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(model_dir, device="cpu", compute_type="int8")
+
+
 def needs_check(options: TranscribeOptions) -> bool:
     """Whether the decode could not tell the language itself."""
-    return options.model.endswith(".en") or options.language is not None
+    return is_english_only(options.model) or options.language is not None
 
 
 def language_warnings(result: TranscriptResult, spoken: Sequence[str], guess: LanguageGuess | None) -> list[str]:
@@ -73,11 +81,11 @@ def language_warnings(result: TranscriptResult, spoken: Sequence[str], guess: La
     elif guess is not None:
         sure = False
     warnings = []
-    if result.model.endswith(".en") and heard != "en" and sure:
+    if is_english_only(result.model) and heard != "en" and sure:
         warnings.append(f"the audio sounds like {_name(heard)} ({guess.probability:.0%} sure), but {result.model} "
                         f"hears only English, so this transcript is likely nonsense: add languages = [\"{heard}\"] "
                         f"to the client's profile (or process with --model {MULTILINGUAL_MODEL})")
-    expected = {code.split("-")[0] for code in spoken}
+    expected = {base_language(code) for code in spoken}
     if sure and AUTO_LANGUAGE not in expected and heard not in expected and not warnings:
         warnings.append(f"the audio sounds like {_name(heard)}, which is not among the client's spoken languages "
                         f"({', '.join(sorted(expected))}): check the profile's languages")

@@ -15,8 +15,18 @@ from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGLISH_ONLY_MODEL, M
 from pipeline.transcribe.base import TranscribeOptions
 
 
+def base_language(code: str) -> str:
+    """The Whisper language of a code with a region ("pt-BR" -> "pt")."""
+    return code.split("-")[0]
+
+
 def is_english(code: str) -> bool:
-    return code == "en" or code.startswith("en-")
+    return base_language(code) == "en"
+
+
+def is_english_only(model: str) -> bool:
+    """Whisper's ".en" models (tiny.en, base.en …) hear English only."""
+    return model.endswith(".en")
 
 
 def model_for(configured: str, spoken: Sequence[str]) -> str:
@@ -28,7 +38,7 @@ def model_for(configured: str, spoken: Sequence[str]) -> str:
 
 def language_for(spoken: Sequence[str]) -> str | None:
     """The language to decode in: the one spoken language, or None (detect) for several or "auto"."""
-    known = {code.split("-")[0] for code in spoken if code != AUTO_LANGUAGE}
+    known = {base_language(code) for code in spoken if code != AUTO_LANGUAGE}
     return known.pop() if len(known) == 1 and AUTO_LANGUAGE not in spoken else None
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import Segment, TranscribeOptions, Word
+from pipeline.transcribe.languages import is_english_only
 from pipeline.transcribe.windows import WindowedTranscriber
 
 
@@ -36,7 +37,7 @@ class OpenAIWhisperTranscriber(WindowedTranscriber):
         return str(path), load
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
-        language = options.language or ("en" if options.model.endswith(".en") else None)
+        language = options.language or ("en" if is_english_only(options.model) else None)
         model = self._model(options)
         import torch  # loaded by _load already
 
