@@ -239,7 +239,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-
 def run_decoders(path: Path, label: str) -> dict:
     """Each decoder in DECODERS on ``path``, one at a time on a quiet machine."""
     results = {}

@@ -19,7 +19,6 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGINES, WHISPER_LANGUAGES, Aspect, ClipKind
 
 
-
 class StorageSettings(BaseModel):
     database_url: str = ""
 
@@ -176,8 +175,6 @@ class ClipSettings(BaseModel):
     cover: str = ""
     # The clip's JPEG thumbnail: a frame of the clip, or the title card.
     thumbnail: Literal["frame", "title"] = "frame"
-
-
 
 
 class PostingSlot(BaseModel):

@@ -15,7 +15,6 @@ from pipeline.store.models import Client, Draft
 from pipeline.platforms import get_platform
 
 
-
 @dataclass(frozen=True)
 class DraftRow:
     id: int

@@ -19,7 +19,6 @@ def get_client(session: Session, slug: str) -> Client:
     return client
 
 
-
 def build_profile(**fields) -> ClientProfile:
     try:
         return ClientProfile(**{k: v for k, v in fields.items() if v is not None})

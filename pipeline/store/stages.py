@@ -13,11 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.core.clock import utcnow
-
 from pipeline.core.vocab import DONE, FAILED, PENDING, RUNNING, STAGES
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, EpisodeStage
-
 
 
 def stage_row(session: Session, episode: Episode, stage: str) -> EpisodeStage:
