@@ -24,7 +24,7 @@ from pipeline.store.db import Database
 from pipeline.store.episodes import latest_warnings
 from pipeline.store.models import Episode
 from pipeline.store.stages import is_current, stage_row
-from pipeline.transcribe import ModelStore, TranscribeOptions, get_transcriber
+from pipeline.transcribe import ModelStore, get_transcriber
 from pipeline.transcribe.languages import for_speakers
 from pipeline.transcribe.stage import TranscribeJob
 from pipeline.transcribe.workers import effective_jobs, transcribe_in_pool
@@ -101,8 +101,8 @@ def process_for(identity: Identity, db: Database, settings: Settings, client_slu
                 reporter: Reporter | None = None) -> BatchReport:
     """``process_batch`` on a person's behalf (staff only), with the settings' engine and model."""
     require_staff(identity, "process episodes")
-    job = TranscribeJob(settings.transcribe.engine, TranscribeOptions.from_settings(settings.transcribe))
-    return process_batch(db, settings, client_slug, inputs, job=job, reporter=reporter)
+    return process_batch(db, settings, client_slug, inputs, job=TranscribeJob.from_settings(settings.transcribe),
+                         reporter=reporter)
 
 
 def rerun_stage(identity: Identity, db: Database, settings: Settings, episode_id: int, stage: str,

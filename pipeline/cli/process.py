@@ -36,12 +36,9 @@ def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> N
     from pipeline.store.clients import get_client
     from pipeline.core.progress import RichReporter
     from pipeline.batch import TranscribeJob, process_batch
-    from pipeline.transcribe import TranscribeOptions
 
     settings = settings_of(ctx)
-    # The model stays "auto" until the batch knows the client's spoken languages.
-    job = TranscribeJob(engine or settings.transcribe.engine,
-                        TranscribeOptions.from_settings(settings.transcribe, model=model))
+    job = TranscribeJob.from_settings(settings.transcribe, engine=engine, model=model)
     db = database_of(ctx)
     with db.session() as session:
         get_client(session, client_slug)  # before any progress bar is drawn

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.core.errors import CastmillError, MediaError
+from pipeline.core.settings import TranscribeSettings
 from pipeline.media.audio import decode_audio, measure_levels
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, Transcript
@@ -24,6 +25,13 @@ NO_SPEECH = "no speech was recognised (music only?): the episode gets no highlig
 class TranscribeJob:
     engine: str
     options: TranscribeOptions
+
+    @classmethod
+    def from_settings(cls, settings: TranscribeSettings, *, engine: str | None = None,
+                      model: str | None = None) -> "TranscribeJob":
+        """The settings' engine and options, with a command's --engine and --model laid over them. The
+        model stays "auto" until the batch knows the client's spoken languages."""
+        return cls(engine or settings.engine, TranscribeOptions.from_settings(settings, model=model))
 
     def input_key(self, episode: Episode) -> str:
         return f"{episode.sha256}|{self.options.cache_key(self.engine)}"
