@@ -59,3 +59,11 @@ def to_local(utc: datetime, tz: str) -> datetime:
 
 def whole_seconds(value: datetime) -> datetime:
     return value.replace(microsecond=0)
+
+
+def media_position(seconds: float) -> str:
+    """m:ss (h:mm:ss past an hour): a place in an episode, the way show notes and warnings write it."""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.core.clock import media_position as clock
 from pipeline.store.models import Client, Episode, Highlight
-
-
-def clock(seconds: float) -> str:
-    """mm:ss (h:mm:ss past an hour), the way timestamps appear in show notes."""
-    total = int(round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def episode_context(episode: Episode) -> dict:

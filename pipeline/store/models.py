@@ -111,7 +111,9 @@ class Transcript(Base):
     episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
     engine: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(200))
+    # The main language; every segment carries its own, and language_shares each one's part.
     language: Mapped[str] = mapped_column(String(16))
+    language_shares: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     duration: Mapped[float] = mapped_column(Float)
     segments: Mapped[list] = mapped_column(JSON)
     input_key: Mapped[str] = mapped_column(Text)

@@ -18,7 +18,8 @@ SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
 # Bumped when decoding changes its output for the same options, so stored transcripts are redone.
 # 2: broken batched chunks are decoded again sequentially (faster_whisper.py).
 # 3: the temperature fallback's sampling is seeded (same input, same settings: same transcript).
-DECODER_REVISION = 3
+# 4: the language is detected per stretch and each stretch is decoded in its own language.
+DECODER_REVISION = 4
 
 # Called with the number of seconds of audio transcribed so far.
 ProgressCallback = Callable[[float], None]
@@ -28,8 +29,11 @@ ProgressCallback = Callable[[float], None]
 class TranscribeOptions:
     # Model name ("tiny.en", "base", "small" …) or a path to a model directory/file.
     model: str = "tiny.en"
-    # Spoken language code; None lets the model detect it (".en" models are English only).
+    # Spoken language code; None lets the model detect it per stretch (".en" models are English only).
     language: str | None = None
+    # When detecting: the show's languages (the client profile's); a stretch is heard as one of them
+    # unless another language is far more likely. Empty: any language.
+    languages: tuple[str, ...] = ()
     # Beam width; 5 is both engines' documented default for accuracy.
     beam_size: int = 5
     # Skip long silences with a voice activity detector before decoding.
@@ -63,7 +67,7 @@ class TranscribeOptions:
     def cache_key(self, engine: str) -> str:
         """A stable string naming everything that changes the output."""
         return (
-            f"{engine}|{self.model}|{self.language}|beam={self.beam_size}|vad={self.vad}"
+            f"{engine}|{self.model}|{self.language}|{','.join(self.languages)}|beam={self.beam_size}|vad={self.vad}"
             f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}|seed={self.seed}|rev={DECODER_REVISION}"
         )
 
@@ -82,6 +86,10 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = field(default_factory=tuple)
+    # The language this stretch was heard and decoded in ("" before it is known).
+    language: str = ""
+    # What is doubtful about its decoding: "repetitive", "low confidence" (see quality.py).
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,16 +108,31 @@ class TranscriptResult:
     def words(self) -> list[Word]:
         return [w for s in self.segments for w in s.words]
 
+    def language_shares(self) -> dict[str, float]:
+        """Each language's share of the transcribed speech (by segment time), largest first."""
+        seconds: dict[str, float] = {}
+        for s in self.segments:
+            language = s.language or self.language
+            seconds[language] = seconds.get(language, 0.0) + max(s.end - s.start, 0.0)
+        total = sum(seconds.values())
+        if not total:
+            return {self.language: 1.0} if self.segments else {}
+        return {k: round(v / total, 3) for k, v in sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0]))}
+
     def to_dict(self) -> dict:
-        """The public JSON shape: language, duration, segments[start,end,text,words]."""
+        """The public JSON shape: language, languages (shares), duration, segments[start,end,text,language,
+        flags,words]."""
         return {
             "language": self.language,
+            "languages": self.language_shares(),
             "duration": round(self.duration, 3),
             "segments": [
                 {
                     "start": round(s.start, 3),
                     "end": round(s.end, 3),
                     "text": s.text.strip(),
+                    "language": s.language or self.language,
+                    "flags": list(s.flags),
                     "words": [
                         {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(w).items()}
                         for w in s.words
@@ -127,6 +150,8 @@ class TranscriptResult:
                 end=float(s["end"]),
                 text=s["text"],
                 words=tuple(Word(**w) for w in s.get("words", [])),
+                language=s.get("language") or data["language"],
+                flags=tuple(s.get("flags", ())),
             )
             for s in data["segments"]
         )

@@ -9,20 +9,17 @@ sequential decoder, which does fall back to higher temperatures.
 
 from __future__ import annotations
 
-import zlib
 from typing import Iterable, Iterator
 
 import numpy as np
 
 from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
-from pipeline.transcribe.windows import WindowedTranscriber, shifted, window_bounds
+from pipeline.transcribe.quality import COMPRESSION_MIN_CHARS, COMPRESSION_RATIO_LIMIT, compression_ratio
+from pipeline.transcribe.windows import WindowedTranscriber, mean_token_logprob, shifted, window_bounds
 
 # Whisper's context is 30 s; a little under it so no chunk is truncated by rounding.
 CHUNK_SECONDS = 29.0
-# Whisper's own thresholds for a failed decode (openai/whisper transcribe.py): text that
-# compresses better than 2.4:1 is a repetition loop.
-COMPRESSION_RATIO_LIMIT = 2.4
 # The audio here is speech only (VAD ran first), so a longer silence between words means lost speech.
 LOST_SPEECH_GAP_SECONDS = 4.0
 
@@ -54,6 +51,16 @@ class FasterWhisperTranscriber(WindowedTranscriber):
         self._models.clear()
         ctranslate2.set_random_seed(options.seed)
         return super().transcribe(audio, options, progress)
+
+    def _detect(self, audio: np.ndarray, options: TranscribeOptions) -> list[tuple[str, float]]:
+        _language, _probability, ranked = self._model(options).detect_language(audio)
+        return [(language, float(probability)) for language, probability in ranked]
+
+    def _score(self, audio: np.ndarray, language: str, options: TranscribeOptions) -> float:
+        segments, _info = self._model(options).transcribe(
+            audio, language=language, beam_size=1, temperature=0.0, without_timestamps=True,
+            condition_on_previous_text=False, vad_filter=False)
+        return mean_token_logprob([(s.avg_logprob, len(s.tokens)) for s in segments])
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         common = dict(
@@ -107,8 +114,8 @@ def _verified(segments: list[Segment], chunk: tuple[float, float], redecode) -> 
 
 def chunk_looks_broken(segments: list[Segment], chunk: tuple[float, float]) -> bool:
     """A repetition loop, or a long stretch of (VAD-confirmed) speech with no words."""
-    text = " ".join(s.text.strip() for s in segments).encode()
-    if len(text) > 50 and len(text) / len(zlib.compress(text)) > COMPRESSION_RATIO_LIMIT:
+    text = " ".join(s.text.strip() for s in segments)
+    if len(text) > COMPRESSION_MIN_CHARS and compression_ratio(text) > COMPRESSION_RATIO_LIMIT:
         return True
     times = [chunk[0]] + [t for s in segments for w in s.words for t in (w.start, w.end)] + [chunk[1]]
     return max(b - a for a, b in zip(times, times[1:])) > LOST_SPEECH_GAP_SECONDS

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.core.vocab import AUTO_LANGUAGE, MULTILINGUAL_MODEL
+from pipeline.core.clock import media_position
 from pipeline.transcribe.base import SAMPLE_RATE, TranscribeOptions, TranscriptResult
 from pipeline.transcribe.languages import base_language, is_english_only
 
@@ -74,22 +75,49 @@ def needs_check(options: TranscribeOptions) -> bool:
 
 
 def language_warnings(result: TranscriptResult, spoken: Sequence[str], guess: LanguageGuess | None) -> list[str]:
-    """What to tell the VA about the transcript's language (empty: nothing to say)."""
-    heard, sure = result.language, True
-    if guess is not None and guess.probability >= MIN_PROBABILITY:
-        heard = guess.language
-    elif guess is not None:
-        sure = False
-    warnings = []
-    if is_english_only(result.model) and heard != "en" and sure:
-        warnings.append(f"the audio sounds like {_name(heard)} ({guess.probability:.0%} sure), but {result.model} "
-                        f"hears only English, so this transcript is likely nonsense: add languages = [\"{heard}\"] "
-                        f"to the client's profile (or process with --model {MULTILINGUAL_MODEL})")
+    """What to tell the VA about the transcript's languages (empty: nothing to say).
+
+    ``guess`` is the detector's hearing when the decode could not detect (``needs_check``);
+    otherwise each segment carries the language its stretch was heard in.
+    """
+    if guess is not None and guess.probability < MIN_PROBABILITY:
+        return []  # too unsure to say anything
+    if guess is not None and is_english_only(result.model) and guess.language != "en":
+        return [f"the audio sounds like {_name(guess.language)} ({guess.probability:.0%} sure), but {result.model} "
+                f"hears only English, so this transcript is likely nonsense: add languages = [\"{guess.language}\"] "
+                f"to the client's profile (or process with --model {MULTILINGUAL_MODEL})"]
     expected = {base_language(code) for code in spoken}
-    if sure and AUTO_LANGUAGE not in expected and heard not in expected and not warnings:
-        warnings.append(f"the audio sounds like {_name(heard)}, which is not among the client's spoken languages "
-                        f"({', '.join(sorted(expected))}): check the profile's languages")
-    return warnings
+    if AUTO_LANGUAGE in expected:
+        return []
+    if guess is not None:
+        heard = {guess.language: []}
+    else:
+        heard = _spans_by_language(result)
+    return [f"{_where(spans)}sounds like {_name(language)}, which is not among the client's spoken languages "
+            f"({', '.join(sorted(expected))}): transcribed as {_name(language)}; check the profile's languages"
+            for language, spans in heard.items() if language not in expected]
+
+
+def _spans_by_language(result: TranscriptResult) -> dict[str, list[tuple[float, float]]]:
+    """Each language's stretches, neighbouring segments joined."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    previous = None
+    for segment in result.segments:
+        language = segment.language or result.language
+        if language == previous:
+            spans[language][-1] = (spans[language][-1][0], segment.end)
+        else:
+            spans.setdefault(language, []).append((segment.start, segment.end))
+        previous = language
+    return spans
+
+
+def _where(spans: list[tuple[float, float]]) -> str:
+    """"0:35–1:10, 3:00–3:30: " for an episode of several languages; "the audio " for one heard as a whole."""
+    if not spans:
+        return "the audio "
+    shown = ", ".join(f"{media_position(start)}–{media_position(end)}" for start, end in spans[:3])
+    return f"{shown}{' …' if len(spans) > 3 else ''}: the speech "
 
 
 def _name(code: str) -> str:

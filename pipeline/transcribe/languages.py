@@ -42,6 +42,14 @@ def language_for(spoken: Sequence[str]) -> str | None:
     return known.pop() if len(known) == 1 and AUTO_LANGUAGE not in spoken else None
 
 
+def candidate_languages(spoken: Sequence[str]) -> tuple[str, ...]:
+    """The languages a stretch is heard as first: the show's several known ones (empty: any)."""
+    if AUTO_LANGUAGE in spoken:
+        return ()
+    known = sorted({base_language(code) for code in spoken})
+    return tuple(known) if len(known) > 1 else ()
+
+
 def for_speakers(options: TranscribeOptions, spoken: Sequence[str]) -> TranscribeOptions:
     """``options`` with the model and language resolved for a show in ``spoken`` languages.
 
@@ -50,4 +58,6 @@ def for_speakers(options: TranscribeOptions, spoken: Sequence[str]) -> Transcrib
     model = model_for(options.model, spoken)
     if model == ENGLISH_ONLY_MODEL:  # it hears English only: a language from the profile changes nothing
         return dataclasses.replace(options, model=model)
-    return dataclasses.replace(options, model=model, language=options.language or language_for(spoken))
+    language = options.language or language_for(spoken)
+    return dataclasses.replace(options, model=model, language=language,
+                               languages=() if language else candidate_languages(spoken))

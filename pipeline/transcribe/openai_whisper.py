@@ -11,7 +11,7 @@ import numpy as np
 from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import Segment, TranscribeOptions, Word
 from pipeline.transcribe.languages import is_english_only
-from pipeline.transcribe.windows import WindowedTranscriber
+from pipeline.transcribe.windows import WindowedTranscriber, mean_token_logprob
 
 
 class OpenAIWhisperTranscriber(WindowedTranscriber):
@@ -35,6 +35,20 @@ class OpenAIWhisperTranscriber(WindowedTranscriber):
             return load_openai_model(path)
 
         return str(path), load
+
+    def _detect(self, audio: np.ndarray, options: TranscribeOptions) -> list[tuple[str, float]]:
+        import whisper
+
+        model = self._model(options)
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), n_mels=model.dims.n_mels).to(model.device)
+        _tokens, probabilities = whisper.detect_language(model, mel)
+        return sorted(((language, float(p)) for language, p in probabilities.items()), key=lambda lp: -lp[1])
+
+    def _score(self, audio: np.ndarray, language: str, options: TranscribeOptions) -> float:
+        result = self._model(options).transcribe(
+            audio, language=language, temperature=0.0, without_timestamps=True, condition_on_previous_text=False,
+            fp16=False, verbose=None)
+        return mean_token_logprob([(s["avg_logprob"], len(s["tokens"])) for s in result["segments"]])
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         language = options.language or ("en" if is_english_only(options.model) else None)

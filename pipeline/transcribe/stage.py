@@ -16,6 +16,7 @@ from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import mark_done, mark_failed, mark_running, stage_row
 from pipeline.transcribe.base import TranscribeOptions
 from pipeline.transcribe.language_check import detect_language, language_warnings, needs_check, sample_windows
+from pipeline.transcribe.quality import quality_warnings
 
 
 NO_SPEECH = "no speech was recognised (music only?): the episode gets no highlights and no clips"
@@ -55,7 +56,8 @@ def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, pr
         del audio
         if not result.words:  # music only, or a recording with nobody talking: not a failure
             return _finish(db, episode_id, result=result, key=key, warnings=[NO_SPEECH])
-        warnings = language_warnings(result, spoken, detect_language(windows, transcriber.store))
+        warnings = language_warnings(result, spoken, detect_language(windows, transcriber.store)) \
+            + quality_warnings(result.segments)
     except CastmillError as exc:
         return _finish(db, episode_id, error=str(exc))
     return _finish(db, episode_id, result=result, key=key, warnings=warnings)
@@ -71,6 +73,7 @@ def _finish(db: Database, episode_id: int, *, error: str | None = None, result=N
             return error
         session.add(Transcript(
             episode_id=episode_id, engine=result.engine, model=result.model, language=result.language,
+            language_shares=result.language_shares(),
             duration=result.duration, segments=result.to_dict()["segments"], input_key=key,
             warnings=list(warnings or []),
         ))

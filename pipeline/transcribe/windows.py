@@ -24,6 +24,8 @@ from pipeline.transcribe.base import (
     TranscriptResult,
     Word,
 )
+from pipeline.transcribe.quality import quality_flags
+from pipeline.transcribe.stretches import Hearing, plan_stretches
 from pipeline.transcribe.vad import SpeechOnly, all_audio, keep_speech, restore_times
 
 # 10 minutes keeps feature memory near 500 MB; only 1 in 20 Whisper contexts starts cold.
@@ -36,20 +38,23 @@ _SMOOTH_FRAMES = 15  # ~300 ms: a pause between sentences, longer than a stop co
 WindowDecoder = Callable[[np.ndarray, TranscribeOptions], tuple[str, Iterable[Segment]]]
 
 
-def window_bounds(audio: np.ndarray | SpeechOnly, window_seconds: float = WINDOW_SECONDS) -> list[tuple[int, int]]:
-    """[start, end) sample ranges of at most ``window_seconds`` covering ``audio``.
+def window_bounds(audio: np.ndarray | SpeechOnly, window_seconds: float = WINDOW_SECONDS,
+                  span: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+    """[start, end) sample ranges of at most ``window_seconds`` covering ``audio`` (or its ``span``).
 
     Windows are of near-equal length (no short tail for Whisper to hallucinate
     on), each inner cut at the quietest moment within ``search`` of its nominal place.
     """
-    window = int(window_seconds * SAMPLE_RATE)
-    if audio.size <= window:
-        return [(0, audio.size)]
+    first, last = span or (0, audio.size)
+    size, window = last - first, int(window_seconds * SAMPLE_RATE)
+    if size <= window:
+        return [(first, last)]
     search = int(min(CUT_SEARCH_SECONDS * SAMPLE_RATE, window / 4))
-    count = -(-audio.size // (window - search))  # ceil: nominal length + search <= window
-    nominal = audio.size / count
-    cuts = [_quietest_frame(audio, int(k * nominal - search / 2), int(k * nominal + search / 2)) for k in range(1, count)]
-    edges = [0, *cuts, audio.size]
+    count = -(-size // (window - search))  # ceil: nominal length + search <= window
+    nominal = size / count
+    cuts = [_quietest_frame(audio, first + int(k * nominal - search / 2), first + int(k * nominal + search / 2))
+            for k in range(1, count)]
+    edges = [first, *cuts, last]
     return list(zip(edges, edges[1:]))
 
 
@@ -68,20 +73,25 @@ def transcribe_in_windows(
     decode: WindowDecoder,
     progress: ProgressCallback | None = None,
     window_seconds: float | None = None,
-) -> tuple[str | None, list[Segment]]:
-    """VAD (if on), then decode window by window; returns (language, segments in original time)."""
+    hearing: Hearing | None = None,
+) -> list[Segment]:
+    """VAD (if on), languages per stretch, then decode window by window; segments in original time,
+    each with its language and its quality flags."""
     speech = keep_speech(audio) if options.vad else all_audio(audio)
-    language, segments = options.language, []
+    segments: list[Segment] = []
     if speech.size == 0:
-        return language, segments
-    for start, end in window_bounds(speech, window_seconds or WINDOW_SECONDS):
-        window_language, decoded = decode(speech[start:end], replace(options, language=language))
-        language = language or window_language
-        for segment in shifted(decoded, start / SAMPLE_RATE):
-            segments.append(restore_times(segment, speech))
-            if progress:
-                progress(segments[-1].end)
-    return language, segments
+        return segments
+    for stretch in plan_stretches(speech, options, hearing, window_bounds):
+        language = stretch.language
+        for start, end in window_bounds(speech, window_seconds or WINDOW_SECONDS, (stretch.start, stretch.end)):
+            window_language, decoded = decode(speech[start:end], replace(options, language=language))
+            language = language or window_language
+            for segment in shifted(decoded, start / SAMPLE_RATE):
+                segment = replace(restore_times(segment, speech), language=language or "", flags=quality_flags(segment))
+                segments.append(segment)
+                if progress:
+                    progress(segment.end)
+    return segments
 
 
 def shifted(segments: Iterable[Segment], offset: float) -> Iterator[Segment]:
@@ -89,6 +99,11 @@ def shifted(segments: Iterable[Segment], offset: float) -> Iterator[Segment]:
         words = tuple(Word(w.word, w.start + offset, w.end + offset, w.probability) for w in s.words)
         yield Segment(s.start + offset, s.end + offset, s.text, words)
 
+
+def mean_token_logprob(segments: list[tuple[float, int]]) -> float:
+    """The mean log-probability per token over (segment mean, token count) pairs; -inf for no tokens."""
+    tokens = sum(count for _, count in segments)
+    return sum(mean * count for mean, count in segments) / tokens if tokens else float("-inf")
 
 
 class WindowedTranscriber:
@@ -116,9 +131,22 @@ class WindowedTranscriber:
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         raise NotImplementedError
 
+    def _detect(self, audio: np.ndarray, options: TranscribeOptions) -> list[tuple[str, float]]:
+        """The languages the model hears in ``audio`` (at most 30 s), most likely first."""
+        raise NotImplementedError
+
+    def _score(self, audio: np.ndarray, language: str, options: TranscribeOptions) -> float:
+        """Mean log-probability per token of a quick greedy decode of ``audio`` (at most 30 s) in ``language``."""
+        raise NotImplementedError
+
     def transcribe(
         self, audio: np.ndarray, options: TranscribeOptions, progress: ProgressCallback | None = None
     ) -> TranscriptResult:
         self._model(options)  # a bad model name fails now, even for audio with no speech
-        language, segments = transcribe_in_windows(audio, options, self._decode, progress)
-        return TranscriptResult(language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name, options.model)
+        hearing = Hearing(rank=lambda window: self._detect(window, options),
+                          score=lambda window, language: self._score(window, language, options))
+        segments = transcribe_in_windows(audio, options, self._decode, progress, hearing=hearing)
+        result = TranscriptResult(options.language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name,
+                                  options.model)
+        shares = result.language_shares()
+        return replace(result, language=next(iter(shares))) if shares else result

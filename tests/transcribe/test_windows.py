@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
+from pipeline.transcribe.stretches import Hearing
 from pipeline.transcribe.windows import transcribe_in_windows, window_bounds
 
 
@@ -56,9 +57,9 @@ def test_segments_are_shifted_back_to_original_time():
         n = len(calls)
         return "en", [Segment(1.0, 2.0, f" window {n}", (Word(f" window{n}", 1.0, 2.0, 0.9),))]
 
-    language, segments = transcribe_in_windows(audio, TranscribeOptions(vad=False), decode, window_seconds=60)
-    assert language == "en"
-    assert [c[1] for c in calls] == [None, "en", "en"]  # detected once, then fixed
+    segments = transcribe_in_windows(audio, TranscribeOptions(model="base", vad=False), decode, window_seconds=60)
+    assert [s.language for s in segments] == ["en"] * 3
+    assert [c[1] for c in calls] == [None, "en", "en"]  # no detector: the decoder detects once, then it is fixed
     starts = [s.start for s in segments]
     assert starts[0] == pytest.approx(1.0)
     assert starts[1] == pytest.approx(1.0 + 45.25, abs=0.05)
@@ -69,7 +70,37 @@ def test_segments_are_shifted_back_to_original_time():
 def test_no_speech_means_no_decoding():
     silent = np.zeros(5 * SAMPLE_RATE, np.float32)
     called = []
-    language, segments = transcribe_in_windows(
+    segments = transcribe_in_windows(
         silent, TranscribeOptions(vad=True), lambda *a: called.append(a) or ("en", [])
     )
     assert segments == [] and called == []
+
+
+def test_each_stretch_is_decoded_in_the_language_heard_there():
+    audio = _speechy(130, gaps=[45.0, 85.0])
+    heard = []
+
+    def detect(window):  # the second half of the speech is "French"
+        heard.append(window.size)
+        return [("fr", 0.9), ("en", 0.1)] if len(heard) > 2 else [("en", 0.95), ("fr", 0.05)]
+
+    calls = []
+
+    def decode(window_audio, options):
+        calls.append(options.language)
+        return options.language, [Segment(1.0, 2.0, " text", (Word(" text", 1.0, 2.0, 0.9),))]
+
+    segments = transcribe_in_windows(audio, TranscribeOptions(model="base", vad=False), decode,
+                                     window_seconds=600, hearing=Hearing(detect, score=None))
+    assert len(heard) >= 5 and max(heard) <= 29 * SAMPLE_RATE  # every window fits the model's context
+    assert calls == ["en", "fr"]  # two stretches, each decoded once in its own language
+    assert [s.language for s in segments] == ["en", "fr"]
+    assert segments[1].start == pytest.approx(1.0 + sum(heard[:2]) / SAMPLE_RATE, abs=0.01)
+
+
+def test_a_fixed_language_or_an_english_model_is_not_detected():
+    audio = _speechy(70, gaps=[35.0])
+    asked = []
+    for options in (TranscribeOptions(model="base", language="id", vad=False), TranscribeOptions(model="tiny.en", vad=False)):
+        transcribe_in_windows(audio, options, lambda a, o: (o.language, []), hearing=Hearing(lambda w: asked.append(w) or [], None))
+    assert asked == []
