@@ -54,7 +54,9 @@ def analyse(timeline: Timeline, energy: EnergyEnvelope | None) -> EpisodeFacts:
     cues = cues_for(timeline.language)
     keywords = episode_keywords(" ".join(s.text for s in timeline.sentences), timeline.language, cues)
     matcher = KeywordMatcher(keywords)
-    facts = [_sentence_facts(s, cues, matcher, energy) for s in timeline.sentences]
+    # A code-switched episode: each sentence is read with the cues of the language it was heard in.
+    facts = [_sentence_facts(s, cues_for(s.language) if s.language else cues, matcher, energy)
+             for s in timeline.sentences]
     notes = []
     if cues is None:
         notes.append(f"hook and reference rules were not applied: no cue lists for language {timeline.language!r} "

@@ -92,8 +92,8 @@ def build_highlight(rank: int, index: int, scored: ScoredCandidates, facts: Epis
         rank=rank, start=candidate.cut.start, end=candidate.cut.end, score=float(scored.scores[index]),
         features=features, reasons=reasons(features, weights, sentence_facts, candidate.last - candidate.first + 1,
                                            sentences),
-        caveats=caveats(features, sentence_facts, facts), text=text, quote=quote,
-        title=suggest_title(sentences[0].text, quote, language), key_phrases=phrases,
+        caveats=caveats(features, sentence_facts, facts, sentences), text=text, quote=quote,
+        title=suggest_title(sentences[0].text, quote, sentences[0].language or language), key_phrases=phrases,
         hashtags=hashtags(phrases), first_sentence=candidate.first, last_sentence=candidate.last,
     )
 
@@ -143,8 +143,11 @@ _FIXED_PHRASES = {
 }
 
 
-def caveats(features: dict, sentence_facts: list[SentenceFacts], facts: EpisodeFacts) -> list[str]:
+def caveats(features: dict, sentence_facts: list[SentenceFacts], facts: EpisodeFacts, sentences) -> list[str]:
     out = []
+    doubts = sorted({flag for s in sentences for flag in s.flags})
+    if doubts:
+        out.append(f"the transcript here was decoded as {' and '.join(doubts)}: listen before using the words")
     if sentence_facts[0].dangling_start:
         out.append(f"starts with “{sentence_facts[0].dangling_start}”, which may point back to earlier talk")
     if not facts.language_rules:

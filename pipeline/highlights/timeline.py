@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from pipeline.highlights.options import HighlightOptions
-from pipeline.transcribe.base import TranscriptResult, Word
+from pipeline.transcribe.base import Segment, TranscriptResult, Word
 
 TERMINALS = (".", "?", "!", "…", "。", "？", "！")
 ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "e.g.", "i.e.", "jr.", "sr.", "no.", "bpk.", "ibu."})
@@ -24,6 +24,10 @@ class TimedWord:
     text: str
     start: float
     end: float
+    # The language of the stretch the word was heard in ("" when the transcript does not say).
+    language: str = ""
+    # The decoding doubts of its segment ("repetitive", "low confidence").
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,18 @@ class Sentence:
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
 
+    @property
+    def language(self) -> str:
+        """The language most of its words were heard in ("" when unknown)."""
+        counts: dict[str, int] = {}
+        for w in self.words:
+            counts[w.language] = counts.get(w.language, 0) + 1
+        return max(counts, key=lambda code: (counts[code], code != ""))
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(sorted({flag for w in self.words for flag in w.flags}))
+
 
 @dataclass
 class Timeline:
@@ -66,7 +82,7 @@ class Timeline:
 def build_timeline(transcript: TranscriptResult, options: HighlightOptions) -> Timeline:
     """Sentences with repaired, monotonic timings; warnings say what was repaired."""
     duration = transcript.duration or max((s.end for s in transcript.segments), default=0.0)
-    words = [w for w in transcript.words if w.word.strip()]
+    words = [(w, s) for s in transcript.segments for w in s.words if w.word.strip()]
     if words:
         repaired, fixes = _monotonic(words)
         groups = _split_sentences(repaired, options)
@@ -81,11 +97,11 @@ def build_timeline(transcript: TranscriptResult, options: HighlightOptions) -> T
     return timeline
 
 
-def _monotonic(words: list[Word]) -> tuple[list[TimedWord], int]:
+def _monotonic(words: list[tuple[Word, Segment]]) -> tuple[list[TimedWord], int]:
     """Clamp each word to start after the previous one ended, keeping spoken order."""
     out: list[TimedWord] = []
     fixes, previous_end = 0, 0.0
-    for w in words:
+    for w, segment in words:
         start, end = float(w.start), float(w.end)
         if not (math.isfinite(start) and math.isfinite(end)):
             fixes += 1
@@ -94,7 +110,7 @@ def _monotonic(words: list[Word]) -> tuple[list[TimedWord], int]:
             fixes += 1
             start = max(start, previous_end)
             end = max(end, start)
-        out.append(TimedWord(w.word.strip(), start, end))
+        out.append(TimedWord(w.word.strip(), start, end, segment.language, segment.flags))
         previous_end = end
     return out, fixes
 
@@ -144,7 +160,8 @@ def _segment_timeline(transcript: TranscriptResult, duration: float) -> Timeline
         start = max(float(segment.start), previous_end)
         end = max(float(segment.end), start)
         step = (end - start) / len(texts)
-        words = tuple(TimedWord(t, start + k * step, start + (k + 1) * step) for k, t in enumerate(texts))
+        words = tuple(TimedWord(t, start + k * step, start + (k + 1) * step, segment.language, segment.flags)
+                      for k, t in enumerate(texts))
         sentences.append(Sentence(len(sentences), words, texts[-1].endswith(TERMINALS)))
         previous_end = end
     warnings = ["transcript has no word timings: cut points follow segment boundaries, which are less precise"]
