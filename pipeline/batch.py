@@ -21,11 +21,11 @@ from pipeline.core.vocab import DONE, FAILED, STAGES
 from pipeline.ingest.sources import Source, resolve_inputs
 from pipeline.store.clients import get_client
 from pipeline.store.db import Database
-from pipeline.store.episodes import latest_warnings
+from pipeline.store.episodes import latest_transcript_facts
 from pipeline.store.models import Episode
 from pipeline.store.stages import is_current, stage_row
 from pipeline.transcribe import ModelStore, get_transcriber
-from pipeline.transcribe.languages import for_speakers
+from pipeline.transcribe.languages import describe_shares, for_speakers
 from pipeline.transcribe.stage import TranscribeJob
 from pipeline.transcribe.workers import effective_jobs, transcribe_in_pool
 
@@ -47,6 +47,7 @@ class EpisodeOutcome:
     drafts: int | None = None
     clips: int | None = None
     warnings: list[str] = field(default_factory=list)  # the transcript's (see transcribe.language_check)
+    languages: dict[str, float] = field(default_factory=dict)  # the transcript's share of each language
 
 
 @dataclass
@@ -169,7 +170,7 @@ def _transcribe_all(db, settings, outcomes, job: TranscribeJob, jobs: int, repor
     for outcome in outcomes:
         if outcome not in todo:
             outcome.status, outcome.stages["transcribe"] = "skipped", DONE
-            outcome.warnings = _transcript_warnings(db, outcome.episode_id)
+            _add_transcript_facts(db, outcome)
             reporter.finished(outcome.source, "skipped (already transcribed)" + _warning_text(outcome))
     workers = effective_jobs(jobs, [_duration(db, o) for o in todo])
     if workers <= 1:
@@ -201,13 +202,21 @@ def _record(db: Database, outcome: EpisodeOutcome, error: str | None, reporter: 
     if error:
         reporter.failed(outcome.source, error)
         return
-    outcome.warnings = _transcript_warnings(db, outcome.episode_id)
-    reporter.finished(outcome.source, "transcribed" + _warning_text(outcome))
+    _add_transcript_facts(db, outcome)
+    reporter.finished(outcome.source, "transcribed" + _language_text(outcome) + _warning_text(outcome))
 
 
-def _transcript_warnings(db: Database, episode_id: int) -> list[str]:
+def _add_transcript_facts(db: Database, outcome: EpisodeOutcome) -> None:
     with db.session() as session:
-        return latest_warnings(session, [episode_id]).get(episode_id, [])
+        outcome.warnings, outcome.languages = latest_transcript_facts(session, [outcome.episode_id]).get(
+            outcome.episode_id, ([], {}))
+
+
+def _language_text(outcome: EpisodeOutcome) -> str:
+    """" (id 62% · en 38%)" for an episode in several languages; nothing for one language."""
+    if len(outcome.languages) < 2:
+        return ""
+    return f" ({describe_shares(outcome.languages)})"
 
 
 def _warning_text(outcome: EpisodeOutcome) -> str:

@@ -8,6 +8,7 @@ from dashboard.components import StreamlitReporter, client_filter, show_error
 from pipeline.core.errors import CastmillError
 from pipeline.core.vocab import MEDIA_EXTENSIONS
 from pipeline.core.vocab import DONE, STAGES
+from pipeline.transcribe.languages import describe_shares
 
 identity = require("episodes")
 st.title("Episodes")
@@ -61,6 +62,7 @@ def status_table(rows) -> None:
                 **r.stages,
                 "progress": sum(status == DONE for status in r.stages.values()) / len(STAGES),
                 "error": r.error or "",
+                "languages": describe_shares(r.languages),
                 "warnings": " · ".join(r.warnings),
             }
             for r in rows

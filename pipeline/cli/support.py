@@ -44,13 +44,18 @@ def database_of(ctx: click.Context):
 
 def transcribe_options(settings: Settings, engine, model, beam_size, vad, language):
     """The transcription options of a command without a client: its flags over the settings (``engine`` is
-    chosen apart). The "auto" model is English-only unless ``--language`` names another language."""
+    chosen apart). The "auto" model is English-only unless ``--language`` names another language; a
+    multilingual model without ``--language`` hears the language of every stretch."""
+    import dataclasses
+
+    from pipeline.core.vocab import AUTO_LANGUAGE
     from pipeline.transcribe import TranscribeOptions
-    from pipeline.transcribe.languages import for_speakers
+    from pipeline.transcribe.languages import for_speakers, model_for
 
     options = TranscribeOptions.from_settings(settings.transcribe, model=model, language=language,
                                               beam_size=beam_size, vad=vad)
-    return for_speakers(options, [language or "en"])
+    options = dataclasses.replace(options, model=model_for(options.model, [language or "en"]))
+    return for_speakers(options, [language] if language else [AUTO_LANGUAGE])
 
 
 def cli_identity():

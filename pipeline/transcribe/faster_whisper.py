@@ -16,7 +16,7 @@ import numpy as np
 from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
 from pipeline.transcribe.quality import COMPRESSION_MIN_CHARS, COMPRESSION_RATIO_LIMIT, compression_ratio
-from pipeline.transcribe.windows import WindowedTranscriber, mean_token_logprob, shifted, window_bounds
+from pipeline.transcribe.windows import WindowedTranscriber, trial_score, shifted, window_bounds
 
 # Whisper's context is 30 s; a little under it so no chunk is truncated by rounding.
 CHUNK_SECONDS = 29.0
@@ -60,7 +60,7 @@ class FasterWhisperTranscriber(WindowedTranscriber):
         segments, _info = self._model(options).transcribe(
             audio, language=language, beam_size=1, temperature=0.0, without_timestamps=True,
             condition_on_previous_text=False, vad_filter=False)
-        return mean_token_logprob([(s.avg_logprob, len(s.tokens)) for s in segments])
+        return trial_score([(s.text, s.avg_logprob, len(s.tokens)) for s in segments])
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         common = dict(

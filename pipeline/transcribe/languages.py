@@ -29,6 +29,11 @@ def is_english_only(model: str) -> bool:
     return model.endswith(".en")
 
 
+def describe_shares(shares: dict[str, float]) -> str:
+    """"id 62% · en 38%": an episode's languages, largest share first."""
+    return " · ".join(f"{code} {share:.0%}" for code, share in shares.items())
+
+
 def model_for(configured: str, spoken: Sequence[str]) -> str:
     """The model to load: ``configured`` unless it is "auto", then by the spoken languages."""
     if configured != AUTO_MODEL:

@@ -11,7 +11,7 @@ import numpy as np
 from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import Segment, TranscribeOptions, Word
 from pipeline.transcribe.languages import is_english_only
-from pipeline.transcribe.windows import WindowedTranscriber, mean_token_logprob
+from pipeline.transcribe.windows import WindowedTranscriber, trial_score
 
 
 class OpenAIWhisperTranscriber(WindowedTranscriber):
@@ -48,7 +48,7 @@ class OpenAIWhisperTranscriber(WindowedTranscriber):
         result = self._model(options).transcribe(
             audio, language=language, temperature=0.0, without_timestamps=True, condition_on_previous_text=False,
             fp16=False, verbose=None)
-        return mean_token_logprob([(s["avg_logprob"], len(s["tokens"])) for s in result["segments"]])
+        return trial_score([(s["text"], s["avg_logprob"], len(s["tokens"])) for s in result["segments"]])
 
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         language = options.language or ("en" if is_english_only(options.model) else None)

@@ -16,7 +16,8 @@ client's languages, and in the detector's choice unless it is a wild guess: the 
 the model finds likeliest wins. Measured on espeak speech (per-token log-probability, greedy):
 Indonesian decodes at -0.62 as Indonesian, -0.81 as English, -0.89 as Thai (the detector's
 choice, 76 %); French at -0.94 as French, -1.22 as Indonesian, -2.78 as English.
-Only profile languages and the detector's choice are tried: Thai text scores well on any
+A trial that falls into a repetition loop loses whatever its score. Only profile languages
+and the detector's choice are tried: Thai text scores well on any
 audio (English speech decodes at -0.27 as Thai), so an open contest would be won by Thai. And
 English is tried only when the detector hears some English (see CONTEST_PROBABILITY).
 """

@@ -24,7 +24,7 @@ from pipeline.transcribe.base import (
     TranscriptResult,
     Word,
 )
-from pipeline.transcribe.quality import quality_flags
+from pipeline.transcribe.quality import is_repetitive, quality_flags
 from pipeline.transcribe.stretches import Hearing, plan_stretches
 from pipeline.transcribe.vad import SpeechOnly, all_audio, keep_speech, restore_times
 
@@ -100,10 +100,14 @@ def shifted(segments: Iterable[Segment], offset: float) -> Iterator[Segment]:
         yield Segment(s.start + offset, s.end + offset, s.text, words)
 
 
-def mean_token_logprob(segments: list[tuple[float, int]]) -> float:
-    """The mean log-probability per token over (segment mean, token count) pairs; -inf for no tokens."""
-    tokens = sum(count for _, count in segments)
-    return sum(mean * count for mean, count in segments) / tokens if tokens else float("-inf")
+def trial_score(segments: list[tuple[str, float, int]]) -> float:
+    """How well a trial decode of (text, mean log-probability, token count) segments fits the audio: the
+    mean log-probability per token, or -inf for a repetition loop (loops are likely token by token; on
+    espeak Indonesian, the French and Thai trials loop at -0.69 and -0.73, the Indonesian one scores -0.85)."""
+    tokens = sum(count for _, _, count in segments)
+    if not tokens or is_repetitive(" ".join(text for text, _, _ in segments)):
+        return float("-inf")
+    return sum(mean * count for _, mean, count in segments) / tokens
 
 
 class WindowedTranscriber:
