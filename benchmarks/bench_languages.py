@@ -89,7 +89,7 @@ def score(reference: str, hypothesis: str, language: str) -> float:
 def measure() -> dict:
     from pipeline.media.audio import decode_audio
     from pipeline.transcribe import TranscribeOptions, get_transcriber
-    from pipeline.transcribe.languages import for_speakers
+    from pipeline.transcribe.languages import describe_shares, for_speakers
     from pipeline.transcribe.weights import ModelStore
 
     store = ModelStore(DATA_DIR / "models")
@@ -109,7 +109,8 @@ def measure() -> dict:
             seconds = time.perf_counter() - started
             rows.append({"engine": engine, "model": model, "episode": name, "audio_seconds": samples.size / 16_000,
                          "transcribe_seconds": round(seconds, 2), "rtf": round(seconds / (samples.size / 16_000), 3),
-                         "wer": round(score(text, result.text, LANGUAGE_OF[name]), 3), "heard": result.language})
+                         "wer": round(score(text, result.text, LANGUAGE_OF[name]), 3),
+                         "heard": describe_shares(result.language_shares())})
             log(f"{engine} {model} {name}: RTF {rows[-1]['rtf']}, WER {rows[-1]['wer']}, heard {result.language}")
     return {"machine": machine_info(), "code": git_state(), "rows": rows}
 
@@ -121,7 +122,7 @@ def render(data: dict) -> str:
            f"(code {data['code']}). faster-whisper with the product's defaults (int8, beam 5, VAD, batch 8); the "
            "openai-whisper row runs the same base weights, converted. WER against the script; espeak-ng speech, "
            "except the English sample. The language is fixed as a one-language client's profile fixes it (id, fr) and "
-           "detected for the code-switched episode; 'heard' is the language the transcript reports. "
+           "detected per stretch for the code-switched episode; 'heard' is each language's share of the transcript. "
            "RTF = transcription seconds / audio seconds (lower is faster).", "",
            "| episode | audio | tiny.en WER | base WER | tiny.en heard | base heard | tiny.en RTF | base RTF |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
