@@ -65,7 +65,7 @@ def test_parallel_jobs_transcribe_every_episode(castmill_home, settings, tmp_pat
     files = [str(mf.speech_mp3(tmp_path / f"ep{i}.mp3", text)) for i, text in enumerate(LINES[:2])]
     castmill("client", "add", "acme", "--name", "Acme")
     result, report = castmill_json("process", "--client", "acme", "--jobs", "2", *files)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, [o["error"] for o in report["episodes"]]
     assert [o["status"] for o in report["episodes"]] == ["done", "done"]
     db = Database(settings.database_url)
     with db.session() as session:

