@@ -63,7 +63,7 @@ def clean_cut_failures(result, options) -> list[str]:
     problems = []
     for h in result.highlights:
         problems += [f"#{h.rank}: {p}" for p in
-                     clean_cut_violations(Cut(h.start, h.end), h.first_sentence, h.last_sentence, result.timeline, options)]
+                     clean_cut_violations(Cut(h.start, h.end, frozenset(h.cut_from_audio)), h.first_sentence, h.last_sentence, result.timeline, options)]
     return problems
 
 

@@ -6,6 +6,14 @@ later one. Its cut points sit in the pauses around those words: at least
 pause is that long, at the quietest frame of the allowed stretch when audio
 energy is known, and never inside any word. ``clean_cut_violations`` states
 the invariants; tests and the evaluation harness both check them.
+
+Whisper's word times are often 0.1–0.3 s early or late, so with the audio at hand a cut is
+placed from the audio's own pause at that boundary: the longest quiet run whose edge (where
+speech resumes, for a start; where it stops, for an end) lies within ``WORD_TIME_ERROR`` of
+the word time. The cut keeps its lead or tail inside that pause and ``EDGE_GUARD`` away from
+the speech; a pause too short for both is split rather than crossed. Such an edge is "heard":
+the word-time rules do not apply to it, the audio decides. Without a trustworthy pause (no
+audio, a music bed, none near) the word times decide as before.
 """
 
 from __future__ import annotations
@@ -21,12 +29,19 @@ from pipeline.highlights.timeline import Timeline, TimedWord
 
 # Timings are stored to the millisecond; comparisons allow for that rounding.
 EPSILON = 1e-3
+# How far Whisper's word times may be from the audio's own speech edges.
+WORD_TIME_ERROR = 0.35
+# A cut keeps this far from speech: the clip's edge fade (20 ms) covers only silence.
+EDGE_GUARD = 0.03
+START, END = "start", "end"
 
 
 @dataclass(frozen=True)
 class Cut:
     start: float
     end: float
+    # The edges ("start", "end") placed from the audio's own pause rather than from the word times.
+    heard: frozenset[str] = frozenset()
 
     @property
     def seconds(self) -> float:
@@ -38,6 +53,26 @@ class Candidate:
     first: int  # index of the first sentence
     last: int  # index of the last sentence (inclusive)
     cut: Cut
+
+
+def heard_start(first_word: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float | None:
+    """Start cut from the audio's pause before the first word, or None when the audio shows none."""
+    pause = energy.pause_near("end", first_word, WORD_TIME_ERROR) if energy is not None else None
+    if pause is None:
+        return None
+    length = pause[1] - pause[0]
+    lead = min((options.lead_min + options.lead_max) / 2, max(length / 2, min(options.lead_min, length - EDGE_GUARD)))
+    return float(np.ceil((pause[1] - lead) * 1000) / 1000)
+
+
+def heard_end(last_word: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float | None:
+    """End cut from the audio's pause after the last word, or None when the audio shows none."""
+    pause = energy.pause_near("start", last_word, WORD_TIME_ERROR) if energy is not None else None
+    if pause is None:
+        return None
+    length = pause[1] - pause[0]
+    tail = min((options.tail_min + options.tail_max) / 2, max(length / 2, min(options.tail_min, length - EDGE_GUARD)))
+    return float(np.floor((pause[0] + tail) * 1000) / 1000)
 
 
 def place_start(first_word: float, previous_end: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float:
@@ -71,17 +106,24 @@ def _snap(low: float, high: float, target: float, energy: EnergyEnvelope | None)
     return float(np.clip(round(energy.quietest(low, high, target), 3), np.ceil(low * 1000) / 1000, np.floor(high * 1000) / 1000))
 
 
-def cut_points(timeline: Timeline, options: HighlightOptions, energy: EnergyEnvelope | None) -> tuple[np.ndarray, np.ndarray]:
-    """Start cut before each sentence and end cut after each sentence."""
+def cut_points(timeline: Timeline, options: HighlightOptions, energy: EnergyEnvelope | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start cut before each sentence and end cut after each sentence, and whether each was heard."""
     s = timeline.sentences
+    heard_starts = [heard_start(s[i].start, options, energy) for i in range(len(s))]
+    heard_ends = [heard_end(s[i].end, options, energy) for i in range(len(s))]
     starts = np.array([
-        place_start(s[i].start, s[i - 1].end if i else 0.0, options, energy) for i in range(len(s))
+        heard if heard is not None and 0.0 <= heard else place_start(s[i].start, s[i - 1].end if i else 0.0, options, energy)
+        for i, heard in enumerate(heard_starts)
     ])
     ends = np.array([
-        place_end(s[i].end, s[i + 1].start if i + 1 < len(s) else timeline.duration, options, energy)
-        for i in range(len(s))
+        heard if heard is not None and heard <= timeline.duration
+        else place_end(s[i].end, s[i + 1].start if i + 1 < len(s) else timeline.duration, options, energy)
+        for i, heard in enumerate(heard_ends)
     ])
-    return starts, ends
+    was_heard = (np.array([h is not None and 0.0 <= h for h in heard_starts]),
+                 np.array([h is not None and h <= timeline.duration for h in heard_ends]))
+    return starts, ends, *was_heard
 
 
 def enumerate_candidates(timeline: Timeline, options: HighlightOptions, energy: EnergyEnvelope | None) -> list[Candidate]:
@@ -89,18 +131,21 @@ def enumerate_candidates(timeline: Timeline, options: HighlightOptions, energy: 
     sentences = timeline.sentences
     if not sentences:
         return []
-    starts, ends = cut_points(timeline, options, energy)
+    starts, ends, start_heard, end_heard = cut_points(timeline, options, energy)
     can_start = [not s.continues_previous for s in sentences]
     can_end = np.array([not s.continues_next for s in sentences])
+    # Heard ends can be a little out of order (two short sentences, one pause): search a running maximum.
+    rising = np.maximum.accumulate(ends)
     out: list[Candidate] = []
     for i, start in enumerate(starts):
         if not can_start[i]:
             continue
-        low = np.searchsorted(ends, start + options.min_seconds, side="left")
-        high = np.searchsorted(ends, start + options.max_seconds, side="right")
+        low = np.searchsorted(rising, start + options.min_seconds, side="left")
+        high = np.searchsorted(rising, start + options.max_seconds, side="right")
         for j in range(max(low, i), high):
-            if can_end[j]:
-                out.append(Candidate(i, j, Cut(float(start), float(ends[j]))))
+            if can_end[j] and options.min_seconds <= ends[j] - start <= options.max_seconds:
+                heard = frozenset(edge for edge, yes in ((START, start_heard[i]), (END, end_heard[j])) if yes)
+                out.append(Candidate(i, j, Cut(float(start), float(ends[j]), heard)))
     return out
 
 
@@ -110,15 +155,17 @@ def clean_cut_violations(cut: Cut, first: int, last: int, timeline: Timeline, op
     first_word, last_word = sentences[first].words[0], sentences[last].words[-1]
     previous_end = sentences[first - 1].end if first else 0.0
     next_start = sentences[last + 1].start if last + 1 < len(sentences) else timeline.duration
-    if cut.start > first_word.start + EPSILON:
+    by_words = {START: START not in cut.heard, END: END not in cut.heard}  # heard edges follow the audio instead
+    if by_words[START] and cut.start > first_word.start + EPSILON:
         problems.append(f"starts at {cut.start:.3f} s, after its first word ({first_word.start:.3f} s)")
-    if cut.end < last_word.end - EPSILON:
+    if by_words[END] and cut.end < last_word.end - EPSILON:
         problems.append(f"ends at {cut.end:.3f} s, before its last word ends ({last_word.end:.3f} s)")
-    problems += [f"cuts inside the word {w.text!r} at {t:.3f} s" for t in (cut.start, cut.end)
-                 for w in _words_spanning(timeline.words, t)]
-    if first_word.start - previous_end >= options.lead_min and first_word.start - cut.start < options.lead_min - EPSILON:
+    problems += [f"cuts inside the word {w.text!r} at {t:.3f} s" for edge, t in ((START, cut.start), (END, cut.end))
+                 if by_words[edge] for w in _words_spanning(timeline.words, t)]
+    if by_words[START] and first_word.start - previous_end >= options.lead_min \
+            and first_word.start - cut.start < options.lead_min - EPSILON:
         problems.append(f"lead {first_word.start - cut.start:.3f} s is below {options.lead_min} s although the pause allows it")
-    if next_start - last_word.end >= options.tail_min and cut.end - last_word.end < options.tail_min - EPSILON:
+    if by_words[END] and next_start - last_word.end >= options.tail_min and cut.end - last_word.end < options.tail_min - EPSILON:
         problems.append(f"tail {cut.end - last_word.end:.3f} s is below {options.tail_min} s although the pause allows it")
     if sentences[first].continues_previous:
         problems.append("starts in the middle of a sentence")

@@ -6,6 +6,7 @@ Computed while streaming the audio through ffmpeg, so a 3-hour episode costs
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,13 @@ FRAME_SECONDS = 0.01
 FRAME_SAMPLES = int(SAMPLE_RATE * FRAME_SECONDS)
 # Digital silence would be -inf dB; clamp so means and spreads stay finite.
 FLOOR_DB = -100.0
+# Pauses: a frame is quiet below this share of the way from the episode's floor (10th percentile of
+# loudness) to its speech level (90th percentile).
+QUIET_SHARE = 0.3
+# Less contrast than this between floor and speech (a music bed, loud noise): no pause can be trusted.
+MIN_CONTRAST_DB = 12.0
+# Shorter quiet runs are the closure of a stop consonant, not a pause between words.
+MIN_PAUSE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,33 @@ class EnergyEnvelope:
         times = (window.start + candidates + 0.5) * FRAME_SECONDS
         best = float(times[np.argmin(np.abs(times - target))])
         return min(max(best, low), high)
+
+
+    @functools.cached_property
+    def pauses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end times of the quiet runs of at least MIN_PAUSE_SECONDS (empty without contrast)."""
+        if self.db.size == 0:
+            return np.zeros(0), np.zeros(0)
+        floor, speech = np.percentile(self.db, [10, 90])
+        if speech - floor < MIN_CONTRAST_DB:
+            return np.zeros(0), np.zeros(0)
+        quiet = np.concatenate([[False], self.db < floor + QUIET_SHARE * (speech - floor), [False]])
+        edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+        starts, ends = edges[0::2], edges[1::2]
+        long_enough = (ends - starts) * FRAME_SECONDS >= MIN_PAUSE_SECONDS
+        return starts[long_enough] * FRAME_SECONDS, ends[long_enough] * FRAME_SECONDS
+
+    def pause_near(self, edge: str, t: float, search: float) -> tuple[float, float] | None:
+        """The longest pause whose ``edge`` ("end": where speech resumes, "start": where it stops) lies within
+        ``search`` seconds of ``t``; None when the audio shows none."""
+        starts, ends = self.pauses
+        edges = ends if edge == "end" else starts
+        near = np.flatnonzero(np.abs(edges - t) <= search)
+        if near.size == 0:
+            return None
+        lengths = ends[near] - starts[near]
+        best = near[np.lexsort((np.abs(edges[near] - t), -lengths))[0]]
+        return float(starts[best]), float(ends[best])
 
 
 def envelope_from_samples(samples: np.ndarray) -> EnergyEnvelope:

@@ -8,7 +8,7 @@ spread across the episode instead of clustering in its best minute.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,8 @@ class Highlight:
     first_sentence: int
     last_sentence: int
     llm: dict | None = None
+    # The cut edges ("start", "end") placed from the audio's own pauses (see candidates.py).
+    cut_from_audio: list[str] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -95,6 +97,7 @@ def build_highlight(rank: int, index: int, scored: ScoredCandidates, facts: Epis
         caveats=caveats(features, sentence_facts, facts, sentences), text=text, quote=quote,
         title=suggest_title(sentences[0].text, quote, sentences[0].language or language), key_phrases=phrases,
         hashtags=hashtags(phrases), first_sentence=candidate.first, last_sentence=candidate.last,
+        cut_from_audio=sorted(candidate.cut.heard),
     )
 
 
