@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -52,6 +53,8 @@ LANGUAGE = "en"
 SAMPLE_RATE = 22050
 BITRATE = "64k"
 VOICES = {"host": "en-us+m3", "guest": "en-us+f3"}
+# The voices of each spoken language (the multilingual set: Indonesian and code-switched shows).
+VOICES_BY_LANGUAGE = {"en": VOICES, "id": {"host": "id+m3", "guest": "id+f3"}}
 # espeak-ng -a (amplitude), -p (pitch), -s (words per minute)
 FILLER_STYLE = {"amplitude": 90, "pitch": 45, "speed": 150}
 PLANTED_STYLE = {"amplitude": 160, "pitch": 60, "speed": 170}
@@ -66,6 +69,19 @@ MOMENTS_PER_EPISODE = 3
 FILLER_BETWEEN = (12, 20)     # filler sentences between consecutive moments
 MOMENT_SECONDS = (20.0, 45.0)  # speech from a moment's first to last sample
 EPISODE_SECONDS = (360.0, 420.0)  # target length; outside it we warn
+
+
+@dataclass(frozen=True)
+class SetRules:
+    """What every full episode of a set must satisfy."""
+    filler_between: tuple[int, int] = FILLER_BETWEEN
+    moment_seconds: tuple[float, float] = MOMENT_SECONDS
+    episode_seconds: tuple[float, float] = EPISODE_SECONDS
+
+
+ENGLISH_RULES = SetRules()
+# The multilingual episodes are shorter (three to four minutes), with less filler between moments.
+MULTILINGUAL_RULES = SetRules(filler_between=(8, 12), moment_seconds=(15.0, 45.0), episode_seconds=(150.0, 300.0))
 SHORT_KEEP = 2            # --short: filler sentences kept per filler stretch
 
 
@@ -74,6 +90,7 @@ class Turn:
     speaker: str                 # "host" | "guest"
     sentences: tuple[str, ...]
     planted: bool = False
+    language: str = "en"         # the language the turn is spoken in (a key of VOICES_BY_LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,8 @@ class Script:
     turns: tuple[Turn, ...]
     # Written later, without looking at the miner's scoring, to measure whether it generalises.
     held_out: bool = False
+    # "en", "id", or "mix" for a show that switches between English and Indonesian by turn.
+    language: str = LANGUAGE
 
 
 def H(*sentences: str) -> Turn:
@@ -1019,6 +1038,18 @@ class Line:
     text: str
     turn: int
     planted: bool
+    language: str = "en"
+
+
+def multilingual_scripts() -> tuple[Script, ...]:
+    """The Indonesian and code-switched episodes (their text is in eval_scripts_multilingual.py)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "eval_scripts_multilingual.py")
+    spec = importlib.util.spec_from_file_location("castmill_eval_scripts_multilingual", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(Script(e["episode"], e["topic"], tuple(Turn(speaker, tuple(sentences), planted, language)
+                                                        for speaker, language, planted, sentences in e["turns"]),
+                        e["held_out"], e["language"]) for e in module.EPISODES)
 
 
 # --------------------------------------------------------------------------- script
@@ -1027,7 +1058,7 @@ class Line:
 def _lines(script: Script, short: bool = False) -> list[Line]:
     """Flatten a script to sentences.  short=True keeps every planted moment but only the
     first SHORT_KEEP sentences of each stretch of filler (a quick episode for tests)."""
-    lines = [Line(t.speaker, s, i, t.planted) for i, t in enumerate(script.turns) for s in t.sentences]
+    lines = [Line(t.speaker, s, i, t.planted, t.language) for i, t in enumerate(script.turns) for s in t.sentences]
     if not short:
         return lines
     kept, run = [], 0
@@ -1052,15 +1083,15 @@ def _filler_runs(lines: list[Line]) -> list[int]:
     return runs
 
 
-def check_script(script: Script) -> None:
+def check_script(script: Script, rules: SetRules = ENGLISH_RULES) -> None:
     """Raise ValueError when a script breaks the rules of the evaluation set."""
     where = f"{script.episode} ({script.topic})"
     planted = [t for t in script.turns if t.planted]
     if len(planted) != MOMENTS_PER_EPISODE:
         raise ValueError(f"{where}: {len(planted)} planted moments, expected {MOMENTS_PER_EPISODE}")
     for turn in script.turns:
-        if turn.speaker not in VOICES:
-            raise ValueError(f"{where}: unknown speaker {turn.speaker!r}")
+        if turn.speaker not in VOICES_BY_LANGUAGE.get(turn.language, {}):
+            raise ValueError(f"{where}: no voice for {turn.speaker!r} in language {turn.language!r}")
         if turn.planted and turn.speaker != "guest":
             raise ValueError(f"{where}: planted moments must be spoken by the guest")
         for sentence in turn.sentences:
@@ -1070,7 +1101,7 @@ def check_script(script: Script) -> None:
         if a.planted and b.planted:
             raise ValueError(f"{where}: two planted moments in a row")
     runs = _filler_runs(_lines(script))
-    lo, hi = FILLER_BETWEEN
+    lo, hi = rules.filler_between
     if runs[0] < 1 or runs[-1] < 1:
         raise ValueError(f"{where}: needs filler before the first and after the last moment, got {runs}")
     for n in runs[1:-1]:
@@ -1078,11 +1109,11 @@ def check_script(script: Script) -> None:
             raise ValueError(f"{where}: {n} filler sentences between moments, expected {lo}-{hi} ({runs})")
 
 
-def generator_version() -> str:
+def generator_version(scripts: tuple[Script, ...] = SCRIPTS) -> str:
     """GENERATOR_REVISION plus a hash of all text and synthesis settings."""
     payload = json.dumps({
-        "scripts": [asdict(s) for s in SCRIPTS],
-        "settings": [SAMPLE_RATE, BITRATE, VOICES, FILLER_STYLE, PLANTED_STYLE, GAP_SAME_TURN,
+        "scripts": [asdict(s) for s in scripts],
+        "settings": [SAMPLE_RATE, BITRATE, VOICES_BY_LANGUAGE, FILLER_STYLE, PLANTED_STYLE, GAP_SAME_TURN,
                      GAP_NEW_TURN, GAP_AROUND_MOMENT, EDGE_SILENCE, TRIM_FRACTION, SHORT_KEEP],
     }, sort_keys=True)
     return f"{GENERATOR_REVISION}+{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
@@ -1139,7 +1170,7 @@ def _speak(line: Line, path: str, tmp: str) -> int:
     with open(text_file, "w", encoding="utf-8") as fh:
         fh.write(line.text)
     raw = os.path.join(tmp, "raw.wav")
-    _run(["espeak-ng", "-v", VOICES[line.speaker], "-a", str(style["amplitude"]),
+    _run(["espeak-ng", "-v", VOICES_BY_LANGUAGE[line.language][line.speaker], "-a", str(style["amplitude"]),
           "-p", str(style["pitch"]), "-s", str(style["speed"]), "-f", text_file, "-w", raw])
     try:
         samples = _read_wav(raw)
@@ -1165,7 +1196,7 @@ def _gap(prev: Line | None, line: Line | None) -> float:
     return GAP_SAME_TURN if prev.turn == line.turn else GAP_NEW_TURN
 
 
-def build_episode(script: Script, out_dir: str, short: bool = False) -> dict:
+def build_episode(script: Script, out_dir: str, short: bool = False, rules: SetRules = ENGLISH_RULES) -> dict:
     """Synthesise one episode; write epNN.mp3 and epNN.truth.json; return the truth dict."""
     lines = _lines(script, short)
     mp3_path = os.path.join(out_dir, f"{script.episode}.mp3")
@@ -1186,6 +1217,7 @@ def build_episode(script: Script, out_dir: str, short: bool = False) -> dict:
                 "start": round(cursor / SAMPLE_RATE, 3),
                 "end": round((cursor + frames) / SAMPLE_RATE, 3),
                 "planted": line.planted,
+                "language": line.language,
             })
             cursor += frames
         tail = round(EDGE_SILENCE * SAMPLE_RATE)
@@ -1218,18 +1250,18 @@ def build_episode(script: Script, out_dir: str, short: bool = False) -> dict:
         "topic": script.topic,
         "held_out": script.held_out,
         "duration": round(cursor / SAMPLE_RATE, 3),
-        "language": LANGUAGE,
+        "language": script.language,
         "moments": moments,
         "sentences": sentences,
     }
     if not short:
-        lo, hi = MOMENT_SECONDS
+        lo, hi = rules.moment_seconds
         for m in moments:
             length = m["end"] - m["start"]
             if not lo <= length <= hi:
                 sys.exit(f"error: {script.episode}: moment at {m['start']:.1f}s lasts {length:.1f}s, "
                          f"expected {lo:.0f}-{hi:.0f}s (edit its text in {__file__})")
-        lo, hi = EPISODE_SECONDS
+        lo, hi = rules.episode_seconds
         if not lo <= truth["duration"] <= hi:
             print(f"warning: {script.episode} lasts {truth['duration']:.0f}s, target {lo:.0f}-{hi:.0f}s",
                   file=sys.stderr)
@@ -1250,15 +1282,17 @@ def _load_manifest(path: str) -> dict | None:
 
 
 def build(out_dir: str, episodes: int | None = None, short: bool = False, force: bool = False,
-          log=print) -> dict:
-    """Build (or reuse) the first EPISODES episodes; write and return the manifest."""
+          log=print, multilingual: bool = False) -> dict:
+    """Build (or reuse) the first EPISODES episodes of the English set (or the multilingual one);
+    write and return the manifest."""
     _need("espeak-ng")
     _need("ffmpeg")
-    scripts = SCRIPTS[: len(SCRIPTS) if episodes is None else episodes]
+    every, rules = (multilingual_scripts(), MULTILINGUAL_RULES) if multilingual else (SCRIPTS, ENGLISH_RULES)
+    scripts = every[: len(every) if episodes is None else episodes]
     for script in scripts:
-        check_script(script)
+        check_script(script, rules)
     os.makedirs(out_dir, exist_ok=True)
-    version = generator_version()
+    version = generator_version(every)
     variant = "short" if short else "full"
     manifest_path = os.path.join(out_dir, "manifest.json")
     old = _load_manifest(manifest_path) or {}
@@ -1273,11 +1307,12 @@ def build(out_dir: str, episodes: int | None = None, short: bool = False, force:
             log(f"{script.episode}: up to date ({entry['duration']:.1f}s), skipped")
             continue
         started = time.monotonic()
-        truth = build_episode(script, out_dir, short=short)
+        truth = build_episode(script, out_dir, short=short, rules=rules)
         entries[script.episode] = {
             "episode": script.episode,
             "topic": script.topic,
             "held_out": script.held_out,
+            "language": script.language,
             "audio": f"{script.episode}.mp3",
             "truth": f"{script.episode}.truth.json",
             "duration": truth["duration"],
@@ -1293,7 +1328,7 @@ def build(out_dir: str, episodes: int | None = None, short: bool = False, force:
         "generator_version": version,
         "variant": variant,
         "show": SHOW,
-        "language": LANGUAGE,
+        "language": "en, id and mixed" if multilingual else LANGUAGE,
         "sample_rate": SAMPLE_RATE,
         "bitrate": BITRATE,
         "episodes": listed,

@@ -88,7 +88,7 @@ def test_short_episode_truth_matches_audio(tmp_path):
     # sentences in order, never overlapping, inside the episode
     previous_end = 0.0
     for s in sentences:
-        assert set(s) == {"speaker", "text", "start", "end", "planted"}
+        assert set(s) == {"speaker", "text", "start", "end", "planted", "language"} and s["language"] == "en"
         assert s["speaker"] in ("host", "guest")
         assert previous_end < s["start"] < s["end"] <= duration
         previous_end = s["end"]
@@ -133,3 +133,27 @@ def test_short_episode_truth_matches_audio(tmp_path):
     assert any("built" in line for line in logs)
     assert rebuilt["generator_version"] == mes.generator_version()
     assert json.loads((out / "ep01.truth.json").read_text()) == truth
+
+
+def test_the_multilingual_scripts_follow_their_rules():
+    """Three Indonesian and three code-switched episodes, one of each held out, voiced per turn."""
+    scripts = mes.multilingual_scripts()
+    assert [s.language for s in scripts] == ["id"] * 3 + ["mix"] * 3
+    assert [s.episode for s in scripts if s.held_out] == ["id03", "mix03"]
+    for script in scripts:
+        mes.check_script(script, mes.MULTILINGUAL_RULES)
+        spoken = {t.language for t in script.turns}
+        assert spoken == ({"id"} if script.language == "id" else {"en", "id"})
+        if script.language == "mix":  # moments in both languages
+            assert {t.language for t in script.turns if t.planted} == {"en", "id"}
+
+
+def test_a_multilingual_episode_records_the_language_of_every_sentence(tmp_path):
+    manifest = mes.build(str(tmp_path), episodes=1, short=True, multilingual=True, log=lambda *_: None)
+    [entry] = manifest["episodes"]
+    truth = json.loads((tmp_path / entry["truth"]).read_text())
+    assert truth["language"] == entry["language"] == "id"
+    assert {s["language"] for s in truth["sentences"]} == {"id"}
+    samples = decode(tmp_path / entry["audio"])
+    for sentence in truth["sentences"]:  # speech where the truth says, silence in the pauses
+        assert rms(samples, sentence["start"], sentence["end"]) > 0.01
