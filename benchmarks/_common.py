@@ -299,3 +299,28 @@ def measure_tree(cmd: list[str], *, env: dict | None = None, interval: float = 0
         stdout=out.read().decode(errors="replace"),
         stderr=err.read().decode(errors="replace"),
     )
+
+
+def replace_section(path: Path, heading: str, text: str) -> None:
+    """Put ``text`` in place of the section of ``path`` that starts with ``heading`` (appended when absent)."""
+    current = path.read_text()
+    if heading in current:
+        start = current.index(heading)
+        following = current.find("\n## ", start + len(heading))
+        current = current[:start] + text.rstrip() + "\n" + (current[following:] if following != -1 else "")
+    else:
+        current = current.rstrip() + "\n\n" + text
+    path.write_text(current.rstrip() + "\n")
+
+
+def replace_lines(path: Path, prefixes: list[str], lines: list[str]) -> None:
+    """Replace the lines of ``path`` that start with one of ``prefixes`` by ``lines``, where the first was."""
+    kept, placed = [], False
+    for line in path.read_text().splitlines():
+        if any(line.startswith(p) for p in prefixes):
+            if not placed:
+                kept += lines
+                placed = True
+            continue
+        kept.append(line)
+    path.write_text("\n".join(kept) + "\n")

@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA_DIR, ROOT, SAMPLE_MP3, SAMPLE_TXT, git_state, log, machine_info, save_result, wer  # noqa: E402
+from _common import (  # noqa: E402
+    DATA_DIR, ROOT, SAMPLE_MP3, SAMPLE_TXT, git_state, log, machine_info, replace_section, save_result, wer,
+)
 
 SCRIPTS = {
     "id": ("id", "Selamat pagi dan selamat datang di podcast kami. Hari ini kita bicara tentang usaha kecil di "
@@ -147,14 +149,7 @@ def _met(ok: bool) -> str:
 
 
 def write_section(text: str) -> None:
-    current = BENCHMARKS_MD.read_text()
-    if SECTION in current:
-        start = current.index(SECTION)
-        following = current.find("\n## ", start + len(SECTION))
-        current = current[:start] + text + (current[following + 1:] if following != -1 else "")
-    else:
-        current = current.rstrip() + "\n\n" + text
-    BENCHMARKS_MD.write_text(current.rstrip() + "\n")
+    replace_section(BENCHMARKS_MD, SECTION, text)
     log(f"rewrote {SECTION!r} in BENCHMARKS.md")
 
 

@@ -3,8 +3,10 @@
 
     .venv/bin/python benchmarks/bench_process_memory.py           # ~60-minute episode
     .venv/bin/python benchmarks/bench_process_memory.py --quick   # the 107 s sample instead
+    .venv/bin/python benchmarks/bench_process_memory.py --multilingual --no-breakdown
+        # a client whose show is in English and Indonesian: the multilingual base model, language per stretch
 
-1. ``castmill client add bench --name Bench`` then
+1. ``castmill client import`` of a one-line profile (languages ["en"], or ["en", "id"] with --multilingual), then
    ``castmill process --client bench FILE --json`` in a fresh CASTMILL_HOME (temp dir),
    sampling every 0.2 s the RSS summed over the process and all its children
    (ffmpeg included), plus the kernel's ``ru_maxrss`` for that command
@@ -163,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=LONG_REPEAT,
                     help=f"make_sample.py --repeat for the long episode (default {LONG_REPEAT} = 60.7 min)")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the step-by-step breakdown run")
+    ap.add_argument("--multilingual", action="store_true",
+                    help='the client speaks ["en", "id"]: base (multilingual) instead of tiny.en, language per stretch')
     args = ap.parse_args(argv)
 
     started = time.perf_counter()
@@ -178,9 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASTMILL_")}
     env["CASTMILL_HOME"] = str(home)
     try:
-        added = measure_tree([castmill, "client", "add", "bench", "--name", "Bench"], env=env, cwd=ROOT)
+        profile = home / "bench.toml"
+        profile.write_text('slug = "bench"\nname = "Bench"\nlanguages = ' + ('["en", "id"]' if args.multilingual
+                                                                          else '["en"]') + "\n")
+        added = measure_tree([castmill, "client", "import", str(profile)], env=env, cwd=ROOT)
         if added.returncode != 0:
-            raise SystemExit(f"castmill client add failed: {added.stderr}")
+            raise SystemExit(f"castmill client import failed: {added.stderr}")
         waited = wait_for_quiet()
         log("castmill process --client bench ... --json (measuring)")
         proc = measure_tree([castmill, "process", "--client", "bench", str(episode), "--json"], env=env, cwd=ROOT)
@@ -219,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     data = {
         "benchmark": "process_memory",
         "quick": args.quick,
+        "multilingual": args.multilingual,
         "command": "make bench  (or: .venv/bin/python benchmarks/bench_process_memory.py"
                    + (" --quick" if args.quick else "") + ")",
         "machine": machine_info(),
@@ -235,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": time.perf_counter() - started,
     }
     print_summary(data)
-    save_result("process_memory", data, quick=args.quick)
+    save_result("process_memory_base" if args.multilingual else "process_memory", data, quick=args.quick)
     return 0
 
 

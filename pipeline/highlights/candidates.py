@@ -12,8 +12,10 @@ placed from the audio's own pause at that boundary: the longest quiet run whose 
 speech resumes, for a start; where it stops, for an end) lies within ``WORD_TIME_ERROR`` of
 the word time. The cut keeps its lead or tail inside that pause and ``EDGE_GUARD`` away from
 the speech; a pause too short for both is split rather than crossed. Such an edge is "heard":
-the word-time rules do not apply to it, the audio decides. Without a trustworthy pause (no
-audio, a music bed, none near) the word times decide as before.
+the word-time rules do not apply to it, the audio decides. A sentence boundary where the audio
+shows no pause at all (the ASR ended a sentence at a comma said in one breath) is not a cut
+point. Without trustworthy pauses anywhere (no audio, a music bed) the word times decide as
+before.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from pipeline.highlights.timeline import Timeline, TimedWord
 EPSILON = 1e-3
 # How far Whisper's word times may be from the audio's own speech edges.
 WORD_TIME_ERROR = 0.35
-# A cut keeps this far from speech: the clip's edge fade (20 ms) covers only silence.
-EDGE_GUARD = 0.03
+# A cut keeps this far from the pause's edge: the clip's edge fade (20 ms) covers only silence, with
+# room for the 10 ms loudness frames and the quiet decay of the last syllable.
+EDGE_GUARD = 0.05
 START, END = "start", "end"
 
 
@@ -132,8 +135,12 @@ def enumerate_candidates(timeline: Timeline, options: HighlightOptions, energy: 
     if not sentences:
         return []
     starts, ends, start_heard, end_heard = cut_points(timeline, options, energy)
-    can_start = [not s.continues_previous for s in sentences]
+    can_start = np.array([not s.continues_previous for s in sentences])
     can_end = np.array([not s.continues_next for s in sentences])
+    if energy is not None and energy.pauses[0].size:  # the audio shows pauses: cut only where it has one
+        inner = np.arange(len(sentences))
+        can_start &= start_heard | (inner == 0)
+        can_end &= end_heard | (inner == len(sentences) - 1)
     # Heard ends can be a little out of order (two short sentences, one pause): search a running maximum.
     rising = np.maximum.accumulate(ends)
     out: list[Candidate] = []

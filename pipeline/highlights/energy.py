@@ -25,6 +25,9 @@ QUIET_SHARE = 0.3
 MIN_CONTRAST_DB = 12.0
 # Shorter quiet runs are the closure of a stop consonant, not a pause between words.
 MIN_PAUSE_SECONDS = 0.1
+# Speech is mostly sound: when more of the episode than this is "quiet", the quiet part is a softer
+# voice or a step in level, not pauses, and no pause can be trusted.
+MAX_QUIET_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class EnergyEnvelope:
 
     @functools.cached_property
     def pauses(self) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end times of the quiet runs of at least MIN_PAUSE_SECONDS (empty without contrast)."""
+        """Start and end times of the quiet runs of at least MIN_PAUSE_SECONDS (empty when none can be trusted)."""
         if self.db.size == 0:
             return np.zeros(0), np.zeros(0)
         floor, speech = np.percentile(self.db, [10, 90])
@@ -71,14 +74,18 @@ class EnergyEnvelope:
         edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
         starts, ends = edges[0::2], edges[1::2]
         long_enough = (ends - starts) * FRAME_SECONDS >= MIN_PAUSE_SECONDS
-        return starts[long_enough] * FRAME_SECONDS, ends[long_enough] * FRAME_SECONDS
+        starts, ends = starts[long_enough] * FRAME_SECONDS, ends[long_enough] * FRAME_SECONDS
+        if (ends - starts).sum() > MAX_QUIET_SHARE * self.duration:
+            return np.zeros(0), np.zeros(0)
+        return starts, ends
 
     def pause_near(self, edge: str, t: float, search: float) -> tuple[float, float] | None:
         """The longest pause whose ``edge`` ("end": where speech resumes, "start": where it stops) lies within
-        ``search`` seconds of ``t``; None when the audio shows none."""
+        ``search`` seconds of ``t``, or that holds ``t`` (Whisper often starts a first word early, inside the
+        silence before it); None when the audio shows none."""
         starts, ends = self.pauses
         edges = ends if edge == "end" else starts
-        near = np.flatnonzero(np.abs(edges - t) <= search)
+        near = np.flatnonzero((np.abs(edges - t) <= search) | ((starts <= t) & (t <= ends)))
         if near.size == 0:
             return None
         lengths = ends[near] - starts[near]

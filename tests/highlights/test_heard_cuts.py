@@ -115,3 +115,26 @@ def test_without_a_trustworthy_pause_the_word_times_decide():
     candidates = enumerate_candidates(timeline, HighlightOptions(min_seconds=3, max_seconds=20),
                                       envelope_from_samples(music_bed))
     assert candidates and all(c.cut.heard == frozenset() for c in candidates)
+
+
+def test_a_sentence_end_said_in_one_breath_is_not_a_cut_point():
+    """The ASR ends a sentence where the audio shows no pause (a comma said in one breath): no cut there."""
+    for seed in range(40):
+        episode = synthetic_episode(seed, shift=0.0)
+        touching = [(s, k) for s, sentence in enumerate(episode.sentences) for k in range(len(sentence) - 1)
+                    if sentence[k + 1][0] - sentence[k][1] == 0.0 and 0 < s < len(episode.sentences) - 1]
+        if touching:
+            break
+    s, k = touching[0]
+    index = sum(len(sentence) for sentence in episode.sentences[:s]) + k
+    words = list(episode.transcript.segments[0].words)
+    words[index] = Word(words[index].word + ".", words[index].start, words[index].end, 0.9)
+    transcript = TranscriptResult("en", episode.transcript.duration, (Segment(0.0, episode.transcript.duration, "",
+                                                                              tuple(words)),))
+    options = HighlightOptions(min_seconds=1, max_seconds=60)
+    boundary = episode.sentences[s][k][1]
+    timeline = build_timeline(transcript, options)
+    candidates = enumerate_candidates(timeline, options, envelope_from_samples(episode.audio))
+    assert candidates and all(abs(t - boundary) > 0.1 for c in candidates for t in (c.cut.start, c.cut.end))
+    without_audio = enumerate_candidates(timeline, options, None)  # the word times alone would cut there
+    assert any(abs(t - boundary) <= 0.3 for c in without_audio for t in (c.cut.start, c.cut.end))
