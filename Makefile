@@ -70,8 +70,9 @@ demo: demo-run dashboard
 bench: setup
 	$(PY) benchmarks/run.py
 
-# Builds eval-data/ (espeak-ng), transcribes it once (cached), prints recall@5/@10, boundary
-# error and the clean-cut share; exits 1 when recall@5 < 90 % or any cut is unclean.
+# Builds eval-data/ (espeak-ng; English, and Indonesian and code-switched in eval-data/multilingual/),
+# transcribes it once (cached), prints recall@5/@10, boundary error, WER per language and the clean-cut
+# shares; exits 1 when recall@5 < 90 % on the English set or any cut is unclean or in speech.
 eval: setup
 	$(PY) benchmarks/eval_highlights.py
 

@@ -141,7 +141,29 @@ def render(data: dict) -> str:
                 f"**{ow['rtf'] / fw['rtf']:.1f}×** faster (target ≥ 3×: {_met(ow['rtf'] / fw['rtf'] >= 3)}) at a WER "
                 f"{abs(fw['wer'] - ow['wer']) * 100:.1f} points apart (target ≤ 1: "
                 f"{_met(abs(fw['wer'] - ow['wer']) <= 0.01)}).", ""]
+    out += _base_process_lines()
     return "\n".join(out)
+
+
+def _base_process_lines() -> list[str]:
+    """The 60-minute `castmill process` run for a client speaking English and Indonesian (base), if measured."""
+    from _common import load_result
+
+    run = load_result("process_memory_base")
+    if not run:
+        return []
+    p, seconds = run["process"], run["episode"]["seconds"]
+    wall_ok, rss_ok = p["ok"] and p["wall_s"] < 600, p["ok"] and p["peak_tree_rss"] < 1.5e9
+    languages = ((p.get("report") or {}).get("episodes") or [{}])[0].get("languages", {})
+    transcript = p.get("transcript", {})
+    return [f"`castmill process` on the {seconds / 60:.1f}-minute episode for a client whose profile says "
+            '`languages = ["en", "id"]` (so: base, language heard window by window), measured by '
+            "`.venv/bin/python benchmarks/bench_process_memory.py --multilingual --no-breakdown` on "
+            f"{run['machine']['date']} (code {run['git_at_start']}): wall **{p['wall_s'] / 60:.1f} min** "
+            f"(RTF {p['wall_s'] / seconds:.3f}; target < 10 min: {_met(wall_ok)}), peak RSS of the whole process tree "
+            f"**{p['peak_tree_rss'] / 1e9:.2f} GB** (target < 1.5 GB: {_met(rss_ok)}); heard "
+            f"{', '.join(f'{k} {v:.0%}' for k, v in languages.items()) or '–'}; WER against the script "
+            f"{transcript.get('wer', float('nan')):.1%} ({transcript.get('model', '?')}).", ""]
 
 
 def _met(ok: bool) -> str:

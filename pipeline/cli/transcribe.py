@@ -17,20 +17,32 @@ from pipeline.cli.support import ENGINE_CHOICE, friendly_errors, settings_of, tr
 @click.option("--language", help="Spoken language code; detected when omitted.")
 @click.option("--beam-size", type=click.IntRange(1, 20), help="Beam width (default 5).")
 @click.option("--vad/--no-vad", default=None, help="Skip silences with voice activity detection (default on).")
+@click.option("--translate", is_flag=True,
+              help="Write an English translation (Whisper's translate task, multilingual models), labelled as such.")
 @click.pass_context
 @friendly_errors
-def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad) -> None:
+def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad, translate) -> None:
     """Transcribe one media file to stdout; needs no database.
 
-    Example:
+    Examples:
 
         castmill transcribe episode.mp3 --format srt > episode.srt
+
+        castmill transcribe episode-id.mp3 --model base --translate --format vtt > captions-en.vtt
     """
+    import dataclasses
+
+    from pipeline.core.vocab import AUTO_MODEL, MULTILINGUAL_MODEL
     from pipeline.transcribe import ModelStore, transcribe_file
+    from pipeline.transcribe.base import TRANSLATE
     from pipeline.transcribe.export import render
 
     settings = settings_of(ctx)
+    if translate and (model or settings.transcribe.model) == AUTO_MODEL:
+        model = MULTILINGUAL_MODEL  # the "auto" model would be the English-only one, which cannot translate
     options = transcribe_options(settings, engine, model, beam_size, vad, language)
+    if translate:
+        options = dataclasses.replace(options, task=TRANSLATE)
     store = ModelStore(settings.models_dir, settings.models)
     result, _audio = transcribe_file(file, engine or settings.transcribe.engine, options, store)
     click.echo(render(result, fmt))

@@ -12,9 +12,12 @@ from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
+from pipeline.core.errors import ConfigError
 from pipeline.core.settings import TranscribeSettings
 
 SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
+TRANSLATE = "translate"
+TASKS = ("transcribe", TRANSLATE)
 # Bumped when decoding changes its output for the same options, so stored transcripts are redone.
 # 2: broken batched chunks are decoded again sequentially (faster_whisper.py).
 # 3: the temperature fallback's sampling is seeded (same input, same settings: same transcript).
@@ -50,6 +53,16 @@ class TranscribeOptions:
     # Seed of the sampling that the temperature fallback does (both engines), set before each window,
     # so the same audio with the same options always gives the same transcript.
     seed: int = 0
+    # "transcribe", or "translate": Whisper's own translate task writes English text for speech in any
+    # language (multilingual models only), a caption track for a client who posts in English.
+    task: str = "transcribe"
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(f"unknown transcription task {self.task!r}; use one of: {', '.join(TASKS)}")
+        if self.task == TRANSLATE and self.model.endswith(".en"):
+            raise ConfigError(f"{self.model} hears only English and cannot translate: use a multilingual model "
+                              "(--model base)")
 
     @classmethod
     def from_settings(cls, settings: TranscribeSettings, *, model: str | None = None, language: str | None = None,
@@ -68,7 +81,7 @@ class TranscribeOptions:
         """A stable string naming everything that changes the output."""
         return (
             f"{engine}|{self.model}|{self.language}|{','.join(self.languages)}|beam={self.beam_size}|vad={self.vad}"
-            f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}|seed={self.seed}|rev={DECODER_REVISION}"
+            f"|ct={self.compute_type}|t={self.temperature}|batch={self.batch_size}|seed={self.seed}|task={self.task}|rev={DECODER_REVISION}"
         )
 
 
@@ -99,6 +112,8 @@ class TranscriptResult:
     segments: tuple[Segment, ...]
     engine: str = ""
     model: str = ""
+    # "translate": the text is Whisper's English translation of speech in ``language`` (see TranscribeOptions).
+    task: str = "transcribe"
 
     @property
     def text(self) -> str:
@@ -125,6 +140,7 @@ class TranscriptResult:
         return {
             "language": self.language,
             "languages": self.language_shares(),
+            **({"translated_to": "en"} if self.task == TRANSLATE else {}),
             "duration": round(self.duration, 3),
             "segments": [
                 {
@@ -155,7 +171,8 @@ class TranscriptResult:
             )
             for s in data["segments"]
         )
-        return cls(data["language"], float(data["duration"]), segments, engine, model)
+        task = TRANSLATE if data.get("translated_to") else "transcribe"
+        return cls(data["language"], float(data["duration"]), segments, engine, model, task)
 
 
 @runtime_checkable

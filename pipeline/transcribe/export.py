@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.transcribe.base import TranscriptResult
+from pipeline.transcribe.base import TRANSLATE, TranscriptResult
 
 FORMATS = ("json", "srt", "vtt", "txt")
 
@@ -33,11 +33,21 @@ def to_vtt(result: TranscriptResult) -> str:
     cues = [
         f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{s.text.strip()}\n" for s in result.segments
     ]
-    return "WEBVTT\n\n" + "\n".join(cues)
+    label = translation_label(result)
+    return "WEBVTT\n\n" + (f"NOTE {label}\n\n" if label else "") + "\n".join(cues)
+
+
+def translation_label(result: TranscriptResult) -> str | None:
+    """What a translated transcript says about itself (None for a transcription)."""
+    if result.task != TRANSLATE:
+        return None
+    spoken = ", ".join(result.language_shares()) or result.language
+    return f"English translation by Whisper of speech in {spoken}; not a transcript"
 
 
 def to_txt(result: TranscriptResult) -> str:
-    return "\n".join(s.text.strip() for s in result.segments) + "\n"
+    label = translation_label(result)
+    return (f"[{label}]\n" if label else "") + "\n".join(s.text.strip() for s in result.segments) + "\n"
 
 
 def render(result: TranscriptResult, fmt: str) -> str:

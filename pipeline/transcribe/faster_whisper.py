@@ -65,6 +65,7 @@ class FasterWhisperTranscriber(WindowedTranscriber):
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         common = dict(
             language=options.language,
+            task=options.task,
             beam_size=options.beam_size,
             temperature=list(options.temperatures),
             word_timestamps=True,

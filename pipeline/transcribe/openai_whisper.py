@@ -59,6 +59,7 @@ class OpenAIWhisperTranscriber(WindowedTranscriber):
         result = model.transcribe(
             audio,
             language=language,
+            task=options.task,
             beam_size=options.beam_size,
             temperature=options.temperatures,
             word_timestamps=True,

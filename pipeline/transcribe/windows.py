@@ -151,6 +151,6 @@ class WindowedTranscriber:
                           score=lambda window, language: self._score(window, language, options))
         segments = transcribe_in_windows(audio, options, self._decode, progress, hearing=hearing)
         result = TranscriptResult(options.language or "en", audio.size / SAMPLE_RATE, tuple(segments), self.name,
-                                  options.model)
+                                  options.model, options.task)
         shares = result.language_shares()
         return replace(result, language=next(iter(shares))) if shares else result
