@@ -60,22 +60,24 @@ class Candidate:
 
 def heard_start(first_word: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float | None:
     """Start cut from the audio's pause before the first word, or None when the audio shows none."""
-    pause = energy.pause_near("end", first_word, WORD_TIME_ERROR) if energy is not None else None
-    if pause is None:
-        return None
-    length = pause[1] - pause[0]
-    lead = min((options.lead_min + options.lead_max) / 2, max(length / 2, min(options.lead_min, length - EDGE_GUARD)))
-    return float(np.ceil((pause[1] - lead) * 1000) / 1000)
+    return _heard_cut(START, first_word, options.lead_min, options.lead_max, energy)
 
 
 def heard_end(last_word: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float | None:
     """End cut from the audio's pause after the last word, or None when the audio shows none."""
-    pause = energy.pause_near("start", last_word, WORD_TIME_ERROR) if energy is not None else None
+    return _heard_cut(END, last_word, options.tail_min, options.tail_max, energy)
+
+
+def _heard_cut(side: str, word_time: float, keep_min: float, keep_max: float, energy: EnergyEnvelope | None):
+    """A cut inside the pause where speech resumes (``side`` START) or stops (END), keeping ``keep_min``–
+    ``keep_max`` of it, split in two when it is too short, and EDGE_GUARD away from the speech."""
+    pause = energy.pause_near("end" if side == START else "start", word_time, WORD_TIME_ERROR) if energy else None
     if pause is None:
         return None
     length = pause[1] - pause[0]
-    tail = min((options.tail_min + options.tail_max) / 2, max(length / 2, min(options.tail_min, length - EDGE_GUARD)))
-    return float(np.floor((pause[0] + tail) * 1000) / 1000)
+    keep = min((keep_min + keep_max) / 2, max(length / 2, min(keep_min, length - EDGE_GUARD)))
+    # Rounded to the millisecond towards the pause's inside.
+    return float(np.ceil((pause[1] - keep) * 1000) / 1000) if side == START else float(np.floor((pause[0] + keep) * 1000) / 1000)
 
 
 def place_start(first_word: float, previous_end: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float:
