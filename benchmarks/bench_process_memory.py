@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=LONG_REPEAT,
                     help=f"make_sample.py --repeat for the long episode (default {LONG_REPEAT} = 60.7 min)")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the step-by-step breakdown run")
+    ap.add_argument("--batch-size", type=int, help="[transcribe] batch_size for this run (default: the settings')")
     ap.add_argument("--multilingual", action="store_true",
                     help='the client speaks ["en", "id"]: base (multilingual) instead of tiny.en, language per stretch')
     args = ap.parse_args(argv)
@@ -182,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASTMILL_")}
     env["CASTMILL_HOME"] = str(home)
     try:
+        if args.batch_size:
+            (home / "castmill.toml").write_text(f"[transcribe]\nbatch_size = {args.batch_size}\n")
         profile = home / "bench.toml"
         profile.write_text('slug = "bench"\nname = "Bench"\nlanguages = ' + ('["en", "id"]' if args.multilingual
                                                                           else '["en"]') + "\n")
@@ -227,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "process_memory",
         "quick": args.quick,
         "multilingual": args.multilingual,
+        "batch_size": args.batch_size,
         "command": "make bench  (or: .venv/bin/python benchmarks/bench_process_memory.py"
                    + (" --quick" if args.quick else "") + ")",
         "machine": machine_info(),
@@ -243,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": time.perf_counter() - started,
     }
     print_summary(data)
-    save_result("process_memory_base" if args.multilingual else "process_memory", data, quick=args.quick)
+    name = ("process_memory_base" if args.multilingual else "process_memory") + (
+        f"_batch{args.batch_size}" if args.batch_size else "")
+    save_result(name, data, quick=args.quick)
     return 0
 
 

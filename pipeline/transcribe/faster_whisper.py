@@ -71,7 +71,7 @@ class FasterWhisperTranscriber(WindowedTranscriber):
             word_timestamps=True,
         )
         model = self._model(options)
-        if options.batch_size > 1:
+        if options.effective_batch_size > 1:
             return self._decode_batched(model, audio, options, common)
         # VAD already ran once for the whole episode in transcribe_in_windows.
         segments, info = model.transcribe(audio, vad_filter=False, **common)
@@ -84,7 +84,7 @@ class FasterWhisperTranscriber(WindowedTranscriber):
         bounds = [(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in window_bounds(audio, CHUNK_SECONDS)]
         clips = [{"start": start, "end": end} for start, end in bounds]
         segments, info = BatchedInferencePipeline(model).transcribe(
-            audio, clip_timestamps=clips, batch_size=options.batch_size, **common
+            audio, clip_timestamps=clips, batch_size=options.effective_batch_size, **common
         )
 
         def redecode(start: float, end: float) -> list[Segment]:

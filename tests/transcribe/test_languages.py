@@ -51,3 +51,15 @@ def test_an_unknown_spoken_language_is_refused_with_the_codes():
     with pytest.raises(ConfigError, match=r"languages: .*unknown spoken language 'xx'; use \"auto\" or one of: af, am"):
         build_profile(slug="acme", name="Acme", languages=["xx"])
     assert ClientProfile(slug="acme", name="Acme", languages=["en", "id"]).languages == ["en", "id"]
+
+
+def test_a_multilingual_model_decodes_in_smaller_batches():
+    from pipeline.core.settings import TranscribeSettings
+
+    settings = TranscribeSettings()
+    base = for_speakers(TranscribeOptions.from_settings(settings), ["en", "id"])
+    english = for_speakers(TranscribeOptions.from_settings(settings), ["en"])
+    assert (base.model, base.effective_batch_size) == ("base", 4)
+    assert (english.model, english.effective_batch_size) == ("tiny.en", 8)
+    assert TranscribeOptions(model="base", batch_size=2).effective_batch_size == 2  # a smaller batch stays
+    assert "batch=4" in base.cache_key("faster-whisper")
