@@ -15,6 +15,7 @@ from dashboard.components import (count_line, flash, live_violations, md_escape,
                                   run_action, show_error, show_media, status_badge)
 from pipeline import review
 from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import language_name
 from pipeline.platforms import get_platform
 
 
@@ -80,7 +81,16 @@ def _subject(card) -> None:
         st.caption(f"{card.highlight_start:.1f}–{card.highlight_end:.1f} s of the episode")
     if card.highlight_reasons:
         st.text("Why this moment:\n" + "\n".join(f"• {reason}" for reason in card.highlight_reasons))
+    if card.translation:
+        _translation_notice(card.translation)
     show_media(card.clips, card.media)
+
+
+def _translation_notice(translation: dict) -> None:
+    st.info(f"Machine translation: the moment is spoken in {language_name(translation['from'])}, and this post "
+            f"quotes it translated into {language_name(translation['to'])} by {md_escape(translation['by'])}. "
+            "Check the translation before approving.", icon=":material/translate:")
+    st.text(f"As spoken: “{translation['spoken_quote']}”")
 
 
 def _editor(card, opened: dict) -> list[str]:

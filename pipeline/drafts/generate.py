@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.drafts.context import template_context
+from pipeline.drafts.context import highlight_context, template_context
 from pipeline.drafts.templates import environment, render, template_name
 from pipeline.core.vocab import ASPECTS
 from pipeline.core.errors import CastmillError, NotFoundError
@@ -105,7 +105,8 @@ def _rewritten(text: str, template_parts: list[str], platform, client: Client, h
 
     try:
         new_text = rewrite(text, platform, settings, language=client.language, brand_voice=client.brand_voice)
-        if highlight is not None and highlight.quote and highlight.quote not in new_text:
+        quote = highlight_context(highlight)["quote"] if highlight is not None else ""
+        if quote and quote not in new_text:
             raise LLMError("LLM rewrite dropped or changed the quote")
         parts = platform.fit(new_text, hashtags=hashtags)
         problems = platform.validate(posts_of(parts, media))
@@ -152,7 +153,9 @@ def posts_of(parts: list[str], media: list[dict]) -> list[PostContent]:
 
 def _hashtags(client: Client, highlight: Highlight | None) -> list[str]:
     tags = [t if t.startswith("#") else f"#{t}" for t in (client.hashtags or [])]
-    return tags + (list(highlight.hashtags) if highlight else [])
+    if highlight is None:
+        return tags
+    return tags + list((highlight.translation or {}).get("hashtags", highlight.hashtags))
 
 
 def _find_or_create(session: Session, episode: Episode, highlight, client: Client, platform: str) -> Draft:

@@ -115,20 +115,23 @@ def cut_points(timeline: Timeline, options: HighlightOptions, energy: EnergyEnve
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start cut before each sentence and end cut after each sentence, and whether each was heard."""
     s = timeline.sentences
-    heard_starts = [heard_start(s[i].start, options, energy) for i in range(len(s))]
-    heard_ends = [heard_end(s[i].end, options, energy) for i in range(len(s))]
+    heard_starts = [_within(heard_start(s[i].start, options, energy), timeline.duration) for i in range(len(s))]
+    heard_ends = [_within(heard_end(s[i].end, options, energy), timeline.duration) for i in range(len(s))]
     starts = np.array([
-        heard if heard is not None and 0.0 <= heard else place_start(s[i].start, s[i - 1].end if i else 0.0, options, energy)
+        heard if heard is not None else place_start(s[i].start, s[i - 1].end if i else 0.0, options, energy)
         for i, heard in enumerate(heard_starts)
     ])
     ends = np.array([
-        heard if heard is not None and heard <= timeline.duration
+        heard if heard is not None
         else place_end(s[i].end, s[i + 1].start if i + 1 < len(s) else timeline.duration, options, energy)
         for i, heard in enumerate(heard_ends)
     ])
-    was_heard = (np.array([h is not None and 0.0 <= h for h in heard_starts]),
-                 np.array([h is not None and h <= timeline.duration for h in heard_ends]))
-    return starts, ends, *was_heard
+    return starts, ends, np.array([h is not None for h in heard_starts]), np.array([h is not None for h in heard_ends])
+
+
+def _within(cut: float | None, duration: float) -> float | None:
+    """A heard cut inside the episode, or None (a pause found past either end is no cut point)."""
+    return cut if cut is not None and 0.0 <= cut <= duration else None
 
 
 def enumerate_candidates(timeline: Timeline, options: HighlightOptions, energy: EnergyEnvelope | None) -> list[Candidate]:

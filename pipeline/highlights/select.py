@@ -41,6 +41,8 @@ class Highlight:
     llm: dict | None = None
     # The cut edges ("start", "end") placed from the audio's own pauses (see candidates.py).
     cut_from_audio: list[str] = field(default_factory=list)
+    # Where the pull quote is spoken (seconds): its audio is what a translation of the quote hears.
+    quote_span: tuple[float, float] = (0.0, 0.0)
 
     @property
     def seconds(self) -> float:
@@ -88,7 +90,8 @@ def build_highlight(rank: int, index: int, scored: ScoredCandidates, facts: Epis
     sentence_facts = facts.facts[candidate.first : candidate.last + 1]
     features = {n: (None if np.isnan(v[index]) else float(v[index])) for n, v in scored.features.items()}
     text = " ".join(s.text for s in sentences)
-    quote = _pull_quote(sentences, sentence_facts)
+    quoted = sentences[_pull_quote(sentence_facts)]
+    quote = quoted.text
     phrases = key_phrases(text, language, facts.keywords)
     return Highlight(
         rank=rank, start=candidate.cut.start, end=candidate.cut.end, score=float(scored.scores[index]),
@@ -97,7 +100,7 @@ def build_highlight(rank: int, index: int, scored: ScoredCandidates, facts: Epis
         caveats=caveats(features, sentence_facts, facts, sentences), text=text, quote=quote,
         title=suggest_title(sentences[0].text, quote, sentences[0].language or language), key_phrases=phrases,
         hashtags=hashtags(phrases), first_sentence=candidate.first, last_sentence=candidate.last,
-        cut_from_audio=sorted(candidate.cut.heard),
+        cut_from_audio=sorted(candidate.cut.heard), quote_span=(quoted.start, quoted.end),
     )
 
 
@@ -160,9 +163,9 @@ def caveats(features: dict, sentence_facts: list[SentenceFacts], facts: EpisodeF
     return out
 
 
-def _pull_quote(sentences, facts: list[SentenceFacts]) -> str:
-    best = max(range(len(sentences)), key=lambda k: (facts[k].quote, facts[k].hook, -k))
-    return sentences[best].text
+def _pull_quote(facts: list[SentenceFacts]) -> int:
+    """The index of the most quotable sentence."""
+    return max(range(len(facts)), key=lambda k: (facts[k].quote, facts[k].hook, -k))
 
 
 def suggest_title(first_sentence: str, quote: str, language: str) -> str:

@@ -13,6 +13,7 @@ from pipeline.core.settings import Settings
 from pipeline.highlights.energy import envelope_from_file
 from pipeline.highlights.mine import MiningResult, mine_highlights
 from pipeline.highlights.store import client_options, stage_input_key, transcript_result
+from pipeline.highlights.translation import translate_highlights, whisper_translator
 from pipeline.store.episodes import latest_transcript
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, Highlight
@@ -32,12 +33,13 @@ def run_stage(db: Database, settings: Settings, episode_id: int, *, force: bool 
         if transcript is None:
             raise NotFoundError("has no transcript yet: run `castmill process` first", source=f"episode {episode_id}")
         options = client_options(settings, episode.client)
-        key = stage_input_key(transcript, options, settings)
+        key = stage_input_key(transcript, options, settings) + ("|translate" if episode.client.translate_quotes else "")
         row = stage_row(session, episode, STAGE)
         if is_current(row, key) and not force:
             return None
         mark_running(row, key)
         result_input, media_path = transcript_result(transcript), episode.media_path
+        translate = episode.client.translate_quotes
     if not result_input.words:  # the transcribe stage noted it: nothing was said
         result = MiningResult([], 0, result_input.language, "words", result_input.duration, [],
                               notes=["no highlights: no speech was recognised in the episode"])
@@ -46,11 +48,19 @@ def run_stage(db: Database, settings: Settings, episode_id: int, *, force: bool 
     try:
         result = mine_highlights(result_input, options, energy=energy_or_none(media_path),
                                  llm=settings.highlights.llm, source=f"episode {episode_id}")
+        translations = _translations(result, result_input, media_path, settings) if translate else {}
     except CastmillError as exc:
         _record_failure(db, episode_id, str(exc))
         raise
-    _store(db, episode_id, result, key)
+    _store(db, episode_id, result, key, translations)
     return result
+
+
+def _translations(result: MiningResult, transcript, media_path: str, settings: Settings) -> dict[int, dict]:
+    """The English of each highlight spoken in another language, by rank (Whisper, the transcript's own model)."""
+    translate, by = whisper_translator(media_path, settings, transcript.engine, transcript.model)
+    found = translate_highlights(result.highlights, transcript.segments, transcript.language, translate, by)
+    return {rank: translation.to_dict() for rank, translation in found.items()}
 
 
 def energy_or_none(media_path: str):
@@ -65,7 +75,8 @@ def _record_failure(db: Database, episode_id: int, message: str) -> None:
         mark_failed(stage_row(session, session.get(Episode, episode_id), STAGE), message)
 
 
-def _store(db: Database, episode_id: int, result: MiningResult, key: str) -> None:
+def _store(db: Database, episode_id: int, result: MiningResult, key: str,
+           translations: dict[int, dict] | None = None) -> None:
     with db.session() as session:
         session.execute(delete(Highlight).where(Highlight.episode_id == episode_id))
         for h in result.highlights:
@@ -73,5 +84,6 @@ def _store(db: Database, episode_id: int, result: MiningResult, key: str) -> Non
                 episode_id=episode_id, rank=h.rank, start=h.start, end=h.end, score=h.score,
                 features=h.features, reasons=h.reasons, caveats=h.caveats, text=h.text, quote=h.quote,
                 title=h.title, key_phrases=h.key_phrases, hashtags=h.hashtags, llm=h.llm, input_key=key,
+                translation=(translations or {}).get(h.rank),
             ))
         mark_done(stage_row(session, session.get(Episode, episode_id), STAGE))

@@ -89,6 +89,15 @@ def decode_audio(path: Path, *, expected_seconds: float | None = None) -> np.nda
     return audio
 
 
+def decode_span(path: Path, start: float, end: float) -> np.ndarray:
+    """Decode ``start``–``end`` seconds of the file (ffmpeg seeks; a highlight needs no whole-episode decode)."""
+    path = Path(path)
+    proc = subprocess.run(_ffmpeg_cmd(path, max(start, 0.0), max(end - start, 0.0)), capture_output=True)
+    _check_exit(path, proc.returncode, proc.stderr.decode(errors="replace"))
+    usable = len(proc.stdout) - len(proc.stdout) % _BYTES_PER_SAMPLE
+    return np.frombuffer(proc.stdout[:usable], dtype=np.float32)
+
+
 def _check_exit(path: Path, returncode: int, stderr: str) -> None:
     if returncode != 0:
         raise MediaError(f"ffmpeg could not decode the audio ({last_stderr_line(stderr)})", source=path)

@@ -42,7 +42,7 @@ def profile_of(client: Client) -> ClientProfile:
         call_to_action=client.call_to_action or "", templates_dir=client.templates_dir or "",
         highlights=dict(client.highlight_settings or {}), clips=dict(client.clip_settings or {}),
         approval_stages=client.approval_stages, posting_slots=list(client.posting_slots or []),
-        languages=list(client.spoken_languages or []),
+        languages=list(client.spoken_languages or []), translate_quotes=bool(client.translate_quotes),
     )
 
 

@@ -58,6 +58,9 @@ class DraftCard:
     # The highlight's rendered files (video, audiogram, audio, thumbnail) for previews: {"kind", "path",
     # "aspect", "format"}; the episode post has none.
     clips: list[dict]
+    # Set when the post quotes a machine translation of the highlight: {"from", "to" (language codes),
+    # "by" (what translated it), "spoken_quote" (the quote as said), "quote" (as translated)}.
+    translation: dict | None = None
 
     @cached_property
     def violations(self) -> list[str]:
@@ -151,7 +154,7 @@ def _card_query() -> Select:
     newest = (select(DraftVersion.draft_id, func.max(DraftVersion.number).label("number"))
               .group_by(DraftVersion.draft_id).subquery())
     return (select(Draft, DraftVersion, Client.slug, Client.approval_stages, Episode.title, Highlight.title,
-                   Highlight.reasons, Highlight.start, Highlight.end)
+                   Highlight.reasons, Highlight.start, Highlight.end, Highlight.quote, Highlight.translation)
             .join(newest, newest.c.draft_id == Draft.id)
             .join(DraftVersion, (DraftVersion.draft_id == Draft.id) & (DraftVersion.number == newest.c.number))
             .join(Client, Client.id == Draft.client_id)
@@ -189,17 +192,25 @@ def _cards(session: Session, rows) -> list[DraftCard]:
 
 
 def _card(row, clips: dict) -> DraftCard:
-    draft, version, slug, stages, episode_title, h_title, h_reasons, h_start, h_end = row
+    draft, version, slug, stages, episode_title, h_title, h_reasons, h_start, h_end, h_quote, h_translation = row
     return DraftCard(
         draft_id=draft.id, client_slug=slug, episode_id=draft.episode_id, episode_title=episode_title or "",
         platform=draft.platform, status=draft.status, version_number=version.number, text=version.text,
         parts=list(version.parts), hashtags=list(version.hashtags or []), media=[dict(m) for m in version.media or []],
-        highlight_title=h_title, highlight_reasons=list(h_reasons or []), highlight_start=h_start,
+        highlight_title=(h_translation or {}).get("title", h_title), highlight_reasons=list(h_reasons or []), highlight_start=h_start,
         highlight_end=h_end, updated_at=as_utc(draft.updated_at),
         needs_action_by=needs_action_by(draft.status, stages or 2),
         client_id=draft.client_id, language=draft.language, highlight_key=draft.highlight_key,
         version_hash=hash_of(version), clips=clips.get((draft.episode_id, draft.highlight_key), []),
+        translation=_translation_label(h_translation, h_quote),
     )
+
+
+def _translation_label(translation: dict | None, spoken_quote: str | None) -> dict | None:
+    if not translation:
+        return None
+    return {"from": translation["from"], "to": translation["to"], "by": translation["by"],
+            "spoken_quote": spoken_quote or "", "quote": translation["quote"]}
 
 
 def _clips_by_subject(session: Session, episode_ids: set[int]) -> dict[tuple[int, str], list[dict]]:

@@ -47,6 +47,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.clip_settings = profile.clips.model_dump()
     client.approval_stages = profile.approval_stages
     client.spoken_languages = list(profile.languages)
+    client.translate_quotes = profile.translate_quotes
     session.flush()
     return client, created
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pipeline.core.clock import utcnow
@@ -43,6 +43,9 @@ class Client(Base):
     approval_stages: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     # Languages spoken on the show (Whisper codes, or "auto"); empty: the posts' ``language``.
     spoken_languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Quote highlights spoken in another language as an English machine translation (the profile's
+    # translate_quotes; pipeline/highlights/translation.py).
+    translate_quotes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
@@ -145,6 +148,9 @@ class Highlight(Base):
     key_phrases: Mapped[list] = mapped_column(JSON, default=list)
     hashtags: Mapped[list] = mapped_column(JSON, default=list)
     llm: Mapped[dict | None] = mapped_column(JSON)
+    # The highlight in the posts' language when it was spoken in another: {"from", "to", "by", "text",
+    # "quote", "title", "key_phrases", "hashtags"} (pipeline/highlights/translation.py); None otherwise.
+    translation: Mapped[dict | None] = mapped_column(JSON)
     input_key: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -16,7 +16,8 @@ import numpy as np
 from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
 from pipeline.transcribe.quality import COMPRESSION_MIN_CHARS, COMPRESSION_RATIO_LIMIT, compression_ratio
-from pipeline.transcribe.windows import WindowedTranscriber, trial_score, shifted, window_bounds
+from pipeline.transcribe.bounds import window_bounds
+from pipeline.transcribe.windows import WindowedTranscriber, trial_score, shifted
 
 # Whisper's context is 30 s; a little under it so no chunk is truncated by rounding.
 CHUNK_SECONDS = 29.0

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.core.vocab import AUTO_LANGUAGE, MULTILINGUAL_MODEL
+from pipeline.core.vocab import AUTO_LANGUAGE, MULTILINGUAL_MODEL, language_name
 from pipeline.core.clock import media_position
 from pipeline.transcribe.base import SAMPLE_RATE, TranscribeOptions, TranscriptResult
 from pipeline.transcribe.languages import base_language, is_english_only
@@ -29,6 +29,8 @@ from pipeline.transcribe.languages import base_language, is_english_only
 WINDOW_SECONDS = 30
 WINDOWS = 3  # spread over the episode: a show that opens with an English intro is still caught
 MIN_PROBABILITY = 0.5  # below this the guess is too unsure to warn about
+# window -> [(language, probability)], most likely first
+Ranker = Callable[[np.ndarray], Sequence[tuple[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -47,23 +49,30 @@ def sample_windows(audio: np.ndarray) -> list[np.ndarray]:
     return [audio[start:start + window].copy() for start in starts]
 
 
-def detect_language(windows: list[np.ndarray], store) -> LanguageGuess | None:
-    """The language the multilingual model hears in ``windows``, averaged (None without audio)."""
+def detect_language(windows: list[np.ndarray], rank: Ranker) -> LanguageGuess | None:
+    """The language ``rank`` hears in ``windows``, averaged (None without audio)."""
     if not windows:
         return None
-    model = _detector(str(store.ct2_model(MULTILINGUAL_MODEL)))
     totals: dict[str, float] = defaultdict(float)
     for window in windows:
-        _lang, _prob, ranked = model.detect_language(window)
-        for language, probability in ranked:
+        for language, probability in rank(window):
             totals[language] += probability / len(windows)
     language = max(totals, key=totals.get)
     return LanguageGuess(language, round(totals[language], 3))
 
 
+def ranker_for(transcriber, options: TranscribeOptions) -> Ranker:
+    """The engine's own detector when its model is multilingual (already loaded for the decode);
+    for an English-only model, the multilingual model, loaded once per process."""
+    if not is_english_only(options.model):
+        return lambda window: transcriber.detect(window, options)
+    model = _detector(str(transcriber.store.ct2_model(MULTILINGUAL_MODEL)))
+    return lambda window: [(language, float(p)) for language, p in model.detect_language(window)[2]]
+
+
 @functools.lru_cache(maxsize=1)
 def _detector(model_dir: str):
-    """The multilingual model, loaded once per process: detection does not sample, so reuse is safe."""
+    """The multilingual model for English-only decodes: detection does not sample, so reuse is safe."""
     from faster_whisper import WhisperModel
 
     return WhisperModel(model_dir, device="cpu", compute_type="int8")
@@ -83,19 +92,21 @@ def language_warnings(result: TranscriptResult, spoken: Sequence[str], guess: La
     if guess is not None and guess.probability < MIN_PROBABILITY:
         return []  # too unsure to say anything
     if guess is not None and is_english_only(result.model) and guess.language != "en":
-        return [f"the audio sounds like {_name(guess.language)} ({guess.probability:.0%} sure), but {result.model} "
+        return [f"the audio sounds like {language_name(guess.language)} ({guess.probability:.0%} sure), but {result.model} "
                 f"hears only English, so this transcript is likely nonsense: add languages = [\"{guess.language}\"] "
                 f"to the client's profile (or process with --model {MULTILINGUAL_MODEL})"]
     expected = {base_language(code) for code in spoken}
     if AUTO_LANGUAGE in expected:
         return []
     if guess is not None:
-        heard = {guess.language: []}
-    else:
-        heard = _spans_by_language(result)
-    return [f"{_where(spans)}sounds like {_name(language)}, which is not among the client's spoken languages "
-            f"({', '.join(sorted(expected))}): transcribed as {_name(language)}; check the profile's languages"
-            for language, spans in heard.items() if language not in expected]
+        if guess.language in expected:
+            return []
+        return [f"the audio sounds like {language_name(guess.language)} ({guess.probability:.0%} sure), which is not among "
+                f"the client's spoken languages ({', '.join(sorted(expected))}), but it was transcribed as "
+                f"{language_name(result.language)} as set: check the profile's languages"]
+    return [f"{_where(spans)}sounds like {language_name(language)}, which is not among the client's spoken languages "
+            f"({', '.join(sorted(expected))}): transcribed as {language_name(language)}; check the profile's languages"
+            for language, spans in _spans_by_language(result).items() if language not in expected]
 
 
 def _spans_by_language(result: TranscriptResult) -> dict[str, list[tuple[float, float]]]:
@@ -113,19 +124,6 @@ def _spans_by_language(result: TranscriptResult) -> dict[str, list[tuple[float, 
 
 
 def _where(spans: list[tuple[float, float]]) -> str:
-    """"0:35–1:10, 3:00–3:30: " for an episode of several languages; "the audio " for one heard as a whole."""
-    if not spans:
-        return "the audio "
+    """"0:35–1:10, 3:00–3:30: the speech " for the stretches of one language."""
     shown = ", ".join(f"{media_position(start)}–{media_position(end)}" for start, end in spans[:3])
     return f"{shown}{' …' if len(spans) > 3 else ''}: the speech "
-
-
-def _name(code: str) -> str:
-    return f"{LANGUAGE_NAMES[code]} ({code})" if code in LANGUAGE_NAMES else code
-
-
-# Names for the languages Castmill's users meet most; others are shown by their code.
-LANGUAGE_NAMES = {"en": "English", "id": "Indonesian", "ms": "Malay", "jw": "Javanese", "su": "Sundanese",
-                  "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese", "nl": "Dutch",
-                  "it": "Italian", "ja": "Japanese", "ko": "Korean", "zh": "Chinese", "th": "Thai",
-                  "vi": "Vietnamese", "tl": "Tagalog", "ar": "Arabic", "hi": "Hindi", "ru": "Russian"}

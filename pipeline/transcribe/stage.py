@@ -15,7 +15,9 @@ from pipeline.store.db import Database
 from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import mark_done, mark_failed, mark_running, stage_row
 from pipeline.transcribe.base import TranscribeOptions
-from pipeline.transcribe.language_check import detect_language, language_warnings, needs_check, sample_windows
+from pipeline.transcribe.language_check import (
+    detect_language, language_warnings, needs_check, ranker_for, sample_windows,
+)
 from pipeline.transcribe.quality import quality_warnings
 
 
@@ -56,7 +58,7 @@ def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, pr
         del audio
         if not result.words:  # music only, or a recording with nobody talking: not a failure
             return _finish(db, episode_id, result=result, key=key, warnings=[NO_SPEECH])
-        warnings = language_warnings(result, spoken, detect_language(windows, transcriber.store)) \
+        warnings = language_warnings(result, spoken, detect_language(windows, ranker_for(transcriber, job.options))) \
             + quality_warnings(result.segments)
     except CastmillError as exc:
         return _finish(db, episode_id, error=str(exc))

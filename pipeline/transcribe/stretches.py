@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.transcribe.base import TranscribeOptions
+from pipeline.transcribe.bounds import window_bounds
 from pipeline.transcribe.languages import base_language, is_english_only
 from pipeline.transcribe.vad import SpeechOnly
 
@@ -80,12 +81,8 @@ def window_language(window: np.ndarray, allowed: Sequence[str], hearing: Hearing
     return best, 1.0  # settled by decoding, not a guess
 
 
-def plan_stretches(speech: SpeechOnly, options: TranscribeOptions, hearing: Hearing | None,
-                   window_bounds: Callable) -> list[Stretch]:
-    """The stretches of ``speech`` and their languages (one stretch when the language is known).
-
-    ``window_bounds(speech, seconds)`` cuts the speech at quiet points (windows.py).
-    """
+def plan_stretches(speech: SpeechOnly, options: TranscribeOptions, hearing: Hearing | None) -> list[Stretch]:
+    """The stretches of ``speech`` and their languages (one stretch when the language is known)."""
     fixed = options.language or ("en" if is_english_only(options.model) else None)
     if fixed or hearing is None or speech.size == 0:
         return [Stretch(0, speech.size, fixed)]

@@ -24,47 +24,15 @@ from pipeline.transcribe.base import (
     TranscriptResult,
     Word,
 )
+from pipeline.transcribe.bounds import window_bounds
 from pipeline.transcribe.quality import is_repetitive, quality_flags
 from pipeline.transcribe.stretches import Hearing, plan_stretches
-from pipeline.transcribe.vad import SpeechOnly, all_audio, keep_speech, restore_times
+from pipeline.transcribe.vad import all_audio, keep_speech, restore_times
 
 # 10 minutes keeps feature memory near 500 MB; only 1 in 20 Whisper contexts starts cold.
 WINDOW_SECONDS = 600.0
-# How far back from a window's nominal end we look for a quiet cut point.
-CUT_SEARCH_SECONDS = 20.0
-_FRAME = SAMPLE_RATE // 50  # 20 ms energy frames
-_SMOOTH_FRAMES = 15  # ~300 ms: a pause between sentences, longer than a stop consonant
 # decode(window_audio, options) -> (language, segments with times relative to the window)
 WindowDecoder = Callable[[np.ndarray, TranscribeOptions], tuple[str, Iterable[Segment]]]
-
-
-def window_bounds(audio: np.ndarray | SpeechOnly, window_seconds: float = WINDOW_SECONDS,
-                  span: tuple[int, int] | None = None) -> list[tuple[int, int]]:
-    """[start, end) sample ranges of at most ``window_seconds`` covering ``audio`` (or its ``span``).
-
-    Windows are of near-equal length (no short tail for Whisper to hallucinate
-    on), each inner cut at the quietest moment within ``search`` of its nominal place.
-    """
-    first, last = span or (0, audio.size)
-    size, window = last - first, int(window_seconds * SAMPLE_RATE)
-    if size <= window:
-        return [(first, last)]
-    search = int(min(CUT_SEARCH_SECONDS * SAMPLE_RATE, window / 4))
-    count = -(-size // (window - search))  # ceil: nominal length + search <= window
-    nominal = size / count
-    cuts = [_quietest_frame(audio, first + int(k * nominal - search / 2), first + int(k * nominal + search / 2))
-            for k in range(1, count)]
-    edges = [first, *cuts, last]
-    return list(zip(edges, edges[1:]))
-
-
-def _quietest_frame(audio: np.ndarray | SpeechOnly, lo: int, hi: int) -> int:
-    """The middle of the quietest ~300 ms between ``lo`` and ``hi``: a cut there splits no word."""
-    frames = audio[lo:hi][: (hi - lo) // _FRAME * _FRAME].reshape(-1, _FRAME)
-    energy = np.einsum("ij,ij->i", frames, frames)
-    smoothed = np.convolve(energy, np.ones(_SMOOTH_FRAMES), mode="same")
-    quietest = np.flatnonzero(smoothed <= smoothed.min() * (1 + 1e-6) + 1e-12)
-    return lo + int(quietest[len(quietest) // 2]) * _FRAME + _FRAME // 2
 
 
 def transcribe_in_windows(
@@ -81,7 +49,7 @@ def transcribe_in_windows(
     segments: list[Segment] = []
     if speech.size == 0:
         return segments
-    for stretch in plan_stretches(speech, options, hearing, window_bounds):
+    for stretch in plan_stretches(speech, options, hearing):
         language = stretch.language
         for start, end in window_bounds(speech, window_seconds or WINDOW_SECONDS, (stretch.start, stretch.end)):
             window_language, decoded = decode(speech[start:end], replace(options, language=language))
@@ -135,8 +103,11 @@ class WindowedTranscriber:
     def _decode(self, audio: np.ndarray, options: TranscribeOptions):
         raise NotImplementedError
 
-    def _detect(self, audio: np.ndarray, options: TranscribeOptions) -> list[tuple[str, float]]:
+    def detect(self, audio: np.ndarray, options: TranscribeOptions) -> list[tuple[str, float]]:
         """The languages the model hears in ``audio`` (at most 30 s), most likely first."""
+        return self._detect(audio, options)
+
+    def _detect(self, audio: np.ndarray, options: TranscribeOptions) -> list[tuple[str, float]]:
         raise NotImplementedError
 
     def _score(self, audio: np.ndarray, language: str, options: TranscribeOptions) -> float:

@@ -33,11 +33,13 @@ def test_saving_the_profile_stores_it(world):
     form.radio[0].set_value(1)
     form.multiselect[0].set_value(["x", "linkedin", "mastodon"])
     form.text_input[3].input("en id")
+    form.checkbox[0].check()
     form.text_input[4].input("podcast, business growth")
     form.form_submit_button[0].click()
     app.run()
     assert not app.exception, app.exception
     client = client_row(world, "acme")
+    assert client.translate_quotes
     assert (client.name, client.approval_stages, client.platforms) == ("Acme Weekly", 1, ["x", "linkedin", "mastodon"])
     assert client.hashtags == ["podcast", "business", "growth"]
     assert client.spoken_languages == ["en", "id"]

@@ -255,3 +255,25 @@ def test_long_queues_are_paged_twenty_drafts_at_a_time(fresh_db):
     app.number_input(key="review_page_number").set_value(2).run()
     second = shown_drafts(app)
     assert len(second) == 2 and first | second == set(many.draft_ids)
+
+
+def test_a_post_quoting_a_machine_translation_says_so_and_shows_the_words_as_spoken(world):
+    from pipeline.drafts.generate import generate_drafts
+    from pipeline.store.models import Episode, Highlight
+
+    translation = {"from": "fr", "to": "en", "by": "Whisper base (faster-whisper), translate task",
+                   "text": "The market opens at dawn.", "quote": "The market opens at dawn.",
+                   "title": "The market opens at dawn", "key_phrases": ["market"], "hashtags": ["#Market"]}
+    with world.db.session() as session:
+        [episode] = session.scalars(select(Episode).where(Episode.client_id == world.budi.client_id))
+        highlight = session.scalar(select(Highlight).where(Highlight.episode_id == episode.id, Highlight.rank == 1))
+        highlight.quote, highlight.translation = "Le marché ouvre à l'aube.", translation
+        session.flush()
+        generate_drafts(session, episode.id)
+    app = run_app(world.identity("budi"))
+    shown = texts(app).replace("\\", "")  # markdown escapes, not shown
+    assert "Machine translation: the moment is spoken in French (fr), and this post quotes it translated into " \
+           "English (en) by Whisper base (faster-whisper), translate task." in shown
+    assert "As spoken: “Le marché ouvre à l'aube.”" in shown
+    assert any("“The market opens at dawn.”" in box.value for box in app.text_area)
+    assert shown.count("Machine translation:") == 2  # the x and bluesky posts of that highlight, not the others

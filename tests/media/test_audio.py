@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.media.audio import SAMPLE_RATE, decode_audio, iter_audio, measure_levels
+from pipeline.media.audio import SAMPLE_RATE, decode_audio, decode_span, iter_audio, measure_levels
 from pipeline.core.errors import MediaError
 from pipeline.media.probe import probe
 from tests.helpers import media as mf
@@ -63,6 +63,18 @@ def test_streaming_chunks_equal_whole_decode(sample_episode):
     chunks = list(iter_audio(sample_episode, chunk_seconds=10))
     assert len(chunks) >= 10
     np.testing.assert_array_equal(np.concatenate(chunks), whole)
+
+
+def test_a_span_decodes_the_same_samples_as_the_whole_file(sample_episode):
+    whole = decode_audio(sample_episode)
+    span = decode_span(sample_episode, 40.0, 45.0)
+    assert abs(span.size - 5 * SAMPLE_RATE) <= SAMPLE_RATE // 100
+    reference = whole[40 * SAMPLE_RATE - 800 : 45 * SAMPLE_RATE + 800]  # MP3 seeking may be off by a frame
+    lags = range(0, 1601, 8)
+    best = max(np.corrcoef(span[: 4 * SAMPLE_RATE], reference[lag : lag + 4 * SAMPLE_RATE])[0, 1] for lag in lags)
+    assert best > 0.95
+    with pytest.raises(MediaError, match="missing.mp3"):
+        decode_span(sample_episode.with_name("missing.mp3"), 0.0, 1.0)
 
 
 def test_truncated_mp3_is_reported_as_truncated(tmp_path, sample_episode):

@@ -7,7 +7,8 @@ import pytest
 from pipeline.highlights.mine import mine_highlights
 from pipeline.highlights.options import HighlightOptions
 from pipeline.transcribe.base import Segment, TranscriptResult, Word
-from pipeline.transcribe.language_check import language_warnings
+from pipeline.transcribe.base import TranscribeOptions
+from pipeline.transcribe.language_check import LanguageGuess, detect_language, language_warnings, ranker_for
 from pipeline.transcribe.quality import LOW_CONFIDENCE, REPETITIVE, is_repetitive, quality_flags, quality_warnings
 
 
@@ -55,6 +56,33 @@ def test_a_stretch_outside_the_profile_is_named_with_its_times():
     assert language_warnings(result, ["auto"], None) == []
     assert result.language_shares() == {"fr": 0.538, "en": 0.462}  # by seconds of speech: 2.8 s and 2.4 s
     assert list(result.language_shares()) == ["fr", "en"]  # largest first
+
+
+def test_a_fixed_language_that_the_audio_contradicts_is_named_as_set_not_as_heard():
+    result = TranscriptResult("id", 60.0, (segment("selamat datang", 0.0, language="id"),), model="base")
+    [warning] = language_warnings(result, ["id"], LanguageGuess("fr", 0.81))
+    assert warning == ("the audio sounds like French (fr) (81% sure), which is not among the client's spoken "
+                       "languages (id), but it was transcribed as Indonesian (id) as set: check the profile's languages")
+    assert language_warnings(result, ["id", "fr"], LanguageGuess("fr", 0.81)) == []
+    assert language_warnings(result, ["id"], LanguageGuess("fr", 0.3)) == []  # too unsure to say
+
+
+def test_a_multilingual_engine_hears_the_check_windows_itself():
+    heard = []
+
+    class Engine:
+        store = None  # an English-only model would need it for the multilingual detector
+
+        def detect(self, window, options):
+            heard.append((window.size, options.model))
+            return [("fr", 0.7), ("en", 0.2)] if len(heard) == 1 else [("fr", 0.5), ("en", 0.4)]
+
+    import numpy as np
+
+    rank = ranker_for(Engine(), TranscribeOptions(model="base", language="en"))
+    assert detect_language([np.zeros(16000), np.zeros(16000)], rank) == LanguageGuess("fr", 0.6)
+    assert heard == [(16000, "base"), (16000, "base")]
+    assert detect_language([], rank) is None
 
 
 def test_highlights_over_a_doubtful_stretch_carry_a_caveat():

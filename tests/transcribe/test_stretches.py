@@ -8,7 +8,7 @@ import pytest
 from pipeline.transcribe.base import SAMPLE_RATE, TranscribeOptions
 from pipeline.transcribe.stretches import Hearing, plan_stretches, window_language
 from pipeline.transcribe.vad import all_audio
-from pipeline.transcribe.windows import window_bounds
+from pipeline.transcribe.bounds import window_bounds
 
 
 def hearing(ranked, scores=None, tried=None):
@@ -59,8 +59,7 @@ def test_neighbouring_windows_in_one_language_make_one_stretch_and_unsure_ones_t
     speech = all_audio(np.random.default_rng(0).standard_normal(150 * SAMPLE_RATE).astype(np.float32))
     assert len(window_bounds(speech, 29.0)) == 7
     answers = iter([("en", 0.9), ("en", 0.3), ("fr", 0.8), ("fr", 0.9), ("en", 0.95), ("xx", 0.2), ("en", 0.9)])
-    plan = plan_stretches(speech, TranscribeOptions(model="base"), Hearing(lambda w: [next(answers)], None),
-                          window_bounds)
+    plan = plan_stretches(speech, TranscribeOptions(model="base"), Hearing(lambda w: [next(answers)], None))
     assert [s.language for s in plan] == ["en", "fr", "en"]
     assert plan[0].start == 0 and plan[-1].end == speech.size
     assert all(a.end == b.start for a, b in zip(plan, plan[1:]))
@@ -69,5 +68,5 @@ def test_neighbouring_windows_in_one_language_make_one_stretch_and_unsure_ones_t
 @pytest.mark.parametrize("options", [TranscribeOptions(model="base", language="id"), TranscribeOptions(model="tiny.en")])
 def test_a_known_language_is_one_stretch(options):
     speech = all_audio(np.zeros(90 * SAMPLE_RATE, np.float32))
-    plan = plan_stretches(speech, options, Hearing(lambda w: pytest.fail("detected"), None), window_bounds)
+    plan = plan_stretches(speech, options, Hearing(lambda w: pytest.fail("detected"), None))
     assert [(s.start, s.end, s.language) for s in plan] == [(0, speech.size, options.language or "en")]

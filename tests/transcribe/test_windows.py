@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscribeOptions, Word
 from pipeline.transcribe.stretches import Hearing
-from pipeline.transcribe.windows import transcribe_in_windows, window_bounds
+from pipeline.transcribe.bounds import window_bounds
+from pipeline.transcribe.windows import transcribe_in_windows
 
 
 def _speechy(seconds: float, gaps: list[float], seed: int = 0) -> np.ndarray:
