@@ -48,7 +48,7 @@ def yes(flag: bool) -> str:
 
 def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation: dict | None = None,
            speed: dict | None = None, clips: dict | None = None, scheduler: dict | None = None,
-           dashboard: dict | None = None) -> str:
+           dashboard: dict | None = None, languages: dict | None = None) -> str:
     machine = (transcribe or memory or {}).get("machine") or machine_info()
     suffix = " --quick" if quick else ""
     out: list[str] = []
@@ -116,6 +116,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
           f"{yes(memory['target_met'])} |")
     else:
         w("| `castmill process` peak RSS | not run | — |")
+    for row in bench_languages.target_rows(languages) if languages and not quick else []:
+        w(row)
     render_highlights.target_rows(w, evaluation, speed)
     render_clips.target_rows(w, clips)
     render_scheduler.target_rows(w, scheduler)
@@ -333,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     clips = load_result("clips" + suffix)
     scheduler = load_result("scheduler" + suffix)
     dashboard = load_result("dashboard" + suffix)
-    text = render(transcribe, memory, args.quick, evaluation, speed, clips, scheduler, dashboard)
     languages = load_result("languages")
+    text = render(transcribe, memory, args.quick, evaluation, speed, clips, scheduler, dashboard, languages)
     if languages and not args.quick:
         text = text.rstrip() + "\n\n" + bench_languages.render(languages)
     target.write_text(text.rstrip() + "\n")
