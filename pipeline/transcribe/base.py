@@ -22,7 +22,8 @@ TASKS = ("transcribe", TRANSLATE)
 # 2: broken batched chunks are decoded again sequentially (faster_whisper.py).
 # 3: the temperature fallback's sampling is seeded (same input, same settings: same transcript).
 # 4: the language is detected per stretch and each stretch is decoded in its own language.
-DECODER_REVISION = 4
+# 5: a switch between two windows is placed again from pieces of about 8 s (stretches.py).
+DECODER_REVISION = 5
 
 # Called with the number of seconds of audio transcribed so far.
 ProgressCallback = Callable[[float], None]

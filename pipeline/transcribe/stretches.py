@@ -20,6 +20,11 @@ A trial that falls into a repetition loop loses whatever its score. Only profile
 and the detector's choice are tried: Thai text scores well on any
 audio (English speech decodes at -0.27 as Thai), so an open contest would be won by Thai. And
 English is tried only when the detector hears some English (see CONTEST_PROBABILITY).
+
+A switch rarely falls on a window's edge. Where two neighbouring windows differ, the speech
+between their middles (the later part of one, the earlier part of the other: each window is
+mostly its own language) is heard again in pieces of about REFINE_SECONDS, each settled between
+the two languages as above, so a stretch starts at the piece where the other language begins.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ MIN_PROBABILITY = 0.5
 # English: told that speech is English, the model translates it, and a fluent translation scores well
 # (French speech decodes at -0.21 as English, -1.0 as French), so English must have the detector's support.
 CONTEST_PROBABILITY = 0.2
+# Where two windows differ, the switch is placed to within a piece of about this length.
+REFINE_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -89,14 +96,42 @@ def plan_stretches(speech: SpeechOnly, options: TranscribeOptions, hearing: Hear
     windows = window_bounds(speech, DETECT_SECONDS)
     guesses = [window_language(speech[start:end], options.languages, hearing) for start, end in windows]
     languages = _settle_unsure(guesses)
+    pieces = [(start, end, language, probability)
+              for (start, end), language, (_, probability) in zip(windows, languages, guesses)]
     stretches: list[Stretch] = []
-    for (start, end), language, (_, probability) in zip(windows, languages, guesses):
+    for start, end, language, probability in _refine_switches(speech, pieces, hearing):
         if stretches and stretches[-1].language == language:
             last = stretches[-1]
             stretches[-1] = Stretch(last.start, end, language, min(last.probability, probability))
         else:
             stretches.append(Stretch(start, end, language, probability))
     return stretches
+
+
+def _refine_switches(speech: SpeechOnly, pieces: list[tuple[int, int, str, float]],
+                     hearing: Hearing) -> list[tuple[int, int, str, float]]:
+    """``pieces`` with every switch between two windows placed again from shorter pieces (module text)."""
+    refined: list[tuple[int, int, str, float]] = []
+    carried = pieces[0][0]  # where the next window's own part starts (after the previous switch's region)
+    for index, (start, end, language, probability) in enumerate(pieces):
+        following = pieces[index + 1] if index + 1 < len(pieces) else None
+        if following is None or following[2] == language:
+            refined.append((carried, end, language, probability))
+            carried = end
+            continue
+        middle, next_middle = (start + end) // 2, (following[0] + following[1]) // 2
+        if middle > carried:
+            refined.append((carried, middle, language, probability))
+        region_start = max(middle, carried)
+        for piece_start, piece_end in window_bounds(speech, REFINE_SECONDS, (region_start, next_middle)):
+            heard, _ = window_language(speech[piece_start:piece_end], (language, following[2]), hearing)
+            # Settled between the two: a third language heard in a few seconds is not trusted, and the
+            # piece keeps the language of the window it lies in.
+            nearer = language if (piece_start + piece_end) // 2 < following[0] else following[2]
+            chosen = heard if heard in (language, following[2]) else nearer
+            refined.append((piece_start, piece_end, chosen, min(probability, following[3])))
+        carried = next_middle
+    return refined
 
 
 def _settle_unsure(guesses: list[tuple[str, float]]) -> list[str]:
