@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.core.clock import Weekday
 from pipeline.core.errors import ConfigError
-from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGINES, WHISPER_LANGUAGES, Aspect, ClipKind
+from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGINES, WHISPER_LANGUAGES, Aspect, ClipKind, is_english
 
 
 class StorageSettings(BaseModel):
@@ -220,7 +220,7 @@ class ClientProfile(BaseModel):
 
     @model_validator(mode="after")
     def _translation_into_english(self) -> "ClientProfile":
-        if self.translate_quotes and self.language.split("-")[0] != "en":
+        if self.translate_quotes and not is_english(self.language):
             raise ValueError(f"translate_quotes: Whisper translates only into English, and the posts' language is "
                              f"{self.language!r}; set language = \"en\" or turn translate_quotes off")
         return self

@@ -108,6 +108,20 @@ OUTBOX: Final = "outbox"  # the publisher used when the client has no account fo
 AUDIT_ENTITIES: Final = ("draft", "post", "user", "client", "episode")
 
 
+def base_language(code: str) -> str:
+    """The Whisper language of a code with a region ("pt-BR" -> "pt")."""
+    return code.split("-")[0]
+
+
+def is_english(code: str) -> bool:
+    return base_language(code) == "en"
+
+
+def is_english_only(model: str) -> bool:
+    """Whisper's ".en" models (tiny.en, base.en …) hear English only."""
+    return model.endswith(".en")
+
+
 def language_name(code: str) -> str:
     """A language's name and code ("French (fr)"), or the code alone when we have no name for it."""
     return f"{LANGUAGE_NAMES[code]} ({code})" if code in LANGUAGE_NAMES else code

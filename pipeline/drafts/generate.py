@@ -153,9 +153,7 @@ def posts_of(parts: list[str], media: list[dict]) -> list[PostContent]:
 
 def _hashtags(client: Client, highlight: Highlight | None) -> list[str]:
     tags = [t if t.startswith("#") else f"#{t}" for t in (client.hashtags or [])]
-    if highlight is None:
-        return tags
-    return tags + list((highlight.translation or {}).get("hashtags", highlight.hashtags))
+    return tags + (highlight_context(highlight)["hashtags"] if highlight else [])
 
 
 def _find_or_create(session: Session, episode: Episode, highlight, client: Client, platform: str) -> Draft:

@@ -71,13 +71,16 @@ def heard_end(last_word: float, options: HighlightOptions, energy: EnergyEnvelop
 def _heard_cut(side: str, word_time: float, keep_min: float, keep_max: float, energy: EnergyEnvelope | None):
     """A cut inside the pause where speech resumes (``side`` START) or stops (END), keeping ``keep_min``–
     ``keep_max`` of it, split in two when it is too short, and EDGE_GUARD away from the speech."""
-    pause = energy.pause_near("end" if side == START else "start", word_time, WORD_TIME_ERROR) if energy else None
+    edge = "end" if side == START else "start"  # the end of the pause before a start, the start of one after an end
+    pause = None if energy is None else energy.pause_near(edge, word_time, WORD_TIME_ERROR)
     if pause is None:
         return None
     length = pause[1] - pause[0]
     keep = min((keep_min + keep_max) / 2, max(length / 2, min(keep_min, length - EDGE_GUARD)))
     # Rounded to the millisecond towards the pause's inside.
-    return float(np.ceil((pause[1] - keep) * 1000) / 1000) if side == START else float(np.floor((pause[0] + keep) * 1000) / 1000)
+    if side == START:
+        return float(np.ceil((pause[1] - keep) * 1000) / 1000)
+    return float(np.floor((pause[0] + keep) * 1000) / 1000)
 
 
 def place_start(first_word: float, previous_end: float, options: HighlightOptions, energy: EnergyEnvelope | None) -> float:

@@ -32,14 +32,13 @@ def run_stage(db: Database, settings: Settings, episode_id: int, *, force: bool 
         transcript = latest_transcript(session, episode_id)
         if transcript is None:
             raise NotFoundError("has no transcript yet: run `castmill process` first", source=f"episode {episode_id}")
-        options = client_options(settings, episode.client)
-        key = stage_input_key(transcript, options, settings) + ("|translate" if episode.client.translate_quotes else "")
+        options, translate = client_options(settings, episode.client), episode.client.translate_quotes
+        key = stage_input_key(transcript, options, settings, translate=translate)
         row = stage_row(session, episode, STAGE)
         if is_current(row, key) and not force:
             return None
         mark_running(row, key)
         result_input, media_path = transcript_result(transcript), episode.media_path
-        translate = episode.client.translate_quotes
     if not result_input.words:  # the transcribe stage noted it: nothing was said
         result = MiningResult([], 0, result_input.language, "words", result_input.duration, [],
                               notes=["no highlights: no speech was recognised in the episode"])

@@ -71,9 +71,11 @@ def explain_weights(settings: Settings, client: Client | None) -> list[WeightSou
     return [WeightSource(n, getattr(weights, n), normalized[n], sources[n]) for n in weights.names()]
 
 
-def stage_input_key(transcript: Transcript, options: HighlightOptions, settings: Settings) -> str:
+def stage_input_key(transcript: Transcript, options: HighlightOptions, settings: Settings, *, translate: bool) -> str:
+    """What the stored highlights were made from; ``translate``: the client's translate_quotes."""
     llm = settings.highlights.llm
-    return f"{transcript.id}|{transcript.input_key}|{options.cache_key()}|llm={llm.enabled and llm.model}"
+    return (f"{transcript.id}|{transcript.input_key}|{options.cache_key()}|llm={llm.enabled and llm.model}"
+            + ("|translate" if translate else ""))
 
 
 def transcript_result(row: Transcript) -> TranscriptResult:

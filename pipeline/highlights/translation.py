@@ -22,12 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from pipeline.core.settings import Settings
-from pipeline.core.vocab import MULTILINGUAL_MODEL
+from pipeline.core.vocab import MULTILINGUAL_MODEL, base_language, is_english_only
 from pipeline.highlights.select import Highlight, hashtags, key_phrases, suggest_title
 from pipeline.media.audio import decode_span
 from pipeline.transcribe import ModelStore, get_transcriber
 from pipeline.transcribe.base import TRANSLATE, Segment, TranscribeOptions
-from pipeline.transcribe.languages import base_language, is_english_only
 
 TARGET = "en"  # the only language Whisper translates into
 # (start, end, spoken language) -> the English of that stretch of the audio, as timed (start, end, text) pieces
@@ -99,7 +98,7 @@ def whisper_translator(media_path: str, settings: Settings, engine: str, model: 
     model = MULTILINGUAL_MODEL if is_english_only(model) else model  # an English-only model cannot translate
     transcriber = get_transcriber(engine, ModelStore(settings.models_dir, settings.models))
 
-    def translate(start: float, end: float, language: str) -> str:
+    def translate(start: float, end: float, language: str) -> list[tuple[float, float, str]]:
         audio = decode_span(media_path, start, end)
         options = replace(TranscribeOptions.from_settings(settings.transcribe, model=model, language=language),
                           task=TRANSLATE)

@@ -13,6 +13,7 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.vocab import is_english_only
 from pipeline.core.settings import TranscribeSettings
 
 SAMPLE_RATE = 16_000  # Whisper's fixed input rate (openai/whisper audio.py)
@@ -63,7 +64,7 @@ class TranscribeOptions:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ConfigError(f"unknown transcription task {self.task!r}; use one of: {', '.join(TASKS)}")
-        if self.task == TRANSLATE and self.model.endswith(".en"):
+        if self.task == TRANSLATE and is_english_only(self.model):
             raise ConfigError(f"{self.model} hears only English and cannot translate: use a multilingual model "
                               "(--model base)")
 
@@ -78,8 +79,9 @@ class TranscribeOptions:
     @property
     def effective_batch_size(self) -> int:
         """The batch the engine uses: ``batch_size``, capped for a multilingual model."""
-        english_only = self.model.endswith(".en")
-        return self.batch_size if english_only else min(self.batch_size, self.multilingual_batch_size)
+        if is_english_only(self.model):
+            return self.batch_size
+        return min(self.batch_size, self.multilingual_batch_size)
 
     @property
     def temperatures(self) -> tuple[float, ...]:

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.core.vocab import AUTO_LANGUAGE, MULTILINGUAL_MODEL, language_name
+from pipeline.core.vocab import AUTO_LANGUAGE, MULTILINGUAL_MODEL, base_language, is_english_only, language_name
 from pipeline.core.clock import media_position
 from pipeline.transcribe.base import SAMPLE_RATE, TranscribeOptions, TranscriptResult
-from pipeline.transcribe.languages import base_language, is_english_only
 
 WINDOW_SECONDS = 30
 WINDOWS = 3  # spread over the episode: a show that opens with an English intro is still caught
@@ -91,21 +90,22 @@ def language_warnings(result: TranscriptResult, spoken: Sequence[str], guess: La
     """
     if guess is not None and guess.probability < MIN_PROBABILITY:
         return []  # too unsure to say anything
+    heard = "" if guess is None else f"the audio sounds like {language_name(guess.language)} ({guess.probability:.0%} sure)"
     if guess is not None and is_english_only(result.model) and guess.language != "en":
-        return [f"the audio sounds like {language_name(guess.language)} ({guess.probability:.0%} sure), but {result.model} "
-                f"hears only English, so this transcript is likely nonsense: add languages = [\"{guess.language}\"] "
-                f"to the client's profile (or process with --model {MULTILINGUAL_MODEL})"]
+        return [f"{heard}, but {result.model} hears only English, so this transcript is likely nonsense: add "
+                f"languages = [\"{guess.language}\"] to the client's profile (or process with --model "
+                f"{MULTILINGUAL_MODEL})"]
     expected = {base_language(code) for code in spoken}
     if AUTO_LANGUAGE in expected:
         return []
     if guess is not None:
         if guess.language in expected:
             return []
-        return [f"the audio sounds like {language_name(guess.language)} ({guess.probability:.0%} sure), which is not among "
-                f"the client's spoken languages ({', '.join(sorted(expected))}), but it was transcribed as "
-                f"{language_name(result.language)} as set: check the profile's languages"]
-    return [f"{_where(spans)}sounds like {language_name(language)}, which is not among the client's spoken languages "
-            f"({', '.join(sorted(expected))}): transcribed as {language_name(language)}; check the profile's languages"
+        return [f"{heard}, which is not among the client's spoken languages ({', '.join(sorted(expected))}), but it "
+                f"was transcribed as {language_name(result.language)} as set: check the profile's languages"]
+    return [f"{_where(spans)}sounds like {language_name(language)}, which is not among the client's spoken "
+            f"languages ({', '.join(sorted(expected))}): transcribed as {language_name(language)}; check the "
+            "profile's languages"
             for language, spans in _spans_by_language(result).items() if language not in expected]
 
 

@@ -11,22 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGLISH_ONLY_MODEL, MULTILINGUAL_MODEL
+from pipeline.core.vocab import (
+    AUTO_LANGUAGE, AUTO_MODEL, ENGLISH_ONLY_MODEL, MULTILINGUAL_MODEL, base_language, is_english, is_english_only,
+)
 from pipeline.transcribe.base import TranscribeOptions
-
-
-def base_language(code: str) -> str:
-    """The Whisper language of a code with a region ("pt-BR" -> "pt")."""
-    return code.split("-")[0]
-
-
-def is_english(code: str) -> bool:
-    return base_language(code) == "en"
-
-
-def is_english_only(model: str) -> bool:
-    """Whisper's ".en" models (tiny.en, base.en …) hear English only."""
-    return model.endswith(".en")
 
 
 def describe_shares(shares: dict[str, float]) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 
 from pipeline.core.errors import TranscribeError
 from pipeline.transcribe.base import Segment, TranscribeOptions, Word
-from pipeline.transcribe.languages import is_english_only
+from pipeline.core.vocab import is_english_only
 from pipeline.transcribe.windows import WindowedTranscriber, trial_score
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from pipeline.transcribe.base import TranscribeOptions
 from pipeline.transcribe.bounds import window_bounds
-from pipeline.transcribe.languages import base_language, is_english_only
+from pipeline.core.vocab import base_language, is_english_only
 from pipeline.transcribe.vad import SpeechOnly
 
 # The model's context is 30 s; a little under it so a window is heard whole.
