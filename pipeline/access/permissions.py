@@ -5,11 +5,13 @@ the same functions only to decide which buttons to draw.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import Session
 
 from pipeline.access.identity import Identity, check_session
-from pipeline.core.errors import CastmillError
+from pipeline.core.errors import CastmillError, NotFoundError
 from pipeline.core.vocab import ADMIN, CLIENT, REJECTED, STAGE_CLIENT, STAGE_VA, VA
+from pipeline.store.models import Episode
 
 
 class PermissionDenied(CastmillError):
@@ -64,3 +66,12 @@ def client_scope(query: Select, identity: Identity, client_id_column) -> Select:
     if identity.client_id is None:
         return query.where(false())
     return query.where(client_id_column == identity.client_id)
+
+
+def visible_episode(session: Session, identity: Identity, episode_id: int) -> Episode:
+    """The episode if ``identity`` may see it; another client's episode is "not found", like a missing one."""
+    check_session(identity)
+    episode = session.scalar(client_scope(select(Episode).where(Episode.id == episode_id), identity, Episode.client_id))
+    if episode is None:
+        raise NotFoundError(f"no episode {episode_id}")
+    return episode

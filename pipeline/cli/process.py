@@ -1,4 +1,4 @@
-"""castmill process (the batch runner) and castmill episodes list."""
+"""castmill process (the batch runner), castmill episodes list and castmill episodes speakers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.support import ENGINE_CHOICE, database_of, err_console, friendly_errors, settings_of
+from pipeline.cli.support import ENGINE_CHOICE, cli_identity, database_of, err_console, friendly_errors, settings_of
 
 
 @click.command()
@@ -88,3 +88,45 @@ def episodes_list(ctx, client_slug, as_json) -> None:
         notes = "\n".join(filter(None, [r.error, *(f"[yellow]warning:[/] {w}" for w in r.warnings)]))
         table.add_row(str(r.id), r.client, r.title, f"{r.duration:.0f} s", *stages, notes)
     Console().print(table)
+
+
+@episodes.command("speakers")
+@click.argument("episode_id", type=int)
+@click.option("--name", "names", multiple=True, metavar="LABEL=NAME",
+              help="Name a speaker, e.g. --name S1=Dinda (repeatable); LABEL= gives it its label back.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def episodes_speakers(ctx, episode_id, names, as_json) -> None:
+    """Who speaks in an episode, and the names they go by in captions, quotes and drafts.
+
+    Examples:
+
+        castmill episodes speakers 3
+
+        castmill episodes speakers 3 --name S1=Dinda --name S2="Budi Santoso"
+    """
+    from pipeline.transcribe.speakers import episode_speakers, rename_speakers
+
+    pairs = dict(_label_and_name(item) for item in names)
+    with database_of(ctx).session() as session:
+        if pairs:
+            rename_speakers(session, cli_identity(), episode_id, pairs)
+        speakers = episode_speakers(session, cli_identity(), episode_id)
+    if as_json:
+        click.echo(json.dumps([s.__dict__ for s in speakers], indent=2, ensure_ascii=False))
+        return
+    if not speakers:
+        click.echo(f"episode {episode_id} has no speaker labels (diarization off, or not transcribed yet)")
+        return
+    table = Table("label", "name", "speaks", "share")
+    for s in speakers:
+        table.add_row(s.label, s.name, f"{s.seconds:.0f} s", f"{s.share:.0%}")
+    Console().print(table)
+
+
+def _label_and_name(item: str) -> tuple[str, str]:
+    label, sep, name = item.partition("=")
+    if not sep or not label.strip():
+        raise click.BadParameter(f"{item!r}: write LABEL=NAME, e.g. S1=Dinda", param_hint="--name")
+    return label.strip(), name

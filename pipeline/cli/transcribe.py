@@ -19,9 +19,13 @@ from pipeline.cli.support import ENGINE_CHOICE, friendly_errors, settings_of, tr
 @click.option("--vad/--no-vad", default=None, help="Skip silences with voice activity detection (default on).")
 @click.option("--translate", is_flag=True,
               help="Write an English translation (Whisper's translate task, multilingual models), labelled as such.")
+@click.option("--speakers", is_flag=True, help="Label who speaks (S1, S2 …) on every segment and word.")
+@click.option("--num-speakers", type=click.IntRange(1, 20),
+              help="How many people speak, with --speakers (default: estimated from the voices).")
 @click.pass_context
 @friendly_errors
-def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad, translate) -> None:
+def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad, translate, speakers,
+               num_speakers) -> None:
     """Transcribe one media file to stdout; needs no database.
 
     Examples:
@@ -29,6 +33,8 @@ def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad, tr
         castmill transcribe episode.mp3 --format srt > episode.srt
 
         castmill transcribe episode-id.mp3 --model base --translate --format vtt > captions-en.vtt
+
+        castmill transcribe interview.mp3 --speakers --format json > interview.json
     """
     import dataclasses
 
@@ -44,5 +50,11 @@ def transcribe(ctx, file: Path, engine, model, fmt, language, beam_size, vad, tr
     if translate:
         options = dataclasses.replace(options, task=TRANSLATE)
     store = ModelStore(settings.models_dir, settings.models)
-    result, _audio = transcribe_file(file, engine or settings.transcribe.engine, options, store)
+    if num_speakers and not speakers:
+        raise click.UsageError("--num-speakers goes with --speakers")
+    result, audio = transcribe_file(file, engine or settings.transcribe.engine, options, store)
+    if speakers:
+        from pipeline.transcribe.stage import diarize_options, with_speakers
+
+        result = with_speakers(result, audio, diarize_options(num_speakers or "auto"))
     click.echo(render(result, fmt))

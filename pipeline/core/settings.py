@@ -217,6 +217,16 @@ class ClientProfile(BaseModel):
     # (Whisper's translate task over the highlight's audio), labelled as such in review.
     # Whisper translates into English only, so this needs language = "en".
     translate_quotes: bool = False
+    # Who is speaking: "auto" labels every transcript's speakers (S1, S2 …, their number estimated),
+    # a number (1-20) says how many speak, "off" skips diarization.
+    speakers: int | Literal["auto", "off"] = "auto"
+
+    @field_validator("speakers")
+    @classmethod
+    def _speaker_count(cls, value):
+        if isinstance(value, int) and not 1 <= value <= 20:
+            raise ValueError(f"speakers must be \"auto\", \"off\" or a number from 1 to 20, not {value}")
+        return value
 
     @model_validator(mode="after")
     def _translation_into_english(self) -> "ClientProfile":
@@ -245,6 +255,12 @@ def check_spoken_language(code: str) -> str:
     if code == AUTO_LANGUAGE or code in WHISPER_LANGUAGES:
         return code
     raise ValueError(f"unknown spoken language {code!r}; use \"auto\" or one of: {', '.join(WHISPER_LANGUAGES)}")
+
+
+def speakers_setting(stored: str | None) -> int | str:
+    """The profile's ``speakers`` from its stored text: "auto", "off" or how many speak."""
+    value = stored or "auto"
+    return int(value) if value.isdigit() else value
 
 
 def default_home() -> Path:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.access import audit
 from pipeline.access.identity import Identity
 from pipeline.access.permissions import require_staff
-from pipeline.core.settings import ClientProfile
+from pipeline.core.settings import ClientProfile, speakers_setting
 from pipeline.highlights.options import FeatureWeights
 from pipeline.store.clients import build_profile, get_client, upsert_client
 from pipeline.store.models import Client
@@ -43,6 +43,7 @@ def profile_of(client: Client) -> ClientProfile:
         highlights=dict(client.highlight_settings or {}), clips=dict(client.clip_settings or {}),
         approval_stages=client.approval_stages, posting_slots=list(client.posting_slots or []),
         languages=list(client.spoken_languages or []), translate_quotes=bool(client.translate_quotes),
+        speakers=speakers_setting(client.speakers),
     )
 
 

@@ -48,6 +48,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.approval_stages = profile.approval_stages
     client.spoken_languages = list(profile.languages)
     client.translate_quotes = profile.translate_quotes
+    client.speakers = str(profile.speakers)
     session.flush()
     return client, created
 

@@ -46,6 +46,8 @@ class Client(Base):
     # Quote highlights spoken in another language as an English machine translation (the profile's
     # translate_quotes; pipeline/highlights/translation.py).
     translate_quotes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The profile's ``speakers``: "auto" (diarize, count estimated), "off", or how many speak ("2").
+    speakers: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
@@ -71,6 +73,8 @@ class Episode(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # From the feed entry: {"number": itunes:episode, "link": the episode's web page, "guest": …}.
     feed_meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Names the VA gave the diarized speakers: {"S1": "Dinda", "S2": "Guest"}; unnamed ones keep their label.
+    speaker_names: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="episodes")

@@ -102,6 +102,8 @@ class Word:
     start: float
     end: float
     probability: float
+    # Who said it: "S1", "S2" … from diarization (``diarize.py``); "" when speakers were not asked for.
+    speaker: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class Segment:
     language: str = ""
     # What is doubtful about its decoding: "repetitive", "low confidence" (see quality.py).
     flags: tuple[str, ...] = ()
+    # Who said most of it ("S1" …; "" when speakers were not asked for).
+    speaker: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,9 +149,14 @@ class TranscriptResult:
             return {self.language: 1.0} if self.segments else {}
         return {k: round(v / total, 3) for k, v in sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0]))}
 
+    @property
+    def speakers(self) -> list[str]:
+        """The speaker labels found, in order of first appearance (empty when not diarized)."""
+        return list(dict.fromkeys(s.speaker for s in self.segments if s.speaker))
+
     def to_dict(self) -> dict:
         """The public JSON shape: language, languages (shares), duration, segments[start,end,text,language,
-        flags,words]."""
+        flags,speaker?,words[word,start,end,probability,speaker?]]; speaker keys only once diarized."""
         return {
             "language": self.language,
             "languages": self.language_shares(),
@@ -160,8 +169,10 @@ class TranscriptResult:
                     "text": s.text.strip(),
                     "language": s.language or self.language,
                     "flags": list(s.flags),
+                    **({"speaker": s.speaker} if s.speaker else {}),
                     "words": [
-                        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(w).items()}
+                        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(w).items()
+                         if k != "speaker" or v}
                         for w in s.words
                     ],
                 }
@@ -179,6 +190,7 @@ class TranscriptResult:
                 words=tuple(Word(**w) for w in s.get("words", [])),
                 language=s.get("language") or data["language"],
                 flags=tuple(s.get("flags", ())),
+                speaker=s.get("speaker", ""),
             )
             for s in data["segments"]
         )

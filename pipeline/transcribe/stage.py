@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.core.errors import CastmillError, MediaError
-from pipeline.core.settings import TranscribeSettings
+from pipeline.core.settings import TranscribeSettings, speakers_setting
 from pipeline.media.audio import decode_audio, measure_levels
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import mark_done, mark_failed, mark_running, stage_row
-from pipeline.transcribe.base import TranscribeOptions
+from pipeline.transcribe.base import TranscribeOptions, TranscriptResult
+from pipeline.transcribe.diarize import DIARIZE_REVISION, DiarizeOptions, diarize, label_speakers
 from pipeline.transcribe.language_check import (
     detect_language, language_warnings, needs_check, ranker_for, sample_windows,
 )
@@ -37,7 +38,24 @@ class TranscribeJob:
         return cls(engine or settings.engine, TranscribeOptions.from_settings(settings, model=model))
 
     def input_key(self, episode: Episode) -> str:
-        return f"{episode.sha256}|{self.options.cache_key(self.engine)}"
+        speakers = episode.client.speakers or "auto"
+        diarized = "" if speakers == "off" else f"|speakers={speakers}|diarize={DIARIZE_REVISION}"
+        return f"{episode.sha256}|{self.options.cache_key(self.engine)}{diarized}"
+
+
+def diarize_options(speakers: str | int | None) -> DiarizeOptions | None:
+    """What the client's ``speakers`` setting asks of diarization; None when it is off."""
+    value = speakers_setting(speakers) if isinstance(speakers, str) or speakers is None else speakers
+    if value == "off":
+        return None
+    return DiarizeOptions(speakers=None if value == "auto" else int(value))
+
+
+def with_speakers(result: TranscriptResult, audio, options: DiarizeOptions | None) -> TranscriptResult:
+    """``result`` with a speaker on every word and segment (unchanged when diarization is off)."""
+    if options is None or not result.words:
+        return result
+    return label_speakers(result, diarize(audio, options))
 
 
 def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, progress=None) -> str | None:
@@ -48,12 +66,13 @@ def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, pr
         mark_running(row, job.input_key(episode))
         media_path, duration, key = episode.media_path, episode.duration, row.input_key
         spoken = episode.client.languages_spoken
+        speakers = diarize_options(episode.client.speakers)
     try:
         audio = decode_audio(media_path, expected_seconds=duration)
         levels = measure_levels(audio)
         if levels.is_silent:
             raise MediaError(f"contains only silence (RMS {levels.rms_dbfs:.0f} dBFS)", source=media_path)
-        result = transcriber.transcribe(audio, job.options, progress=progress)
+        result = with_speakers(transcriber.transcribe(audio, job.options, progress=progress), audio, speakers)
         windows = sample_windows(audio) if needs_check(job.options) else []
         del audio
         if not result.words:  # music only, or a recording with nobody talking: not a failure
