@@ -79,6 +79,10 @@ def _subject(card) -> None:
         st.text(f"Highlight: {card.highlight_title}")
     if card.highlight_start is not None and card.highlight_end is not None:
         st.caption(f"{card.highlight_start:.1f}–{card.highlight_end:.1f} s of the episode")
+    if card.speakers:
+        who = card.speakers[0] if len(card.speakers) == 1 else ", ".join(card.speakers)
+        quote = f" · quote by {card.quote_by}" if card.quote_by else ""
+        st.text(f"Who speaks: {who}{quote}")
     if card.highlight_reasons:
         st.text("Why this moment:\n" + "\n".join(f"• {reason}" for reason in card.highlight_reasons))
     if card.translation:

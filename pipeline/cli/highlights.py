@@ -100,9 +100,12 @@ def _episode_highlights(ctx, episode_id: int, client_slug: str | None, flags: di
         if transcript is None:
             raise HighlightError("has no transcript yet: run `castmill process` first", source=f"episode {episode_id}")
         data, media, client = transcript_result(transcript), episode.media_path, episode.client
+        names = dict(episode.speaker_names or {})
     energy = energy_or_none(media)
     result = mine_highlights(data, options, energy=energy, llm=settings.highlights.llm, source=f"episode {episode_id}")
-    return {"episode": episode_id, **result.to_dict()}, client
+    payload = result.to_dict()
+    payload["highlights"] = [_named(h, names) for h in payload["highlights"]]
+    return {"episode": episode_id, **payload}, client
 
 
 def _file_highlights(ctx, path: Path, client, flags: dict) -> dict:
@@ -143,8 +146,18 @@ def _transcribe(settings, path: Path):
 
 def _row_dict(row) -> dict:
     keys = ("rank", "start", "end", "score", "features", "reasons", "caveats", "text", "quote", "title",
-            "key_phrases", "hashtags", "llm")
-    return {"id": row.id, **{k: getattr(row, k) for k in keys}}
+            "key_phrases", "hashtags", "llm", "speakers", "quote_by")
+    return _named({"id": row.id, **{k: getattr(row, k) for k in keys}}, row.episode.speaker_names or {})
+
+
+def _named(highlight: dict, names: dict[str, str]) -> dict:
+    """The highlight with speaker labels in its reasons, caveats and speakers replaced by the VA's names."""
+    from pipeline.transcribe.speakers import with_names
+
+    return {**highlight, "reasons": [with_names(r, names) for r in highlight["reasons"]],
+            "caveats": [with_names(c, names) for c in highlight["caveats"]],
+            "speakers": [names.get(s) or s for s in highlight.get("speakers") or []],
+            "quote_by": names.get(highlight.get("quote_by") or "") or highlight.get("quote_by") or ""}
 
 
 def _clock(seconds: float) -> str:

@@ -21,19 +21,31 @@ def episode_context(episode: Episode) -> dict:
 
 def highlight_context(highlight: Highlight | None) -> dict | None:
     """The highlight's facts; for one spoken in another language and translated, the translation's words,
-    with ``translated_from`` (the spoken language) and ``spoken_quote`` (the quote as said)."""
+    with ``translated_from`` (the spoken language) and ``spoken_quote`` (the quote as said).
+
+    ``speaker`` (who talks most), ``quote_by`` (who says the quote) and ``speakers`` are the names the VA
+    gave the episode's speakers; a speaker still known only by its label ("S1") is None, so a post never
+    says "S1"."""
     if highlight is None:
         return None
+    names = named_speakers(highlight)
     context = {
         "quote": highlight.quote, "title": highlight.title, "reasons": list(highlight.reasons),
         "key_phrases": list(highlight.key_phrases), "hashtags": list(highlight.hashtags),
         "start": clock(highlight.start), "end": clock(highlight.end), "text": highlight.text,
         "translated_from": None, "spoken_quote": highlight.quote,
+        "speaker": names.get(highlight.speakers[0]) if highlight.speakers else None,
+        "quote_by": names.get(highlight.quote_by), "speakers": [names[s] for s in highlight.speakers if s in names],
     }
     if translation := highlight.translation:
         context.update({key: translation[key] for key in ("quote", "title", "key_phrases", "hashtags", "text")},
                        translated_from=translation["from"])
     return context
+
+
+def named_speakers(highlight: Highlight) -> dict[str, str]:
+    """Label -> name for the speakers of the highlight's episode that the VA named."""
+    return {label: name for label, name in (highlight.episode.speaker_names or {}).items() if name}
 
 
 def client_context(client: Client) -> dict:
@@ -62,7 +74,8 @@ def sample_context(platform) -> dict:
         "highlight": {"quote": "Stop selling your time, and start pricing the result.", "title": "Price the result",
                       "reasons": ["opens with a question"], "key_phrases": ["pricing", "fixed packages"],
                       "hashtags": ["#Pricing"], "start": "12:05", "end": "12:41", "text": "…",
-                      "translated_from": None, "spoken_quote": "Stop selling your time, and start pricing the result."},
+                      "translated_from": None, "spoken_quote": "Stop selling your time, and start pricing the result.",
+                      "speaker": "Dinda", "quote_by": "Dinda", "speakers": ["Dinda", "Budi"]},
         "client": {"name": "Example Show", "handles": {"x": "@example"}, "hashtags": ["#podcast"],
                    "call_to_action": "Follow for more.", "brand_voice": "", "language": "en"},
         "platform": {"name": platform.name, "label": platform.label, "text_limit": platform.text_limit},

@@ -40,6 +40,9 @@ class FeatureWeights:
     quotability: float = 0.12
     # Length inside the ideal range for short-form video (see HighlightOptions.ideal_seconds).
     length_fit: float = 0.08
+    # Opens as a speaker starts a turn, not on the last words of the other person's turn (diarized
+    # transcripts only: not measured, so not counted, without speaker labels).
+    turn_start: float = 0.06
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

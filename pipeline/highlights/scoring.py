@@ -75,8 +75,23 @@ def candidate_features(first: np.ndarray, last: np.ndarray, facts: EpisodeFacts)
                                / EMPHASIS_SHARE_FULL),
         "quotability": _range_max(np.array([x.quote for x in f]), first, last),
     }
+    out["turn_start"] = turn_start(first, last, s)
     out.update(_energy(first, last, facts, spoken, seconds))
     return {name: np.clip(values, 0.0, 1.0) for name, values in out.items()}  # prefix sums drift by 1e-16
+
+
+def turn_start(first: np.ndarray, last: np.ndarray, sentences) -> np.ndarray:
+    """1 when the clip opens as its first speaker starts a turn; 0 when it opens on the tail of a turn
+    that another speaker then takes over inside the clip (the last words of the other person); 0.5 when
+    it opens mid-turn and that speaker goes on. NaN for a transcript without speaker labels."""
+    speakers = np.array([s.speaker for s in sentences], dtype=object)
+    if not speakers.size or not any(speakers):
+        return np.full(first.shape, np.nan)
+    previous = np.where(first > 0, speakers[np.maximum(first - 1, 0)], "")
+    opens_turn = (first == 0) | (previous != speakers[first])
+    nxt = np.minimum(first + 1, len(sentences) - 1)
+    handed_over = (last > first) & (speakers[nxt] != speakers[first])
+    return np.where(opens_turn, 1.0, np.where(handed_over, 0.0, 0.5))
 
 
 def _prefix(values: np.ndarray) -> np.ndarray:

@@ -43,6 +43,9 @@ class Highlight:
     cut_from_audio: list[str] = field(default_factory=list)
     # Where the pull quote is spoken (seconds): its audio is what a translation of the quote hears.
     quote_span: tuple[float, float] = (0.0, 0.0)
+    # Who speaks in it, most first ("S1" …; empty when the transcript was not diarized), and who says the quote.
+    speakers: list[str] = field(default_factory=list)
+    quote_by: str = ""
 
     @property
     def seconds(self) -> float:
@@ -68,7 +71,7 @@ def select(scored: ScoredCandidates, options: HighlightOptions, duration: float,
     ends = np.array([c.cut.end for c in scored.candidates])
     scale = max(10.0, duration / (4 * options.top))
     lam = options.diversity_lambda
-    alive = np.ones(len(starts), dtype=bool)
+    alive = _not_on_a_tail(scored)
     nearest = np.zeros(len(starts))
     chosen: list[int] = []
     while alive.any() and len(chosen) < count:
@@ -79,6 +82,14 @@ def select(scored: ScoredCandidates, options: HighlightOptions, duration: float,
         gap = np.maximum(0.0, np.maximum(starts, starts[best]) - np.minimum(ends, ends[best]))
         nearest = np.maximum(nearest, np.exp(-gap / scale))
     return chosen
+
+
+def _not_on_a_tail(scored: ScoredCandidates) -> np.ndarray:
+    """Candidates that do not open on the last words of another speaker's turn (all of them when every
+    candidate does, or when the transcript has no speaker labels)."""
+    opens = scored.features.get("turn_start")
+    keep = np.ones(len(scored.candidates), dtype=bool) if opens is None else opens != 0.0
+    return keep if keep.any() else np.ones(len(scored.candidates), dtype=bool)
 
 
 # --- explanation --------------------------------------------------------------------------------
@@ -93,15 +104,34 @@ def build_highlight(rank: int, index: int, scored: ScoredCandidates, facts: Epis
     quoted = sentences[_pull_quote(sentence_facts)]
     quote = quoted.text
     phrases = key_phrases(text, language, facts.keywords)
+    speakers = speakers_by_time(sentences)
     return Highlight(
         rank=rank, start=candidate.cut.start, end=candidate.cut.end, score=float(scored.scores[index]),
         features=features, reasons=reasons(features, weights, sentence_facts, candidate.last - candidate.first + 1,
-                                           sentences),
+                                           sentences) + who_speaks(speakers),
         caveats=caveats(features, sentence_facts, facts, sentences), text=text, quote=quote,
         title=suggest_title(sentences[0].text, quote, sentences[0].language or language), key_phrases=phrases,
         hashtags=hashtags(phrases), first_sentence=candidate.first, last_sentence=candidate.last,
         cut_from_audio=sorted(candidate.cut.heard), quote_span=(quoted.start, quoted.end),
+        speakers=speakers, quote_by=quoted.speaker,
     )
+
+
+def speakers_by_time(sentences) -> list[str]:
+    """The speaker labels in these sentences, who talks longest first."""
+    seconds: dict[str, float] = {}
+    for w in (w for s in sentences for w in s.words if w.speaker):
+        seconds[w.speaker] = seconds.get(w.speaker, 0.0) + (w.end - w.start)
+    return sorted(seconds, key=lambda label: (-seconds[label], label))
+
+
+def who_speaks(speakers: list[str]) -> list[str]:
+    """The reason that names who speaks, with labels that the episode's speaker names replace on display."""
+    if not speakers:
+        return []
+    if len(speakers) == 1:
+        return [f"{speakers[0]} speaks alone"]
+    return [f"an exchange between {', '.join(speakers[:-1])} and {speakers[-1]}"]
 
 
 def reasons(features: dict, weights: FeatureWeights, sentence_facts: list[SentenceFacts], count: int, sentences) -> list[str]:
@@ -146,6 +176,7 @@ _FIXED_PHRASES = {
     "energy": "high vocal energy",
     "energy_variation": "animated delivery (varied loudness)",
     "quotability": "has a quotable line",
+    "turn_start": "opens as a speaker starts a turn",
 }
 
 
@@ -160,6 +191,8 @@ def caveats(features: dict, sentence_facts: list[SentenceFacts], facts: EpisodeF
         out.append("hook rules were not applied for this language")
     if features.get("energy") is not None and features["energy"] < 0.2:
         out.append("quieter than most of the episode")
+    if features.get("turn_start") == 0.0:
+        out.append(f"opens on the last words of {sentences[0].speaker}'s turn")
     return out
 
 

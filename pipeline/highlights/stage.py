@@ -83,6 +83,6 @@ def _store(db: Database, episode_id: int, result: MiningResult, key: str,
                 episode_id=episode_id, rank=h.rank, start=h.start, end=h.end, score=h.score,
                 features=h.features, reasons=h.reasons, caveats=h.caveats, text=h.text, quote=h.quote,
                 title=h.title, key_phrases=h.key_phrases, hashtags=h.hashtags, llm=h.llm, input_key=key,
-                translation=(translations or {}).get(h.rank),
+                translation=(translations or {}).get(h.rank), speakers=h.speakers, quote_by=h.quote_by,
             ))
         mark_done(stage_row(session, session.get(Episode, episode_id), STAGE))

@@ -28,6 +28,8 @@ class TimedWord:
     language: str = ""
     # The decoding doubts of its segment ("repetitive", "low confidence").
     flags: tuple[str, ...] = ()
+    # Who said it ("S1" …; "" when the transcript was not diarized).
+    speaker: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,14 @@ class Sentence:
     @property
     def flags(self) -> tuple[str, ...]:
         return tuple(sorted({flag for w in self.words for flag in w.flags}))
+
+    @property
+    def speaker(self) -> str:
+        """Who said most of its words ("" when not diarized)."""
+        seconds: dict[str, float] = {}
+        for w in self.words:
+            seconds[w.speaker] = seconds.get(w.speaker, 0.0) + (w.end - w.start) + 1e-3
+        return max(seconds, key=lambda label: (seconds[label], label != ""), default="")
 
 
 @dataclass
@@ -110,7 +120,7 @@ def _monotonic(words: list[tuple[Word, Segment]]) -> tuple[list[TimedWord], int]
             fixes += 1
             start = max(start, previous_end)
             end = max(end, start)
-        out.append(TimedWord(w.word.strip(), start, end, segment.language, segment.flags))
+        out.append(TimedWord(w.word.strip(), start, end, segment.language, segment.flags, w.speaker or segment.speaker))
         previous_end = end
     return out, fixes
 

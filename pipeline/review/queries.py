@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -25,6 +25,7 @@ from pipeline.drafts.queries import get_draft as visible_draft  # the draft if t
 from pipeline.core.errors import NotFoundError
 from pipeline.store.models import Approval, Client, Clip, Comment, Draft, DraftVersion, Episode, Highlight
 from pipeline.platforms import UnknownPlatform, get_platform
+from pipeline.transcribe.speakers import with_names
 
 # Draft statuses (documented on models.Draft.status).
 STATUSES = DRAFT_STATUSES  # re-exported for callers of pipeline.review
@@ -46,7 +47,7 @@ class DraftCard:
     hashtags: list[str]
     media: list[dict]  # what the post carries: {"kind", "path" (when rendered), "status", "seconds" …}
     highlight_title: str | None  # None for the episode post
-    highlight_reasons: list[str]
+    highlight_reasons: list[str]  # speaker labels replaced by the names the VA gave them
     highlight_start: float | None  # seconds into the episode
     highlight_end: float | None
     updated_at: datetime  # UTC
@@ -58,6 +59,9 @@ class DraftCard:
     # The highlight's rendered files (video, audiogram, audio, thumbnail) for previews: {"kind", "path",
     # "aspect", "format"}; the episode post has none.
     clips: list[dict]
+    # Who speaks in the highlight, most first, by name (or label "S1" while unnamed); empty when not diarized.
+    speakers: list[str] = field(default_factory=list)
+    quote_by: str = ""  # who says the pull quote, likewise
     # Set when the post quotes a machine translation of the highlight: {"from", "to" (language codes),
     # "by" (what translated it), "spoken_quote" (the quote as said), "quote" (as translated)}.
     translation: dict | None = None
@@ -154,7 +158,8 @@ def _card_query() -> Select:
     newest = (select(DraftVersion.draft_id, func.max(DraftVersion.number).label("number"))
               .group_by(DraftVersion.draft_id).subquery())
     return (select(Draft, DraftVersion, Client.slug, Client.approval_stages, Episode.title, Highlight.title,
-                   Highlight.reasons, Highlight.start, Highlight.end, Highlight.quote, Highlight.translation)
+                   Highlight.reasons, Highlight.start, Highlight.end, Highlight.quote, Highlight.translation,
+                   Highlight.speakers, Highlight.quote_by, Episode.speaker_names)
             .join(newest, newest.c.draft_id == Draft.id)
             .join(DraftVersion, (DraftVersion.draft_id == Draft.id) & (DraftVersion.number == newest.c.number))
             .join(Client, Client.id == Draft.client_id)
@@ -192,17 +197,20 @@ def _cards(session: Session, rows) -> list[DraftCard]:
 
 
 def _card(row, clips: dict) -> DraftCard:
-    draft, version, slug, stages, episode_title, h_title, h_reasons, h_start, h_end, h_quote, h_translation = row
+    (draft, version, slug, stages, episode_title, h_title, h_reasons, h_start, h_end, h_quote, h_translation,
+     h_speakers, h_quote_by, names) = row
+    names = names or {}
     return DraftCard(
         draft_id=draft.id, client_slug=slug, episode_id=draft.episode_id, episode_title=episode_title or "",
         platform=draft.platform, status=draft.status, version_number=version.number, text=version.text,
         parts=list(version.parts), hashtags=list(version.hashtags or []), media=[dict(m) for m in version.media or []],
-        highlight_title=(h_translation or {}).get("title", h_title), highlight_reasons=list(h_reasons or []),
+        highlight_title=(h_translation or {}).get("title", h_title), highlight_reasons=[with_names(r, names) for r in h_reasons or []],
         highlight_start=h_start, highlight_end=h_end, updated_at=as_utc(draft.updated_at),
         needs_action_by=needs_action_by(draft.status, stages or 2),
         client_id=draft.client_id, language=draft.language, highlight_key=draft.highlight_key,
         version_hash=hash_of(version), clips=clips.get((draft.episode_id, draft.highlight_key), []),
         translation=_translation_label(h_translation, h_quote),
+        speakers=[names.get(s) or s for s in h_speakers or []], quote_by=names.get(h_quote_by or "") or h_quote_by or "",
     )
 
 

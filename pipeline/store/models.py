@@ -155,6 +155,9 @@ class Highlight(Base):
     # The highlight in the posts' language when it was spoken in another: {"from", "to", "by", "text",
     # "quote", "title", "key_phrases", "hashtags"} (pipeline/highlights/translation.py); None otherwise.
     translation: Mapped[dict | None] = mapped_column(JSON)
+    # Who speaks in it, most first ("S1" …; the episode's speaker_names give their names), and who says the quote.
+    speakers: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    quote_by: Mapped[str] = mapped_column(String(8), default="", server_default="")
     input_key: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -7,6 +7,7 @@ without redoing any stage. Renaming is staff work and is audited.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ from pipeline.store.models import Episode
 
 # A name is shown in captions and posts: keep it to what fits a caption line.
 MAX_NAME_CHARS = 40
+# A speaker label as diarization writes it into reasons and captions.
+LABEL = re.compile(r"\bS([1-9][0-9]?)\b")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ def speaker_names(episode: Episode, labels: list[str] | None = None) -> dict[str
     if labels is None:
         return names
     return {label: names.get(label) or label for label in labels}
+
+
+def with_names(text: str, names: dict[str, str]) -> str:
+    """``text`` (a highlight's reason or caveat) with every speaker label the VA named replaced by the name."""
+    return LABEL.sub(lambda m: names.get(m.group(0)) or m.group(0), text) if names else text
 
 
 def episode_speakers(session: Session, identity: Identity, episode_id: int) -> list[SpeakerInfo]:

@@ -169,6 +169,42 @@ def test_transcribe_needs_no_database(castmill_home, sample_episode, fmt):
         assert "podcast" in out.lower()
 
 
+@pytest.mark.slow
+def test_transcribe_with_speakers_follows_the_samples_host_and_guest(castmill_home, sample_episode):
+    script = json.loads((sample_episode.parent / "sample_episode.json").read_text())
+    result = castmill("transcribe", str(sample_episode), "--speakers", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    turns = [s["speaker"] for s in data["segments"]]
+    turns = [who for k, who in enumerate(turns) if k == 0 or turns[k - 1] != who]
+    # The generator's true turns: host, guest, host … one turn per script line.
+    expected = ["S1" if line["speaker"] == "host" else "S2" for line in script]
+    assert turns == expected
+    assert all(w["speaker"] == s["speaker"] for s in data["segments"] for w in s["words"])
+    assert data["speaker_names"] == {"S1": "S1", "S2": "S2"}
+    usage = castmill("transcribe", str(sample_episode), "--num-speakers", "2")
+    assert usage.exit_code == 2 and "--num-speakers goes with --speakers" in usage.output
+
+
+def test_process_labels_speakers_unless_the_client_turns_it_off(acme, sample_episode, tmp_path):
+    result, report = castmill_json("process", "--client", acme, str(sample_episode))
+    assert result.exit_code == 0, result.stderr
+    episode_id = report["episodes"][0]["episode_id"]
+    result, speakers = castmill_json("episodes", "speakers", str(episode_id))
+    assert sorted(s["label"] for s in speakers) == ["S1", "S2"]
+    profile = tmp_path / "quiet.toml"
+    profile.write_text('slug = "quiet"\nname = "Quiet"\nspeakers = "off"\n')
+    assert castmill("client", "import", str(profile)).exit_code == 0
+    result, report = castmill_json("process", "--client", "quiet", str(sample_episode))
+    quiet_id = report["episodes"][0]["episode_id"]
+    result, speakers = castmill_json("episodes", "speakers", str(quiet_id))
+    assert speakers == []
+    bad = tmp_path / "bad.toml"
+    bad.write_text('slug = "bad"\nname = "Bad"\nspeakers = 0\n')
+    refused = castmill("client", "import", str(bad))
+    assert refused.exit_code != 0 and "speakers must be" in refused.output
+
+
 def test_transcribe_bad_file_is_one_line(castmill_home, tmp_path):
     result = castmill("transcribe", str(mf.text_as_media(tmp_path / "x.mp3")))
     assert result.exit_code == 1

@@ -11,7 +11,8 @@ CONTEXT = {
     "episode": {"title": "Pricing", "number": None, "guest": None, "link": "https://example.com/1",
                 "published": None, "duration": "10:00"},
     "highlight": {"quote": "Price the result.", "title": "Price it", "reasons": [], "key_phrases": ["pricing"],
-                  "hashtags": [], "start": "1:00", "end": "1:30", "text": "…"},
+                  "hashtags": [], "start": "1:00", "end": "1:30", "text": "…", "speaker": None, "quote_by": None,
+                  "speakers": []},
     "client": {"name": "Acme", "handles": {}, "hashtags": [], "call_to_action": "", "brand_voice": "", "language": "en"},
     "platform": {"name": "x", "label": "X", "text_limit": 280},
     "language": "en",
@@ -103,3 +104,16 @@ def test_every_shipped_template_renders_for_episode_and_highlight_posts():
         for highlight in (CONTEXT["highlight"], None):
             text = render(env, path.name, {**CONTEXT, "highlight": highlight}).text
             assert "Pricing" in text and "\n\n\n" not in text and text == text.strip()
+
+
+def test_shipped_templates_credit_a_named_quote_and_never_a_bare_label():
+    env = environment()
+    named = {**CONTEXT["highlight"], "speaker": "Dinda", "quote_by": "Dinda", "speakers": ["Dinda"]}
+    for path in sorted(BUILTIN_DIR.glob("*.j2")):
+        if path.name.startswith("_"):
+            continue
+        credited = render(env, path.name, {**CONTEXT, "highlight": named}).text
+        plain = render(env, path.name, CONTEXT).text
+        if "Price the result." in credited:
+            assert "Price the result.” — Dinda" in credited, path.name
+        assert "S1" not in plain and "—  " not in plain
