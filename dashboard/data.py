@@ -77,3 +77,19 @@ def rerun_stage(identity, episode_id: int, stage: str, reporter):
     from pipeline.batch import rerun_stage as rerun
 
     return rerun(identity, database(), settings(), episode_id, stage, reporter)
+
+
+def speakers(identity, episode_id: int):
+    """Who speaks in the episode, most first, with the names the VA gave them."""
+    from pipeline.transcribe.speakers import episode_speakers
+
+    with session() as s:
+        return episode_speakers(s, identity, episode_id)
+
+
+def rename_speakers(identity, episode_id: int, names: dict[str, str]) -> dict[str, str]:
+    """Name the episode's speakers (staff only, audited by the library)."""
+    from pipeline.transcribe.speakers import rename_speakers as rename
+
+    with session() as s:
+        return rename(s, identity, episode_id, names)

@@ -1,4 +1,5 @@
-"""Episodes (VA and admin): add episodes (upload or feed URL), batch status per stage, re-run a stage."""
+"""Episodes (VA and admin): add episodes (upload or feed URL), batch status per stage, name the speakers,
+re-run a stage."""
 
 import streamlit as st
 
@@ -74,6 +75,34 @@ def status_table(rows) -> None:
     )
 
 
+def speaker_names(rows) -> None:
+    with st.expander("Speakers", icon=":material/record_voice_over:"):
+        titles = {r.id: f"{r.id}: {r.title} ({r.client})" for r in rows}
+        episode_id = st.selectbox("Episode", list(titles), format_func=titles.get, key="speakers_episode")
+        try:
+            found = data.speakers(identity, episode_id)
+        except CastmillError as exc:
+            show_error(exc)
+            return
+        if not found:
+            st.caption("No speaker labels: the episode is not transcribed yet, or the client's profile has "
+                       "speakers = \"off\".")
+            return
+        st.caption("Names appear in captions, highlight reasons and posts that credit a quote. "
+                   "Re-run the drafts stage to put new names into existing drafts.")
+        names = {s.label: st.text_input(f"{s.label} · speaks {s.share:.0%} ({s.seconds / 60:.1f} min)",
+                                        value="" if s.name == s.label else s.name, placeholder=s.label,
+                                        key=f"speaker_{episode_id}_{s.label}")
+                 for s in found}
+        if st.button("Save names", key="speakers_save"):
+            try:
+                data.rename_speakers(identity, episode_id, names)
+            except CastmillError as exc:
+                show_error(exc)
+                return
+            st.success("Speaker names saved.")
+
+
 def rerun_controls(rows) -> None:
     with st.expander("Re-run a stage", icon=":material/replay:"):
         titles = {r.id: f"{r.id}: {r.title} ({r.client})" for r in rows}
@@ -92,4 +121,5 @@ if not rows:
 status_table(rows)
 for row in (r for r in rows if r.error):
     show_error(f"Episode {row.id} ({row.title}): {row.error}")
+speaker_names(rows)
 rerun_controls(rows)

@@ -111,3 +111,39 @@ def test_re_running_a_failed_stage_runs_it_again(fresh_db, settings):
         row = session.scalar(select(EpisodeStage).where(EpisodeStage.stage == "ingest"))
     assert row.attempts == first + 1 and row.status == "failed"
     assert any(plain(e.value) == row.error for e in app.error)
+
+
+def _diarized_episode(db) -> int:
+    from pipeline.store.models import Transcript
+
+    with db.session() as session:
+        client, _ = upsert_client(session, build_profile(slug="acme", name="Acme"))
+        episode = Episode(client=client, source_uri="/a.mp3", media_path="/a.mp3", sha256="a" * 64, title="Talk")
+        session.add(episode)
+        session.flush()
+        session.add(Transcript(episode_id=episode.id, engine="faster-whisper", model="tiny.en", language="en",
+                               duration=30.0, input_key="k", segments=[
+                                   {"start": 0.0, "end": 10.0, "text": "Hi.", "speaker": "S1", "words": []},
+                                   {"start": 10.5, "end": 30.0, "text": "Hello.", "speaker": "S2", "words": []}]))
+        return episode.id
+
+
+def test_the_va_names_speakers_and_the_library_keeps_them(fresh_db):
+    episode_id = _diarized_episode(fresh_db)
+    app = open_as_va(fresh_db)
+    app.text_input(key=f"speaker_{episode_id}_S1").input("Dinda").run()
+    app.button(key="speakers_save").click().run()
+    assert not app.exception, app.exception
+    assert app.success[0].value == "Speaker names saved."
+    with fresh_db.session() as session:
+        assert session.get(Episode, episode_id).speaker_names == {"S1": "Dinda"}
+
+
+def test_a_bad_speaker_name_shows_the_library_message(fresh_db):
+    episode_id = _diarized_episode(fresh_db)
+    app = open_as_va(fresh_db)
+    app.text_input(key=f"speaker_{episode_id}_S2").input("x" * 60).run()
+    app.button(key="speakers_save").click().run()
+    assert any("longer than 40 characters" in plain(e.value) for e in app.error)
+    with fresh_db.session() as session:
+        assert session.get(Episode, episode_id).speaker_names == {}

@@ -277,3 +277,24 @@ def test_a_post_quoting_a_machine_translation_says_so_and_shows_the_words_as_spo
     assert "As spoken: “Le marché ouvre à l'aube.”" in shown
     assert any("“The market opens at dawn.”" in box.value for box in app.text_area)
     assert shown.count("Machine translation:") == 2  # the x and bluesky posts of that highlight, not the others
+
+
+def test_a_highlight_draft_names_who_speaks_with_the_vas_names(world):
+    from pipeline.drafts.generate import generate_drafts
+    from pipeline.store.models import Episode, Highlight
+
+    with world.db.session() as session:
+        [episode] = session.scalars(select(Episode).where(Episode.client_id == world.budi.client_id))
+        highlight = session.scalar(select(Highlight).where(Highlight.episode_id == episode.id, Highlight.rank == 1))
+        highlight.speakers, highlight.quote_by = ["S2", "S1"], "S2"
+        highlight.reasons = ["a clear claim", "an exchange between S2 and S1"]
+        episode.speaker_names = {"S2": "Budi Santoso"}
+        session.flush()
+        generate_drafts(session, episode.id)
+    app = run_app(world.identity("budi"))
+    shown = texts(app).replace("\\", "")
+    assert "Who speaks: Budi Santoso, S1 · quote by Budi Santoso" in shown
+    assert "• an exchange between Budi Santoso and S1" in shown
+    # A named quote is credited in the post; the unnamed S1 never appears in it.
+    credited = [box.value for box in app.text_area if "— Budi Santoso" in box.value]
+    assert credited and not any("S1" in box.value for box in app.text_area)
