@@ -24,8 +24,12 @@ from pipeline.core.errors import ConfigError
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscriptResult, Word
 from pipeline.transcribe.vad import speech_chunks
 
-# Resemblyzer's fixed framing (its hparams.py): 10-ms mel frames, 160 of them per window.
+# Resemblyzer's fixed framing (its hparams.py): 25-ms FFT windows every 10 ms, 40 mel bands,
+# 160 frames per embedding window.
 MEL_STEP_SECONDS = 0.01
+N_FFT = 400
+HOP = 160
+N_MELS = 40
 WINDOW_FRAMES = 160
 WINDOW_SECONDS = WINDOW_FRAMES * MEL_STEP_SECONDS
 # Windows sent through the encoder at once: bounds the LSTM's scratch memory on a long episode.
@@ -139,10 +143,8 @@ def _window_starts(samples: int, hop: float) -> list[int]:
 def _embed(piece: np.ndarray, starts: list[int]) -> np.ndarray:
     import torch
 
-    encoder = _encoder()  # first: it imports resemblyzer with its import-time warning silenced
-    from resemblyzer.audio import wav_to_mel_spectrogram
-
-    mel = wav_to_mel_spectrogram(piece.astype(np.float32, copy=False))
+    encoder = _encoder()
+    mel = mel_frames(piece)
     if mel.shape[0] < WINDOW_FRAMES:  # a chunk shorter than one window: pad it with silence
         mel = np.pad(mel, ((0, WINDOW_FRAMES - mel.shape[0]), (0, 0)))
     out = []
@@ -151,6 +153,49 @@ def _embed(piece: np.ndarray, starts: list[int]) -> np.ndarray:
             batch = np.stack([mel[s:s + WINDOW_FRAMES] for s in starts[first:first + ENCODER_BATCH]])
             out.append(encoder(torch.from_numpy(batch.astype(np.float32))).numpy())
     return np.concatenate(out)
+
+
+def mel_frames(samples: np.ndarray) -> np.ndarray:
+    """The mel power spectrogram resemblyzer's encoder was trained on, (frames, 40) float32.
+
+    The same numbers as resemblyzer's own ``wav_to_mel_spectrogram`` (librosa's centred STFT with a
+    periodic Hann window, Slaney mel filters), computed with numpy: librosa's first call imports numba,
+    which alone adds ~150 MB to the process, more than the rest of diarization together.
+    """
+    padded = np.pad(samples.astype(np.float32, copy=False), (N_FFT // 2, N_FFT // 2))
+    count = 1 + (padded.size - N_FFT) // HOP
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:count]
+    power = np.abs(np.fft.rfft(frames * _hann(), axis=1)) ** 2
+    return (power @ mel_filters().T).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _hann() -> np.ndarray:
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def mel_filters() -> np.ndarray:
+    """Slaney-style mel filterbank (librosa.filters.mel's default: Slaney scale and area norm), (40, 201)."""
+    def hz_to_mel(hz):
+        hz = np.asarray(hz, dtype=float)
+        linear = hz / (200.0 / 3)
+        return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), linear)
+
+    def mel_to_hz(mel):
+        mel = np.asarray(mel, dtype=float)
+        linear = mel * (200.0 / 3)
+        return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0)), linear)
+
+    fft_hz = np.linspace(0, SAMPLE_RATE / 2, 1 + N_FFT // 2)
+    edges = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(SAMPLE_RATE / 2), N_MELS + 2))
+    widths = np.diff(edges)
+    ramps = edges[:, None] - fft_hz[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return weights.astype(np.float32)
 
 
 @lru_cache(maxsize=1)

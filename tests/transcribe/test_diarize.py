@@ -180,3 +180,14 @@ def test_a_hostile_name_cannot_break_out_of_a_vtt_voice_span():
     labelled = label_speakers(RESULT, TURNS)
     vtt = render(labelled, "vtt", {"S1": "<b>Eve</b> & co"})
     assert "<v bEve/b &amp; co>Hello there.</v>" in vtt
+
+
+def test_the_mel_frames_are_resemblyzers_own():
+    from resemblyzer.audio import wav_to_mel_spectrogram
+
+    from pipeline.transcribe.diarize import mel_frames
+
+    samples = np.random.default_rng(7).standard_normal(16000 * 3 + 123).astype(np.float32) * 0.1
+    ours, theirs = mel_frames(samples), wav_to_mel_spectrogram(samples)
+    assert ours.shape == theirs.shape
+    assert np.abs(ours - theirs).max() <= 1e-5 * np.abs(theirs).max()
