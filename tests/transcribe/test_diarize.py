@@ -34,10 +34,9 @@ def _der(truth, turns) -> float:
 # ---------------------------------------------------------------- real voices
 
 
-# The 30-s three-voice conversation pairs two male espeak voices (en-us+m3, en-gb+m7) that the voice
-# encoder hardly tells apart in so little speech: measured DER 0.27 with the count given. This bound
-# guards against it getting worse; BENCHMARKS.md reports the longer three-voice episodes.
-MAX_DER_THREE_SHORT = 0.30
+# The 30-s three-voice conversation pairs two male espeak voices (en-us+m3, en-gb+m7) that sound
+# alike: with the count given they are told apart; estimated, the two are heard as one (see
+# BENCHMARKS.md for the longer three-voice episodes).
 
 
 @pytest.mark.slow
@@ -54,7 +53,7 @@ def test_a_given_number_of_speakers_is_kept():
     talk = conversation(3)
     turns = diarize(talk.samples(), DiarizeOptions(speakers=3))
     assert len({t.speaker for t in turns}) == 3
-    assert _der(talk.turns, turns) <= MAX_DER_THREE_SHORT
+    assert _der(talk.turns, turns) <= MAX_DER
 
 
 @pytest.mark.slow
