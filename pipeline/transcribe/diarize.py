@@ -142,29 +142,37 @@ def _embed(piece: np.ndarray, starts: list[int]) -> np.ndarray:
     import torch
 
     encoder = _encoder()
-    mel = mel_frames(piece)
-    if mel.shape[0] < WINDOW_FRAMES:  # a chunk shorter than one window: pad it with silence
-        mel = np.pad(mel, ((0, WINDOW_FRAMES - mel.shape[0]), (0, 0)))
     out = []
     with torch.inference_mode():
+        # A batch at a time: the mel frames of one batch's stretch only, so a chunk of speech an hour
+        # long never has its whole spectrogram (or STFT, 2 GB for an hour) in memory.
         for first in range(0, len(starts), ENCODER_BATCH):
-            batch = np.stack([mel[s:s + WINDOW_FRAMES] for s in starts[first:first + ENCODER_BATCH]])
-            out.append(encoder(torch.from_numpy(batch.astype(np.float32))).numpy())
+            batch_starts = starts[first:first + ENCODER_BATCH]
+            mel = mel_frames(piece, batch_starts[0], batch_starts[-1] - batch_starts[0] + WINDOW_FRAMES)
+            batch = np.stack([mel[s - batch_starts[0]:s - batch_starts[0] + WINDOW_FRAMES] for s in batch_starts])
+            out.append(encoder(torch.from_numpy(batch)).numpy())
     return np.concatenate(out)
 
 
-def mel_frames(samples: np.ndarray) -> np.ndarray:
-    """The mel power spectrogram resemblyzer's encoder was trained on, (frames, 40) float32.
+def mel_frames(samples: np.ndarray, first: int = 0, count: int | None = None) -> np.ndarray:
+    """Frames ``first`` … ``first + count - 1`` of the mel power spectrogram resemblyzer's encoder was
+    trained on, (count, 40) float32; frames past the end of ``samples`` are silence (zeros).
 
     The same numbers as resemblyzer's own ``wav_to_mel_spectrogram`` (librosa's centred STFT with a
     periodic Hann window, Slaney mel filters), computed with numpy: librosa's first call imports numba,
     which alone adds ~150 MB to the process, more than the rest of diarization together.
     """
-    padded = np.pad(samples.astype(np.float32, copy=False), (N_FFT // 2, N_FFT // 2))
-    count = 1 + (padded.size - N_FFT) // HOP
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:count]
+    total = 1 + samples.size // HOP  # frames of a centred STFT
+    count = total - first if count is None else count
+    lo = first * HOP - N_FFT // 2  # the first frame's first sample, in ``samples`` (negative: padding)
+    stretch = np.zeros((count - 1) * HOP + N_FFT, np.float32)
+    inside = samples[max(lo, 0):max(lo + stretch.size, 0)]
+    stretch[max(-lo, 0):max(-lo, 0) + inside.size] = inside
+    frames = np.lib.stride_tricks.sliding_window_view(stretch, N_FFT)[::HOP][:count]
     power = np.abs(np.fft.rfft(frames * _hann(), axis=1)) ** 2
-    return (power @ mel_filters().T).astype(np.float32)
+    mel = (power @ mel_filters().T).astype(np.float32)
+    mel[max(total - first, 0):] = 0.0  # past the end: silence, as a zero-padded window would be
+    return mel
 
 
 @lru_cache(maxsize=1)

@@ -190,3 +190,14 @@ def test_the_mel_frames_are_resemblyzers_own():
     ours, theirs = mel_frames(samples), wav_to_mel_spectrogram(samples)
     assert ours.shape == theirs.shape
     assert np.abs(ours - theirs).max() <= 1e-5 * np.abs(theirs).max()
+
+
+def test_mel_frames_of_a_stretch_are_those_of_the_whole_and_silence_past_the_end():
+    from pipeline.transcribe.diarize import mel_frames
+
+    samples = np.random.default_rng(3).standard_normal(16000 * 4 + 77).astype(np.float32) * 0.1
+    whole = mel_frames(samples)
+    assert np.allclose(mel_frames(samples, 120, 160), whole[120:280], rtol=1e-5, atol=1e-7)
+    assert np.allclose(mel_frames(samples, 0, 10), whole[:10], rtol=1e-5, atol=1e-7)
+    tail = mel_frames(samples, whole.shape[0] - 5, 160)
+    assert np.allclose(tail[:5], whole[-5:], rtol=1e-5, atol=1e-7) and not tail[5:].any()
