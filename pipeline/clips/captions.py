@@ -46,7 +46,7 @@ class CaptionPage:
 def clip_words(words: list[Word], start: float, end: float) -> tuple[CaptionWord, ...]:
     """Transcript words inside the cut, timed from the start of the clip."""
     return tuple(
-        CaptionWord(w.word.strip(), max(0.0, w.start - start), min(end, w.end) - start)
+        CaptionWord(w.word.strip(), max(0.0, w.start - start), min(end, w.end) - start, w.speaker)
         for w in words if w.start >= start - 1e-3 and w.end <= end + 1e-3 and w.word.strip()
     )
 
@@ -58,7 +58,8 @@ def max_line_chars(style: CaptionStyle, size: tuple[int, int]) -> int:
 
 
 def paginate(words: tuple[CaptionWord, ...], style: CaptionStyle, size: tuple[int, int]) -> list[CaptionPage]:
-    """Greedy pages: fill a line up to the width, at most ``max_lines`` lines, new page at sentence ends and pauses."""
+    """Greedy pages: fill a line up to the width, at most ``max_lines`` lines; a new page at sentence ends, pauses
+    and where another speaker starts."""
     limit = max_line_chars(style, size)
     pages: list[list[list[CaptionWord]]] = []
     lines: list[list[CaptionWord]] = [[]]
@@ -72,12 +73,17 @@ def paginate(words: tuple[CaptionWord, ...], style: CaptionStyle, size: tuple[in
                 lines.append([])
         lines[-1].append(word)
         following = words[k + 1] if k + 1 < len(words) else None
-        if following and (word.text.endswith((".", "?", "!")) or following.start - word.end >= PAGE_PAUSE_SECONDS):
+        if following and (word.text.endswith((".", "?", "!")) or following.start - word.end >= PAGE_PAUSE_SECONDS
+                          or _new_speaker(word, following)):
             pages.append(lines)
             lines = [[]]
     if lines[0]:
         pages.append(lines)
     return _timed(pages)
+
+
+def _new_speaker(word: CaptionWord, following: CaptionWord) -> bool:
+    return bool(word.speaker and following.speaker and word.speaker != following.speaker)
 
 
 def _timed(pages: list[list[list[CaptionWord]]]) -> list[CaptionPage]:
@@ -96,6 +102,8 @@ def ass_document(pages: list[CaptionPage], style: CaptionStyle, size: tuple[int,
     """An ASS script: one event per spoken word, showing its page with that word highlighted."""
     width, height = size
     require_font(style.font)
+    for colour in style.speaker_colours:
+        _ass_colour(colour)  # a bad one is an error even before any word uses it
     header = "\n".join([
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
         "WrapStyle: 2", "ScaledBorderAndShadow: yes", "",
@@ -120,7 +128,6 @@ def caption_centre(style: CaptionStyle) -> float:
 
 
 def _word_events(pages: list[CaptionPage], style: CaptionStyle):
-    highlight = _ass_colour(style.highlight)
     for page in pages:
         words = page.words
         for k, current in enumerate(words):
@@ -128,12 +135,17 @@ def _word_events(pages: list[CaptionPage], style: CaptionStyle):
             end = words[k + 1].start if k + 1 < len(words) else page.end
             if end <= start:
                 continue
-            lines = []
-            for line in page.lines:
-                lines.append(" ".join(
-                    f"{{\\c{highlight}}}{_burnable(w.text, style)}{{\\r}}" if w is current else _burnable(w.text, style)
-                    for w in line))
+            lines = [" ".join(_ass_word(w, w is current, style) for w in line) for line in page.lines]
             yield start, end, "\\N".join(lines)
+
+
+def _ass_word(word: CaptionWord, spoken: bool, style: CaptionStyle) -> str:
+    """The word in the highlight colour while it is spoken, else in its speaker's colour (the style's by default)."""
+    text = _burnable(word.text, style)
+    colour = style.highlight if spoken else style.word_colour(word.speaker)
+    if colour == style.colour and not spoken:
+        return text
+    return f"{{\\c{_ass_colour(colour)}}}{text}{{\\r}}"
 
 
 def _burnable(text: str, style: CaptionStyle) -> str:

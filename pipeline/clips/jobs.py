@@ -7,7 +7,7 @@ it can run in a worker process (``pipeline.clips.queue``); the stage records its
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.clips.spec import ClipSpec
@@ -25,6 +25,8 @@ class RenderJob:
     engine: str = "ffmpeg"
     thumbnail: str = "frame"  # "frame" of the clip or the "title" card
     label: str = ""  # for progress lines: "highlight 12 audiogram 9:16"
+    # How a video is framed (reframe.REFRAME_MODES); "" = as ``fit`` says, without looking for faces.
+    reframe: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,17 +69,36 @@ def _video(job: RenderJob) -> list[RenderedFile]:
     render = render_ffmpeg.render
     if job.engine == "moviepy":
         from pipeline.clips.render_moviepy import render  # moviepy loads only when asked for
-    spec = job.spec
+    spec, frame = framed(job)
     pages = paginate(spec.words, spec.style, spec.size)
     sidecars = write_captions(pages, spec.style, spec.size, job.stem)
-    video = render(spec, output_file(job.stem, "mp4"), sidecars["ass"] if pages else None, fit=job.fit)
+    video = render(spec, output_file(job.stem, "mp4"), sidecars["ass"] if pages else None, fit=job.fit, frame=frame)
     jpg = output_file(job.stem, "jpg")
     if job.thumbnail == "title":
         cover = render_ffmpeg.title_card(spec, jpg)
     else:
         cover = render_ffmpeg.thumbnail(video, jpg, at=min(spec.seconds / 2, 3.0))
-    captions = {"captions": {k: str(v) for k, v in sidecars.items()}}
-    return [RenderedFile(spec.kind, "mp4", video, captions), RenderedFile("thumbnail", "jpg", cover)]
+    extra = {"captions": {k: str(v) for k, v in sidecars.items()}}
+    if frame is not None:
+        extra["reframe"] = frame.summary()
+    return [RenderedFile(spec.kind, "mp4", video, extra), RenderedFile("thumbnail", "jpg", cover)]
+
+
+def framed(job: RenderJob):
+    """(the spec to render, its FramePlan) for a video job that asks for reframing; (spec, None) otherwise.
+
+    The faces are looked for here, in the worker, not while planning: it means decoding the cut.
+    In the split layout the captions move up to the seam between the two faces.
+    """
+    if job.kind != "video" or not job.reframe:
+        return job.spec, None
+    from pipeline.clips.reframe import SPLIT_CAPTION_POSITION, plan_for_clip
+
+    spec = job.spec
+    frame = plan_for_clip(spec.source, spec.start, spec.seconds, spec.words, spec.size, mode=job.reframe, fps=spec.fps)
+    if frame.layout == "split":
+        spec = replace(spec, style=replace(spec.style, position=SPLIT_CAPTION_POSITION))
+    return spec, frame
 
 
 def output_file(stem: Path, ext: str) -> Path:

@@ -2,8 +2,10 @@
 
 Audiogram: background (cover art scaled to fill, or a title card) + a waveform of
 the clip's audio + title + a progress bar + burned-in ASS captions. Video: the cut
-reframed (centre crop, or blurred-background fit) + captions. Both are encoded
-H.264 yuv420p + AAC with the moov atom first (faststart), at a constant frame rate.
+reframed as its ``FramePlan`` says (a crop that follows the speaker, written as an
+expression of ``t``; two faces stacked; a blurred-background fit; or a centre crop)
++ captions. Both are encoded H.264 yuv420p + AAC with the moov atom first
+(faststart), at a constant frame rate.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import textwrap
 from pathlib import Path
 
 from pipeline.clips.captions import font_file
+from pipeline.clips.reframe import FramePlan, static_plan
+from pipeline.clips.reframe_data import CropKey
 from pipeline.clips.spec import EDGE_FADE_SECONDS, SAFE_ZONE, ClipSpec
 from pipeline.core.errors import MediaError
 from pipeline.media.probe import last_stderr_line, require_binary
@@ -20,21 +24,34 @@ from pipeline.media.probe import last_stderr_line, require_binary
 TITLE_CARD_COLOUR = "0x1B1F3A"
 # A 90-second 1080×1920 clip renders in ~45 s here; anything past this is stuck, not slow.
 RENDER_TIMEOUT_SECONDS = 1800
+# Linux refuses a single argument past 128 KiB; a long crop path's graph goes to ffmpeg in a file instead.
+INLINE_GRAPH_CHARS = 100_000
 ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
           "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-movflags", "+faststart"]
 
 
-def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "crop") -> Path:
-    """Render ``spec`` to ``out`` (mp4); a failed render leaves no file behind."""
+def render(spec: ClipSpec, out: Path, captions_ass: Path | None, *, fit: str = "crop",
+           frame: FramePlan | None = None) -> Path:
+    """Render ``spec`` to ``out`` (mp4); a failed render leaves no file behind.
+
+    A video is framed as ``frame`` says; without one, as the ``fit`` switch says (centre crop or blurred fit).
+    """
     if spec.cover:
         check_cover(spec.cover)
     inputs, graph = (_audiogram(spec, captions_ass) if spec.kind == "audiogram"
-                     else _video(spec, captions_ass, fit))
+                     else _video(spec, captions_ass, frame or static_plan(fit)))
     partial = out.with_name(out.stem + ".part.mp4")
+    filters, script = ["-filter_complex", graph], out.with_name(out.stem + ".part.graph")
+    if len(graph) > INLINE_GRAPH_CHARS:
+        script.write_text(graph, encoding="utf-8")
+        filters = ["-filter_complex_script", str(script)]
     cmd = [require_binary("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error", "-y", *inputs,
-           "-filter_complex", graph, "-map", "[v]", "-map", "[a]", "-r", str(spec.fps), *ENCODE,
+           *filters, "-map", "[v]", "-map", "[a]", "-r", str(spec.fps), *ENCODE,
            "-t", f"{spec.seconds:.3f}", str(partial)]
-    _run(cmd, partial, spec.source)
+    try:
+        _run(cmd, partial, spec.source)
+    finally:
+        script.unlink(missing_ok=True)
     partial.replace(out)
     return out
 
@@ -107,10 +124,16 @@ def _audiogram(spec: ClipSpec, captions: Path | None) -> tuple[list[str], str]:
     return inputs, ";".join(parts)
 
 
-def _video(spec: ClipSpec, captions: Path | None, fit: str) -> tuple[list[str], str]:
+def _video(spec: ClipSpec, captions: Path | None, plan: FramePlan) -> tuple[list[str], str]:
     width, height = spec.size
     inputs = ["-ss", f"{spec.start:.3f}", "-t", f"{spec.seconds:.3f}", "-i", str(spec.source)]
-    if fit == "blur":
+    if plan.layout == "tracked":
+        crop_w, crop_h = plan.crop
+        frame = (f"[0:v]fps={spec.fps},crop={crop_w}:{crop_h}:x='{crop_expression(plan.path)}':y=0,"
+                 f"scale={width}:{height},setsar=1[v0]")
+    elif plan.layout == "split":
+        frame = _split_frame(spec, plan)
+    elif plan.layout == "fit":
         frame = (f"[0:v]split=2[back][front];"
                  f"[back]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
                  f"boxblur=20:2[blurred];"
@@ -121,6 +144,45 @@ def _video(spec: ClipSpec, captions: Path | None, fit: str) -> tuple[list[str], 
                  f"setsar=1[v0]")
     graph = f"{frame};[v0]fps={spec.fps},format=yuv420p,{_subtitles(captions)}[v];[0:a]{_edge_fades(spec)}[a]"
     return inputs, graph
+
+
+def crop_expression(keys: tuple[CropKey, ...]) -> str:
+    """``reframe_data.path_x`` as an ffmpeg expression of ``t``: a sum of ramps and steps, nested in halves.
+
+    Not a chain of ``if``\\ s, nor a flat sum: ffmpeg refuses an expression tree deeper than about 100, and
+    either is as deep as the path has keys. Halves keep it as deep as the log of that.
+    """
+    terms = [f"{keys[0].x:.3f}"]
+    for before, key in zip(keys, keys[1:]):
+        change = key.x - before.x
+        if abs(change) < 1e-9:
+            continue
+        if key.jump:
+            terms.append(f"{change:.3f}*gte(t,{key.t:.6f})")
+        else:
+            terms.append(f"{change:.3f}*clip((t-{before.t:.6f})/{key.t - before.t:.6f},0,1)")
+    return _sum_in_halves(terms)
+
+
+def _sum_in_halves(terms: list[str]) -> str:
+    if len(terms) <= 8:
+        return "+".join(terms)
+    middle = len(terms) // 2
+    return f"({_sum_in_halves(terms[:middle])})+({_sum_in_halves(terms[middle:])})"
+
+
+def _split_frame(spec: ClipSpec, plan: FramePlan) -> str:
+    """Two crops of the source, one around each face, stacked top and bottom; the windows change at shot cuts."""
+    width, height = spec.size
+    crop_w, crop_h = plan.crop
+    halves = []
+    for name, corner in (("top", lambda s: s.top), ("bottom", lambda s: s.bottom)):
+        xs = tuple(CropKey(shot.start, corner(shot)[0], jump=True) for shot in plan.split)
+        ys = tuple(CropKey(shot.start, corner(shot)[1], jump=True) for shot in plan.split)
+        halves.append(f"[{name}in]crop={crop_w}:{crop_h}:x='{crop_expression(xs)}':y='{crop_expression(ys)}',"
+                      f"scale={width}:{height // 2},setsar=1[{name}]")
+    return (f"[0:v]fps={spec.fps},split=2[topin][bottomin];{halves[0]};{halves[1]};"
+            f"[top][bottom]vstack=inputs=2,setsar=1[v0]")
 
 
 def _edge_fades(spec: ClipSpec) -> str:

@@ -3,7 +3,8 @@
 It renders the same ``ClipSpec`` as ``render_ffmpeg`` with the same geometry:
 audiogram = background (cover art scaled to fill, or the title card colour) + a
 waveform of the clip's audio + title + progress bar + karaoke captions; video =
-the cut reframed (centre crop, or fitted on a blurred copy) + captions. Captions
+the cut reframed as its ``FramePlan`` says (the same crop path, evaluated per frame;
+two faces stacked; fitted on a blurred copy; or a centre crop) + captions. Captions
 are drawn with PIL from ``paginate`` (the ASS file is not used), one RGBA image per
 spoken word, centred at ``caption_centre(style)``.
 
@@ -21,6 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.clips.captions import CaptionPage, _burnable, caption_centre, font_file, paginate
+from pipeline.clips.reframe import FramePlan, static_plan
+from pipeline.clips.reframe_data import CropKey, crop_start, path_x
 from pipeline.clips.spec import EDGE_FADE_SECONDS, SAFE_ZONE, CaptionStyle, ClipSpec
 from pipeline.core.errors import MediaError
 from pipeline.media.probe import last_stderr_line, require_binary
@@ -30,11 +33,12 @@ BAR_HEIGHT = 10
 TEXT_PAD = 2  # transparent pixels around rendered text
 
 
-def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: str = "crop") -> Path:
+def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: str = "crop",
+           frame: FramePlan | None = None) -> Path:
     """Render ``spec`` to ``out`` (mp4) with moviepy; a failed render leaves no file behind.
 
     ``captions_ass`` is accepted for signature parity with ``render_ffmpeg.render`` and ignored:
-    the captions are drawn from ``spec.words``.
+    the captions are drawn from ``spec.words``. A video is framed as ``frame`` says, else as ``fit`` says.
     """
     from moviepy import AudioFileClip, CompositeVideoClip
     from moviepy.audio import fx as afx
@@ -51,7 +55,8 @@ def render(spec: ClipSpec, out: Path, captions_ass: Path | None = None, *, fit: 
         audio = audio.subclipped(spec.start, min(spec.end, audio.duration))
         fade = min(EDGE_FADE_SECONDS, spec.seconds / 4)
         audio = audio.with_effects([afx.AudioFadeIn(fade), afx.AudioFadeOut(fade)])
-        layers = (_audiogram_layers(spec) if spec.kind == "audiogram" else _video_layers(spec, fit, opened))
+        layers = (_audiogram_layers(spec) if spec.kind == "audiogram"
+                  else _video_layers(spec, frame or static_plan(fit), opened))
         layers += _caption_layers(spec)
         # moviepy needs a layer above the background clip; a video without captions has none.
         clip = CompositeVideoClip(layers, size=(width, height), bg_color=(0, 0, 0), use_bgclip=len(layers) > 1)
@@ -177,7 +182,7 @@ def _cover_image(path: Path, width: int, height: int) -> np.ndarray:
 
 # --- video ----------------------------------------------------------------------------------------
 
-def _video_layers(spec: ClipSpec, fit: str, opened: list) -> list:
+def _video_layers(spec: ClipSpec, plan: FramePlan, opened: list) -> list:
     from moviepy import VideoFileClip
 
     width, height = spec.size
@@ -185,6 +190,11 @@ def _video_layers(spec: ClipSpec, fit: str, opened: list) -> list:
     opened.append(source)
     cut = source.subclipped(spec.start, min(spec.end, source.duration))
     src_w, src_h = cut.size
+    if plan.layout == "tracked":
+        return [cut.transform(lambda get_frame, t: _tracked_frame(get_frame(t), t, plan, (width, height)))]
+    if plan.layout == "split":
+        return [cut.transform(lambda get_frame, t: _split_frame(get_frame(t), t, plan, (width, height)))]
+    fit = "blur" if plan.layout == "fit" else "crop"
     # Centre crop to the target aspect in source pixels, then scale: the same picture as scale-up-then-crop.
     crop_w, crop_h = min(src_w, src_h * width / height), min(src_h, src_w * height / width)
     cover = cut.cropped(x_center=src_w / 2, y_center=src_h / 2, width=round(crop_w), height=round(crop_h))
@@ -201,6 +211,27 @@ def _video_layers(spec: ClipSpec, fit: str, opened: list) -> list:
     fitted_size = (round(src_w * scale) // 2 * 2, round(src_h * scale) // 2 * 2)
     fitted = cut.image_transform(lambda f: _resize(f, fitted_size, Image.BICUBIC))
     return [cover.image_transform(blurred), fitted.with_position("center")]
+
+
+def _tracked_frame(frame: np.ndarray, t: float, plan: FramePlan, size: tuple[int, int]) -> np.ndarray:
+    """The crop at the plan's x for ``t``, placed on the pixel column ffmpeg's crop filter would use."""
+    crop_w, crop_h = plan.crop
+    left = crop_start(plan.x_at(t), frame.shape[1], crop_w)
+    return _resize(frame[:crop_h, left:left + crop_w], size, Image.BICUBIC)
+
+
+def _split_frame(frame: np.ndarray, t: float, plan: FramePlan, size: tuple[int, int]) -> np.ndarray:
+    """The two faces' windows of the shot at ``t``, stacked top and bottom."""
+    width, height = size
+    crop_w, crop_h = plan.crop
+    halves = []
+    for corner in ("top", "bottom"):
+        xs = tuple(CropKey(shot.start, getattr(shot, corner)[0], jump=True) for shot in plan.split)
+        ys = tuple(CropKey(shot.start, getattr(shot, corner)[1], jump=True) for shot in plan.split)
+        left = crop_start(path_x(xs, t), frame.shape[1], crop_w)
+        top = crop_start(path_x(ys, t), frame.shape[0], crop_h)
+        halves.append(_resize(frame[top:top + crop_h, left:left + crop_w], (width, height // 2), Image.BICUBIC))
+    return np.vstack(halves)
 
 
 def _resize(frame: np.ndarray, size: tuple[int, int], method) -> np.ndarray:
@@ -271,8 +302,8 @@ def caption_images(pages: list[CaptionPage], style: CaptionStyle, size: tuple[in
                 y = outline + 2 + row * line_h
                 for word in line:
                     text = texts[id(word)]
-                    draw.text((x, y), text, font=font, fill=style.highlight if word is current else style.colour,
-                              stroke_width=outline, stroke_fill=style.outline)
+                    fill = style.highlight if word is current else style.word_colour(word.speaker)
+                    draw.text((x, y), text, font=font, fill=fill, stroke_width=outline, stroke_fill=style.outline)
                     x += font.getlength(text) + space
             yield start, end, np.asarray(img)
 

@@ -35,6 +35,23 @@ class CaptionStyle:
     position: float = 0.68
     uppercase: bool = False
     max_lines: int = 2
+    # One colour per speaker for the words that are not being spoken: S1 gets the first, S2 the second …
+    # (cycling when there are more speakers than colours). Empty: every word in ``colour``.
+    speaker_colours: tuple[str, ...] = ()
+
+    def word_colour(self, speaker: str) -> str:
+        """The colour of a word said by ``speaker`` while another word is highlighted."""
+        if not self.speaker_colours or not speaker:
+            return self.colour
+        return self.speaker_colours[speaker_index(speaker) % len(self.speaker_colours)]
+
+
+def speaker_index(label: str) -> int:
+    """0 for "S1", 1 for "S2" …; a label without a number counts by its characters, so it still gets a fixed slot."""
+    digits = "".join(c for c in label if c.isdigit())
+    if digits:
+        return max(0, int(digits) - 1)
+    return sum(label.encode())
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,7 @@ class CaptionWord:
     text: str
     start: float  # seconds from the start of the clip
     end: float
+    speaker: str = ""  # "S1", "S2" … when the transcript was diarized; "" when unknown
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Plan, render and record a highlight's clips: behind `castmill clips render` and the clips stage.
 
 A clip is keyed by everything it is rendered from (source hash, cut, kind, aspect,
-caption style, cover, engine, caption words); asking again for an unchanged clip
-whose file is still there does no work. The stage renders an episode's missing
-clips through the render queue (``pipeline.clips.queue``) and commits each one as
-it finishes, so an interrupted batch resumes where it stopped.
+caption style, cover, engine, caption words and their speakers, reframe mode);
+asking again for an unchanged clip whose file is still there does no work. The
+stage renders an episode's missing clips through the render queue
+(``pipeline.clips.queue``) and commits each one as it finishes, so an interrupted
+batch resumes where it stopped. A video clip records how it was framed and why
+(``probe["reframe"]``, see ``pipeline.clips.reframe``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pipeline.clips.captions import clip_words
 from pipeline.clips.cover import resolve_cover
 from pipeline.clips.jobs import RenderJob, RenderOutput, run_job
 from pipeline.clips.spec import CaptionStyle, ClipSpec
-from pipeline.core.settings import Settings
+from pipeline.core.settings import ClipSettings, Settings
 from pipeline.media.download import sha256_file
 from pipeline.core.errors import CastmillError, MediaError, NotFoundError
 from pipeline.core.vocab import ASPECTS, CLIP_KINDS, RENDER_ENGINES
@@ -32,7 +34,8 @@ from pipeline.store.models import Clip, Episode, Highlight
 
 # Bumped when rendering changes its output for the same inputs.
 # 3: the audio fades in and out at both edges (spec.EDGE_FADE_SECONDS).
-RENDER_REVISION = 3
+# 4: video clips follow the speaking face (reframe.py); caption words carry their speaker.
+RENDER_REVISION = 4
 STAGE = "clips"
 STYLES = {
     "default": CaptionStyle(),
@@ -49,6 +52,7 @@ class ClipFile:
     format: str
     path: str
     rendered: bool  # False: an unchanged clip was reused
+    framing: str = ""  # video clips: how the picture was framed and why ("no face found: blurred fit")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,7 +71,8 @@ def caption_style(preset: str, overrides: dict | None = None) -> CaptionStyle:
     """The preset's style with the client's own caption settings laid over it."""
     if preset not in STYLES:
         raise MediaError(f"unknown caption style {preset!r}; choose one of {', '.join(STYLES)}")
-    return replace(STYLES[preset], **{k: v for k, v in (overrides or {}).items() if v is not None})
+    laid = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items() if v is not None}
+    return replace(STYLES[preset], **laid)
 
 
 class EpisodeClips:
@@ -97,8 +102,18 @@ class EpisodeClips:
             self._words = transcript_result(row).words if row else []
         return clip_words(self._words, highlight.start, highlight.end)
 
-    def plan(self, highlight: Highlight, kind: str, aspect: str, style: str, fit: str) -> RenderJob | list[ClipFile]:
-        """The job that renders this clip, or the stored files when nothing it depends on changed."""
+    def reframe_mode(self, fit: str | None = None) -> str:
+        """How video clips are framed: the client's ``reframe``; an explicit fit = "blur" asks for the blurred fit."""
+        if fit == "blur":
+            return "fit"
+        return ClipSettings.reframe_for(self.wanted.get("reframe"), self.wanted.get("fit") or "crop")
+
+    def plan(self, highlight: Highlight, kind: str, aspect: str, style: str, fit: str,
+             reframe: str | None = None) -> RenderJob | list[ClipFile]:
+        """The job that renders this clip, or the stored files when nothing it depends on changed.
+
+        ``reframe`` (video only) defaults to ``reframe_mode(fit)``.
+        """
         _check_request(highlight, self.episode, kind, aspect)
         aspect = "" if kind == "audio" else aspect
         stem = self.out_dir / f"{highlight.key}-{kind}-{(aspect or '9:16').replace(':', 'x')}"
@@ -108,19 +123,20 @@ class EpisodeClips:
             spec = replace(spec, words=self.words(highlight), cover=self.cover.path,
                            style=caption_style(style, self.wanted.get("caption_style")))
         thumbnail = self.wanted.get("thumbnail", "frame")
-        key = _key(self.episode, spec, thumbnail, fit, self.engine)
+        reframe = (reframe or self.reframe_mode(fit)) if kind == "video" else ""
+        key = _key(self.episode, spec, thumbnail, fit, self.engine, reframe)
         reused = self._reuse(highlight, kind, aspect, key)
         if reused:
             return reused
         return RenderJob(highlight.id, kind, aspect, spec, stem, key, fit, self.engine, thumbnail,
-                         label=f"highlight {highlight.id} {kind} {aspect}".strip())
+                         label=f"highlight {highlight.id} {kind} {aspect}".strip(), reframe=reframe)
 
     def _reuse(self, highlight: Highlight, kind: str, aspect: str, key: str) -> list[ClipFile]:
         formats = ("mp3", "m4a") if kind == "audio" else ("mp4", "jpg")
         kinds = (kind, kind) if kind == "audio" else (kind, "thumbnail")
         rows = [_row(self.session, self.episode, highlight, k, aspect, f) for k, f in zip(kinds, formats)]
         if all(r and r.status == "ready" and r.input_key == key and Path(r.path).is_file() for r in rows):
-            return [ClipFile(r.id, r.kind, r.format, r.path, False) for r in rows]
+            return [ClipFile(r.id, r.kind, r.format, r.path, False, framing(r.probe)) for r in rows]
         return []
 
     def record(self, output: RenderOutput) -> list[ClipFile]:
@@ -143,7 +159,7 @@ class EpisodeClips:
         row.sha256, row.probe = sha256_file(file.path), {**_probe(file.path, file.format), **file.extra}
         self.session.add(row)
         self.session.flush()
-        return ClipFile(row.id, file.kind, file.format, str(file.path), True)
+        return ClipFile(row.id, file.kind, file.format, str(file.path), True, framing(row.probe))
 
     def _stored_or_new(self, highlight: Highlight, kind: str, aspect: str, fmt: str) -> Clip:
         return _row(self.session, self.episode, highlight, kind, aspect, fmt) or Clip(
@@ -152,13 +168,18 @@ class EpisodeClips:
 
 def render_highlight(session: Session, settings: Settings, highlight_id: int, *, kind: str = "audiogram",
                      aspect: str = "9:16", style: str = "default", fit: str = "crop",
-                     client_slug: str | None = None, engine: str = "ffmpeg") -> list[ClipFile]:
-    """Render (or reuse) one clip now, in this process; a failed render is recorded, then raised."""
+                     client_slug: str | None = None, engine: str = "ffmpeg",
+                     reframe: str | None = None) -> list[ClipFile]:
+    """Render (or reuse) one clip now, in this process; a failed render is recorded, then raised.
+
+    A video is framed as ``reframe`` says; by default as the client's [clips] table says, or with the
+    blurred fit when ``fit`` is "blur".
+    """
     highlight = session.get(Highlight, highlight_id)
     if highlight is None or (client_slug and highlight.episode.client.slug != client_slug):
         raise NotFoundError(f"no highlight {highlight_id}" + (f" for client {client_slug}" if client_slug else ""))
     clips = EpisodeClips(session, settings, highlight.episode, engine)
-    planned = clips.plan(highlight, kind, aspect, style, fit)
+    planned = clips.plan(highlight, kind, aspect, style, fit, reframe)
     if isinstance(planned, list):
         return planned
     planned.stem.parent.mkdir(parents=True, exist_ok=True)
@@ -188,14 +209,16 @@ def render_episode(session: Session, settings: Settings, episode_id: int, *, wor
     rendered, failed = 0, []
     if progress and jobs:
         progress(0, len(jobs))
+    notes = []
     for done, output in enumerate(run_jobs(jobs, workers), start=1):
         rendered += len(clips.record(output))
+        notes += framing_notes(output)
         if output.error:
             failed.append(f"{output.job.label}: {output.error}")
         session.commit()
         if progress:
             progress(done, len(jobs))
-    notes = [clips.cover.note] if jobs and clips.cover.note else []
+    notes = ([clips.cover.note] if jobs and clips.cover.note else []) + notes
     if failed:
         raise MediaError(f"{len(failed)} of {len(jobs)} clips failed; first: {failed[0]}", source=episode.media_path)
     return StageResult(rendered, reused, skipped, failed, notes)
@@ -210,7 +233,8 @@ def _plan_episode(clips: EpisodeClips, episode: Episode) -> tuple[list[RenderJob
                 skipped.append(f"highlight {highlight.id}: no video stream, video clips skipped")
                 continue
             for aspect in (wanted.get("aspects") or ["9:16"]) if kind != "audio" else ["9:16"]:
-                planned = clips.plan(highlight, kind, aspect, wanted.get("style", "default"), wanted.get("fit", "crop"))
+                planned = clips.plan(highlight, kind, aspect, wanted.get("style", "default"), wanted.get("fit", "crop"),
+                                     clips.reframe_mode())
                 if isinstance(planned, list):
                     reused += len(planned)
                 else:
@@ -230,13 +254,24 @@ def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: st
         raise MediaError("the episode has no video stream: use --kind audiogram or audio", source=episode.media_path)
 
 
-def _key(episode: Episode, spec: ClipSpec, thumbnail: str, fit: str, engine: str = "ffmpeg") -> str:
+def _key(episode: Episode, spec: ClipSpec, thumbnail: str, fit: str, engine: str = "ffmpeg", reframe: str = "") -> str:
     cover = {"path": str(spec.cover), "sha": sha256_file(spec.cover)} if spec.cover else None
     blob = json.dumps({"sha": episode.sha256, "cut": [spec.start, spec.end], "kind": spec.kind, "aspect": spec.aspect,
                        "style": asdict(spec.style), "fit": fit, "words": [asdict(w) for w in spec.words],
                        "title": spec.title, "cover": cover, "thumbnail": thumbnail, "engine": engine,
-                       "revision": RENDER_REVISION}, sort_keys=True)
+                       "reframe": reframe, "revision": RENDER_REVISION}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def framing(probe: dict | None) -> str:
+    """The framing reason a clip recorded in its probe JSON ("" for audiograms, snippets and older clips)."""
+    return str(((probe or {}).get("reframe") or {}).get("reason", ""))
+
+
+def framing_notes(output: RenderOutput) -> list[str]:
+    """"highlight 3 video 9:16: no face found: blurred fit" for each clip that fell back to another framing."""
+    framed = [f.extra["reframe"] for f in output.files if f.extra.get("reframe")]
+    return [f"{output.job.label}: {r['reason']}" for r in framed if r.get("fallback")]
 
 
 def _row(session, episode, highlight, kind, aspect, fmt) -> Clip | None:

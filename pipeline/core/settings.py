@@ -161,6 +161,17 @@ class CaptionStyleOverrides(BaseModel):
     outline_width: float | None = Field(None, ge=0, le=0.02)
     position: float | None = Field(None, ge=0.12, le=0.80)  # vertical centre, share of the height
     uppercase: bool | None = None
+    # One colour per speaker for the words not being spoken: S1 the first, S2 the second … (cycling);
+    # needs a diarized transcript. Empty or unset: every word in ``colour``.
+    speaker_colours: list[str] | None = Field(None, max_length=12)
+
+    @field_validator("speaker_colours")
+    @classmethod
+    def _hex_colours(cls, value: list[str] | None) -> list[str] | None:
+        for colour in value or []:
+            if len(colour) != 7 or colour[0] != "#" or any(c not in "0123456789abcdefABCDEF" for c in colour[1:]):
+                raise ValueError(f"speaker colour {colour!r} is not #RRGGBB")
+        return value
 
 
 class ClipSettings(BaseModel):
@@ -171,13 +182,36 @@ class ClipSettings(BaseModel):
     kinds: list[ClipKind] = []
     aspects: list[Aspect] = ["9:16"]
     style: Literal["default", "upper", "minimal"] = "default"
+    # The older framing switch for video clips: a centre crop, or the whole picture on a blurred copy.
+    # It decides only while ``reframe`` is not given: fit = "blur" then means reframe = "fit", fit = "crop"
+    # means reframe = "auto".
     fit: Literal["crop", "blur"] = "crop"
+    # How a video clip is framed when its source is wider than the clip (16:9 -> 9:16). "auto": a crop
+    # that follows the speaking face; two faces stacked ("split") when it cannot tell which face speaks
+    # or the turns come too quickly; the whole picture on a blurred copy when there is no usable face;
+    # a centre crop when faces cannot be looked for (a clip too short to sample). The choice and its
+    # reason are stored with the clip. "centre": always a centre crop. "fit": always the blurred fit.
+    # "split": two faces stacked wherever two are in every shot, else as "auto". A portrait source and
+    # audiograms are never reframed.
+    reframe: Literal["auto", "centre", "fit", "split"] = "auto"
     caption_style: CaptionStyleOverrides = CaptionStyleOverrides()
     # Cover art for audiograms when the feed has none (a path relative to the profile file);
     # with neither, a generated title card.
     cover: str = ""
     # The clip's JPEG thumbnail: a frame of the clip, or the title card.
     thumbnail: Literal["frame", "title"] = "frame"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reframe_from_fit(cls, data):
+        if isinstance(data, dict) and data.get("reframe") is None:
+            data = {**data, "reframe": cls.reframe_for(None, data.get("fit") or "crop")}
+        return data
+
+    @staticmethod
+    def reframe_for(reframe: str | None, fit: str) -> str:
+        """The reframe mode of a [clips] table, also one stored before ``reframe`` existed (see the field)."""
+        return reframe or ("fit" if fit == "blur" else "auto")
 
 
 class PostingSlot(BaseModel):

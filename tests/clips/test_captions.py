@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from pipeline.clips.captions import (ass_document, caption_centre, font_file, max_line_chars, paginate,
@@ -67,3 +68,54 @@ def test_a_missing_font_or_bad_colour_is_a_clear_error():
         ass_document([], CaptionStyle(font="No Such Font"), SIZE)
     with pytest.raises(MediaError, match="caption colour 'yellow' is not #RRGGBB"):
         ass_document([], CaptionStyle(highlight="yellow"), SIZE)
+
+
+def test_each_speaker_has_a_colour_and_a_page_of_their_own():
+    from pipeline.clips.captions import clip_words
+    from pipeline.transcribe.base import Word
+
+    stored = [Word(" Hi", 1.0, 1.3, 0.9, "S1"), Word(" there", 1.4, 1.7, 0.9, "S1"), Word(" Hello", 1.8, 2.1, 0.9, "S2"),
+              Word(" back", 2.2, 2.5, 0.9, "S2")]
+    spoken = clip_words(stored, 1.0, 3.0)
+    assert [(w.text, w.speaker) for w in spoken] == [("Hi", "S1"), ("there", "S1"), ("Hello", "S2"), ("back", "S2")]
+    style = CaptionStyle(colour="#FFFFFF", highlight="#FFD400", speaker_colours=("#FF8800", "#00AAFF"))
+    pages = paginate(spoken, style, SIZE)
+    assert [p.text for p in pages] == ["Hi there", "Hello back"], "a new speaker starts a new page"
+    events = [line for line in ass_document(pages, style, SIZE).splitlines() if line.startswith("Dialogue:")]
+    assert "{\\c&H0000D4FF&}Hi{\\r} {\\c&H000088FF&}there{\\r}" in events[0]  # spoken word yellow, S1 orange
+    assert "{\\c&H00FFAA00&}back{\\r}" in events[2]  # S2 blue
+    assert style.word_colour("S3") == "#FF8800" and style.word_colour("") == "#FFFFFF"  # cycling; unknown plain
+
+
+def test_without_speaker_colours_captions_look_as_before():
+    style = CaptionStyle()
+    mixed = (CaptionWord("one", 0.0, 0.3, "S1"), CaptionWord("two", 0.4, 0.7, "S1"))
+    plain = (CaptionWord("one", 0.0, 0.3), CaptionWord("two", 0.4, 0.7))
+    assert ass_document(paginate(mixed, style, SIZE), style, SIZE) == ass_document(paginate(plain, style, SIZE), style,
+                                                                                   SIZE)
+    with pytest.raises(MediaError, match="caption colour 'teal' is not #RRGGBB"):
+        ass_document([], CaptionStyle(speaker_colours=("teal",)), SIZE)
+
+
+def test_the_moviepy_captions_draw_speaker_colours_too():
+    from pipeline.clips.render_moviepy import caption_images
+
+    style = CaptionStyle(speaker_colours=("#FF8800", "#00AAFF"))
+    words = (CaptionWord("AAAA", 0.0, 0.3, "S2"), CaptionWord("BBBB", 0.4, 0.7, "S2"))
+    _start, _end, image = next(caption_images(paginate(words, style, SIZE), style, SIZE))
+    pixels = image[image[..., 3] == 255][:, :3].astype(int)
+    blue = (np.abs(pixels - [0x00, 0xAA, 0xFF]).max(axis=1) < 10).sum()
+    assert blue > 200, "the word not being spoken is in S2's colour"
+
+
+def test_client_speaker_colours_are_checked_and_reach_the_style():
+    from pydantic import ValidationError
+
+    from pipeline.clips.stage import caption_style
+    from pipeline.core.settings import CaptionStyleOverrides
+
+    overrides = CaptionStyleOverrides(speaker_colours=["#FF8800", "#00aaff"])
+    style = caption_style("default", overrides.model_dump())
+    assert style.speaker_colours == ("#FF8800", "#00aaff")
+    with pytest.raises(ValidationError, match="speaker colour 'orange' is not #RRGGBB"):
+        CaptionStyleOverrides(speaker_colours=["orange"])
