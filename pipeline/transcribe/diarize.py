@@ -1,6 +1,7 @@
 """Who is speaking: speaker turns from voice embeddings, offline.
 
-Resemblyzer's voice encoder (its weights ship inside the PyPI wheel, so nothing is fetched) embeds
+Resemblyzer's voice encoder (its weights ship inside the PyPI wheel, so nothing is fetched; run with
+numpy by ``voice_encoder``) embeds
 a 1.6-s window of speech every ``hop`` seconds. Neighbouring windows are averaged into points, the
 points are clustered by spectral clustering (Google's ``spectralcluster`` in the configuration of
 its "Turn-to-Diarize" paper: row-wise thresholding with the threshold auto-tuned per episode and a
@@ -15,9 +16,7 @@ Labels are "S1", "S2" … in order of first appearance, so the same audio always
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -25,17 +24,14 @@ import numpy as np
 from pipeline.core.errors import ConfigError
 from pipeline.transcribe.base import SAMPLE_RATE, Segment, TranscriptResult, Word
 from pipeline.transcribe.vad import speech_chunks
+from pipeline.transcribe.voice_encoder import load_encoder, mel_frames
 
-# Resemblyzer's fixed framing (its hparams.py): 25-ms FFT windows every 10 ms, 40 mel bands,
-# 160 frames per embedding window.
+# Resemblyzer's fixed framing (its hparams.py): 10-ms mel frames, 160 of them per embedding window.
 MEL_STEP_SECONDS = 0.01
-N_FFT = 400
-HOP = 160
-N_MELS = 40
 WINDOW_FRAMES = 160
 WINDOW_SECONDS = WINDOW_FRAMES * MEL_STEP_SECONDS
-# Windows sent through the encoder at once: bounds the LSTM's scratch memory on a long episode.
-ENCODER_BATCH = 128
+# Windows sent through the encoder at once: bounds its scratch memory (~40 MB) on a long episode.
+ENCODER_BATCH = 64
 # Bumped when diarization changes its turns for the same audio and options, so transcripts are redone.
 DIARIZE_REVISION = 2
 # The most speakers a profile may declare or an estimate may find.
@@ -139,80 +135,16 @@ def _window_starts(samples: int, hop: float) -> list[int]:
 
 
 def _embed(piece: np.ndarray, starts: list[int]) -> np.ndarray:
-    import torch
-
-    encoder = _encoder()
+    encoder = load_encoder()
     out = []
-    with torch.inference_mode():
-        # A batch at a time: the mel frames of one batch's stretch only, so a chunk of speech an hour
-        # long never has its whole spectrogram (or STFT, 2 GB for an hour) in memory.
-        for first in range(0, len(starts), ENCODER_BATCH):
-            batch_starts = starts[first:first + ENCODER_BATCH]
-            mel = mel_frames(piece, batch_starts[0], batch_starts[-1] - batch_starts[0] + WINDOW_FRAMES)
-            batch = np.stack([mel[s - batch_starts[0]:s - batch_starts[0] + WINDOW_FRAMES] for s in batch_starts])
-            out.append(encoder(torch.from_numpy(batch)).numpy())
+    # A batch at a time: the mel frames of one batch's stretch only, so a chunk of speech an hour
+    # long never has its whole spectrogram (or STFT, 2 GB for an hour) in memory.
+    for first in range(0, len(starts), ENCODER_BATCH):
+        batch_starts = starts[first:first + ENCODER_BATCH]
+        mel = mel_frames(piece, batch_starts[0], batch_starts[-1] - batch_starts[0] + WINDOW_FRAMES)
+        out.append(encoder(np.stack([mel[s - batch_starts[0]:s - batch_starts[0] + WINDOW_FRAMES]
+                                     for s in batch_starts])))
     return np.concatenate(out)
-
-
-def mel_frames(samples: np.ndarray, first: int = 0, count: int | None = None) -> np.ndarray:
-    """Frames ``first`` … ``first + count - 1`` of the mel power spectrogram resemblyzer's encoder was
-    trained on, (count, 40) float32; frames past the end of ``samples`` are silence (zeros).
-
-    The same numbers as resemblyzer's own ``wav_to_mel_spectrogram`` (librosa's centred STFT with a
-    periodic Hann window, Slaney mel filters), computed with numpy: librosa's first call imports numba,
-    which alone adds ~150 MB to the process, more than the rest of diarization together.
-    """
-    total = 1 + samples.size // HOP  # frames of a centred STFT
-    count = total - first if count is None else count
-    lo = first * HOP - N_FFT // 2  # the first frame's first sample, in ``samples`` (negative: padding)
-    stretch = np.zeros((count - 1) * HOP + N_FFT, np.float32)
-    inside = samples[max(lo, 0):max(lo + stretch.size, 0)]
-    stretch[max(-lo, 0):max(-lo, 0) + inside.size] = inside
-    frames = np.lib.stride_tricks.sliding_window_view(stretch, N_FFT)[::HOP][:count]
-    power = np.abs(np.fft.rfft(frames * _hann(), axis=1)) ** 2
-    mel = (power @ mel_filters().T).astype(np.float32)
-    mel[max(total - first, 0):] = 0.0  # past the end: silence, as a zero-padded window would be
-    return mel
-
-
-@lru_cache(maxsize=1)
-def _hann() -> np.ndarray:
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
-
-
-@lru_cache(maxsize=1)
-def mel_filters() -> np.ndarray:
-    """Slaney-style mel filterbank (librosa.filters.mel's default: Slaney scale and area norm), (40, 201)."""
-    def hz_to_mel(hz):
-        hz = np.asarray(hz, dtype=float)
-        linear = hz / (200.0 / 3)
-        return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), linear)
-
-    def mel_to_hz(mel):
-        mel = np.asarray(mel, dtype=float)
-        linear = mel * (200.0 / 3)
-        return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0)), linear)
-
-    fft_hz = np.linspace(0, SAMPLE_RATE / 2, 1 + N_FFT // 2)
-    edges = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(SAMPLE_RATE / 2), N_MELS + 2))
-    widths = np.diff(edges)
-    ramps = edges[:, None] - fft_hz[None, :]
-    rising = -ramps[:-2] / widths[:-1, None]
-    falling = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(rising, falling))
-    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return weights.astype(np.float32)
-
-
-@lru_cache(maxsize=1)
-def _encoder():
-    """Resemblyzer's voice encoder with the weights from its wheel, loaded once per process."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # webrtcvad's pkg_resources deprecation notice
-        from resemblyzer import VoiceEncoder
-    encoder = VoiceEncoder("cpu", verbose=False)
-    encoder.eval()
-    return encoder
 
 
 def assign_speakers(windows: Windows, options: DiarizeOptions) -> np.ndarray:

@@ -180,24 +180,3 @@ def test_a_hostile_name_cannot_break_out_of_a_vtt_voice_span():
     vtt = render(labelled, "vtt", {"S1": "<b>Eve</b> & co"})
     assert "<v bEve/b &amp; co>Hello there.</v>" in vtt
 
-
-def test_the_mel_frames_are_resemblyzers_own():
-    from resemblyzer.audio import wav_to_mel_spectrogram
-
-    from pipeline.transcribe.diarize import mel_frames
-
-    samples = np.random.default_rng(7).standard_normal(16000 * 3 + 123).astype(np.float32) * 0.1
-    ours, theirs = mel_frames(samples), wav_to_mel_spectrogram(samples)
-    assert ours.shape == theirs.shape
-    assert np.abs(ours - theirs).max() <= 1e-5 * np.abs(theirs).max()
-
-
-def test_mel_frames_of_a_stretch_are_those_of_the_whole_and_silence_past_the_end():
-    from pipeline.transcribe.diarize import mel_frames
-
-    samples = np.random.default_rng(3).standard_normal(16000 * 4 + 77).astype(np.float32) * 0.1
-    whole = mel_frames(samples)
-    assert np.allclose(mel_frames(samples, 120, 160), whole[120:280], rtol=1e-5, atol=1e-7)
-    assert np.allclose(mel_frames(samples, 0, 10), whole[:10], rtol=1e-5, atol=1e-7)
-    tail = mel_frames(samples, whole.shape[0] - 5, 160)
-    assert np.allclose(tail[:5], whole[-5:], rtol=1e-5, atol=1e-7) and not tail[5:].any()
