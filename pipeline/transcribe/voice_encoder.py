@@ -1,8 +1,9 @@
 """Resemblyzer's voice encoder, run with numpy: mel frames in, 256-number voice embeddings out.
 
 The weights are the ones inside resemblyzer's PyPI wheel (``pretrained.pt``). Reading them needs
-torch, so a short-lived child process converts them once into ``$CASTMILL_HOME/models/voice-encoder``
-(an .npz named by the checkpoint's SHA-256); the diarizing process itself never imports torch,
+torch, so a short-lived child process converts them once into the user's cache folder
+(``~/.cache/castmill/voice-encoder``, or under ``$XDG_CACHE_HOME``; an .npz named by the checkpoint's
+SHA-256, shared by every Castmill home); the diarizing process itself never imports torch,
 which alone would add ~190 MB to it. The network is the encoder's own: a 3-layer LSTM (40 → 256),
 its last hidden state through a linear layer and a ReLU, L2-normalised; tests check it against
 resemblyzer's torch model.
@@ -22,7 +23,6 @@ import numpy as np
 from filelock import FileLock
 
 from pipeline.core.errors import TranscribeError
-from pipeline.core.settings import default_home
 
 # Resemblyzer's fixed framing (its hparams.py): 25-ms FFT windows every 10 ms, 40 mel bands.
 SAMPLE_RATE = 16_000
@@ -146,7 +146,7 @@ def converted_weights(cache_dir: Path | None = None) -> Path:
     """The .npz of resemblyzer's checkpoint under ``cache_dir``, made by a child process when missing."""
     source = packaged_checkpoint()
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    folder = cache_dir or default_home() / "models" / "voice-encoder"
+    folder = cache_dir or _user_cache() / "castmill" / "voice-encoder"
     target = folder / f"resemblyzer-{digest}.npz"
     if target.is_file():
         return target
@@ -155,6 +155,10 @@ def converted_weights(cache_dir: Path | None = None) -> Path:
         if not target.is_file():
             _convert(source, target)
     return target
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 def packaged_checkpoint() -> Path:

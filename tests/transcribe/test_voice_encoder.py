@@ -79,6 +79,7 @@ def test_diarizing_never_imports_torch(tmp_path):
             "diarize(tone, chunks=[{'start': 0, 'end': tone.size}])\n"
             "print('torch' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**__import__("os").environ, "CASTMILL_HOME": str(tmp_path)})
+                          env={**__import__("os").environ, "CASTMILL_HOME": str(tmp_path),
+                               "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
