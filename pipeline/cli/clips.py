@@ -24,30 +24,38 @@ def clips() -> None:
 @click.option("--aspect", type=click.Choice(list(ASPECTS)), default="9:16", show_default=True)
 @click.option("--style", default="default", show_default=True, help="Caption style: default, upper or minimal.")
 @click.option("--fit", type=click.Choice(["crop", "blur"]), default="crop", show_default=True,
-              help="Video reframing: centre crop, or fit on a blurred copy so nothing is cut away.")
+              help="Older switch: blur = the whole picture on a blurred copy (as --reframe fit); crop = as "
+                   "--reframe or the client's [clips] reframe say.")
+@click.option("--reframe", type=click.Choice(["auto", "centre", "fit", "split"]),
+              help="How a 16:9 video becomes vertical: auto (follow the speaking face; split, blurred fit or centre "
+                   "crop when it cannot), centre, fit (blurred background) or split (two faces stacked). "
+                   "Default: the client's [clips] reframe.")
 @click.option("--engine", type=click.Choice(["ffmpeg", "moviepy"]), default="ffmpeg", show_default=True,
               help="Renderer: one ffmpeg filter graph, or moviepy compositing (slower, same output).")
 @click.option("--client", "client_slug", help="Refuse unless the highlight belongs to this client.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @friendly_errors
-def clips_render(ctx, highlight_id, kind, aspect, style, fit, engine, client_slug, as_json) -> None:
+def clips_render(ctx, highlight_id, kind, aspect, style, fit, reframe, engine, client_slug, as_json) -> None:
     """Render one highlight as a clip with burned-in, word-synced captions (plus SRT/VTT and a thumbnail).
 
     Example:
 
         castmill clips render 42 --kind audiogram --aspect 9:16
+
+        castmill clips render 42 --kind video --reframe split
     """
     from pipeline.clips.stage import render_highlight
 
     with database_of(ctx).session() as session:
         files = render_highlight(session, settings_of(ctx), highlight_id, kind=kind, aspect=aspect, style=style,
-                                 fit=fit, client_slug=client_slug, engine=engine)
+                                 fit=fit, client_slug=client_slug, engine=engine, reframe=reframe)
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in files], indent=2))
         return
     for f in files:
-        click.echo(f"{'rendered' if f.rendered else 'unchanged'} {f.kind} {f.format}: {f.path}")
+        framing = f" ({f.framing})" if f.framing else ""
+        click.echo(f"{'rendered' if f.rendered else 'unchanged'} {f.kind} {f.format}: {f.path}{framing}")
 
 
 @clips.command("check")
