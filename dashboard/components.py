@@ -134,6 +134,8 @@ def show_media(clips: list[dict], media: list[dict]) -> None:
         st.image(thumbnail["path"], width=140, caption="thumbnail")
     if moving:
         st.video(moving[0]["path"])
+        if moving[0].get("framing"):
+            st.caption(f"Framing: {moving[0]['framing']}")
     elif sound is not None:
         st.audio(sound["path"])
     if not present:

@@ -26,6 +26,7 @@ from pipeline.core.errors import NotFoundError
 from pipeline.store.models import Approval, Client, Clip, Comment, Draft, DraftVersion, Episode, Highlight
 from pipeline.platforms import UnknownPlatform, get_platform
 from pipeline.transcribe.speakers import with_names
+from pipeline.clips.stage import framing
 
 # Draft statuses (documented on models.Draft.status).
 STATUSES = DRAFT_STATUSES  # re-exported for callers of pipeline.review
@@ -57,7 +58,7 @@ class DraftCard:
     highlight_key: str  # "episode" or "<start>-<end>"
     version_hash: str
     # The highlight's rendered files (video, audiogram, audio, thumbnail) for previews: {"kind", "path",
-    # "aspect", "format"}; the episode post has none.
+    # "aspect", "format", "framing" (how a video was framed and why)}; the episode post has none.
     clips: list[dict]
     # Who speaks in the highlight, most first, by name (or label "S1" while unnamed); empty when not diarized.
     speakers: list[str] = field(default_factory=list)
@@ -225,11 +226,12 @@ def _clips_by_subject(session: Session, episode_ids: set[int]) -> dict[tuple[int
     if not episode_ids:
         return {}
     rows = session.execute(
-        select(Clip.episode_id, Clip.highlight_key, Clip.kind, Clip.aspect, Clip.format, Clip.path)
+        select(Clip.episode_id, Clip.highlight_key, Clip.kind, Clip.aspect, Clip.format, Clip.path, Clip.probe)
         .where(Clip.episode_id.in_(sorted(episode_ids)), Clip.status == "ready").order_by(Clip.id))
     found: dict[tuple[int, str], list[dict]] = defaultdict(list)
-    for episode_id, key, kind, aspect, fmt, path in rows:
-        found[(episode_id, key)].append({"kind": kind, "aspect": aspect, "format": fmt, "path": path})
+    for episode_id, key, kind, aspect, fmt, path, probe in rows:
+        found[(episode_id, key)].append({"kind": kind, "aspect": aspect, "format": fmt, "path": path,
+                                         "framing": framing(probe)})
     return found
 
 

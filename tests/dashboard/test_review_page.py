@@ -298,3 +298,19 @@ def test_a_highlight_draft_names_who_speaks_with_the_vas_names(world):
     # A named quote is credited in the post; the unnamed S1 never appears in it.
     credited = [box.value for box in app.text_area if "— Budi Santoso" in box.value]
     assert credited and not any("S1" in box.value for box in app.text_area)
+
+
+def test_a_reframed_video_says_how_it_was_framed(world, tmp_path):
+    from pipeline.store.models import Clip
+
+    with world.db.session() as session:
+        draft = session.scalar(select(Draft).where(Draft.client_id == world.budi.client_id, Draft.platform == "x",
+                                                   Draft.highlight_key != "episode"))
+        video = tmp_path / "clip.mp4"
+        video.write_bytes(b"\x00\x00\x00\x18ftypmp42 not a real movie")
+        session.add(Clip(episode_id=draft.episode_id, highlight_key=draft.highlight_key, kind="video", aspect="9:16",
+                         format="mp4", path=str(video), sha256="0" * 64, input_key="k",
+                         probe={"reframe": {"layout": "fit", "reason": "no face found: blurred fit"}}))
+        draft_id = draft.id
+    app = run_app(world.identity("budi"), query={"draft": str(draft_id)})
+    assert "Framing: no face found: blurred fit" in [c.value for c in app.caption]
