@@ -57,6 +57,10 @@ class DiarizeOptions:
     smoothing_windows: int = 2
     # A turn shorter than this is given to its neighbour (seconds); shorter interjections are lost.
     min_turn: float = 0.6
+    # When estimating: one voice unless splitting the points in two raises their mean similarity to their
+    # own centroid by at least this much. Measured on the generated shows: one voice +0.008, two distinct
+    # voices +0.03 to +0.06 (two near-identical male espeak voices +0.007: heard as one).
+    one_voice_gain: float = 0.02
 
     def __post_init__(self) -> None:
         if self.speakers is not None and not 1 <= self.speakers <= MAX_LABELS:
@@ -67,6 +71,8 @@ class DiarizeOptions:
             raise ConfigError(f"hop must be between 0.1 and {WINDOW_SECONDS} seconds, not {self.hop}")
         if self.block_windows < 1 or self.max_points < 10 or self.smoothing_windows < 0 or self.min_turn < 0:
             raise ConfigError("block_windows ≥ 1, max_points ≥ 10, smoothing_windows ≥ 0 and min_turn ≥ 0")
+        if not 0 <= self.one_voice_gain < 1:
+            raise ConfigError(f"one_voice_gain must be between 0 and 1, not {self.one_voice_gain}")
 
 
 @dataclass(frozen=True)
@@ -171,11 +177,22 @@ def _cluster(points: np.ndarray, options: DiarizeOptions) -> np.ndarray:
     if options.speakers == 1 or len(points) < 2:
         return np.zeros(len(points), int)
     wanted = options.speakers
-    fewest, most = (wanted, wanted) if wanted else (1, options.max_speakers)
-    most = min(most, len(points))
-    if fewest > most:  # fewer points than the speakers asked for: each point its own speaker
+    most = min(wanted or options.max_speakers, len(points))
+    if wanted and wanted > most:  # fewer points than the speakers asked for: each point its own speaker
         return np.arange(len(points))
-    return _spectral(points, fewest, most)
+    if wanted:
+        return _spectral(points, wanted, wanted)
+    one = np.zeros(len(points), int)
+    if most < 2 or _cohesion(points, _spectral(points, 2, 2)) - _cohesion(points, one) < options.one_voice_gain:
+        return one
+    return _spectral(points, 2, most)
+
+
+def _cohesion(points: np.ndarray, labels: np.ndarray) -> float:
+    """Mean cosine similarity of each point to its own cluster's centroid."""
+    names, index = np.unique(labels, return_inverse=True)
+    centroids = np.stack([_normed(points[labels == k].mean(axis=0)) for k in names])
+    return float(np.mean(np.sum(points * centroids[index], axis=1)))
 
 
 def _spectral(points: np.ndarray, fewest: int, most: int) -> np.ndarray:
