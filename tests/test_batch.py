@@ -89,6 +89,17 @@ def test_changed_settings_redo_the_stage(castmill_home, settings):
     assert beam5.input_key(episode) == TranscribeJob("faster-whisper", TranscribeOptions()).input_key(episode)
 
 
+def test_the_clients_speakers_setting_is_part_of_the_transcribe_key():
+    from pipeline.batch import TranscribeJob
+    from pipeline.store.models import Client, Episode
+    from pipeline.transcribe import TranscribeOptions
+
+    job = TranscribeJob("faster-whisper", TranscribeOptions())
+    keys = {value: job.input_key(Episode(sha256="a" * 64, client=Client(slug="c", name="C", speakers=value)))
+            for value in ("auto", "2", "off")}
+    assert len(set(keys.values())) == 3 and "diarize" not in keys["off"]
+
+
 @pytest.mark.slow
 def test_the_model_follows_the_clients_spoken_languages(castmill_home, settings, tmp_path):
     """A French show is transcribed by the multilingual model in French; an English one keeps tiny.en."""

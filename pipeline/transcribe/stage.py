@@ -38,7 +38,7 @@ class TranscribeJob:
         return cls(engine or settings.engine, TranscribeOptions.from_settings(settings, model=model))
 
     def input_key(self, episode: Episode) -> str:
-        speakers = episode.client.speakers or "auto"
+        speakers = (episode.client.speakers if episode.client else None) or "auto"
         diarized = "" if speakers == "off" else f"|speakers={speakers}|diarize={DIARIZE_REVISION}"
         return f"{episode.sha256}|{self.options.cache_key(self.engine)}{diarized}"
 
