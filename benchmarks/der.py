@@ -21,17 +21,18 @@ also in it.  The mapping is the one-to-one assignment of hypothesis to reference
 maximises the total time they talk together (the Hungarian algorithm,
 ``scipy.optimize.linear_sum_assignment``); labels left without a partner are never correct.
 So a diarizer is not penalised for naming speakers differently, and a reference speaker
-split into two hypothesis labels is confused for the smaller part.  Overlapping speech
-counts once per speaker, so a diarizer that gives one label at a time misses the second
-voice of cross-talk.
+split into two hypothesis labels is confused wherever the unmapped label is used.
+Overlapping speech counts once per speaker, so a diarizer that gives one label at a time
+misses the second voice of cross-talk.
 
 Collar: true boundaries are uncertain by a few hundred milliseconds (here the truth is
 sample-exact, but a diarizer that works on 0.4-s hops cannot be), so the time within
 ``collar`` seconds on either side of every reference turn's start and end is not scored at
 all, as NIST's md-eval does with ``-c 0.25``.  A speaker's own turns that touch or overlap
-are joined first: there is no boundary where the same person goes on talking.  Note that pyannote.metrics takes the collar's
-whole width instead: ``der(ref, hyp, collar=0.25)`` equals its
-``DiarizationErrorRate(collar=0.5)``.  ``collar=0`` scores every instant.
+are joined first: there is no boundary where the same person goes on talking (pyannote.metrics
+counts such a speaker twice; tests/benchmarks/test_der.py joins them before comparing).
+pyannote.metrics takes the collar's whole width instead: ``der(ref, hyp, collar=0.25)``
+equals its ``DiarizationErrorRate(collar=0.5)``.  ``collar=0`` scores every instant.
 ``skip_overlap=True`` leaves out the time where two or more reference speakers talk.
 
 With no reference speech at all, the rate is 0 when the hypothesis is silent too and 1 when
