@@ -324,3 +324,15 @@ def replace_lines(path: Path, prefixes: list[str], lines: list[str]) -> None:
             continue
         kept.append(line)
     path.write_text("\n".join(kept) + "\n")
+
+
+def set_target_rows(path: Path, prefix: str, rows: list[str]) -> None:
+    """Put ``rows`` in the Targets table of ``path`` in place of those starting with ``prefix``; at the end of
+    the table when there are none yet."""
+    lines = path.read_text().splitlines()
+    if any(line.startswith(prefix) for line in lines):
+        replace_lines(path, [prefix], rows)
+        return
+    start = lines.index("## Targets")
+    end = next(i for i in range(start + 4, len(lines)) if not lines[i].startswith("|"))
+    path.write_text("\n".join(lines[:end] + rows + lines[end:]) + "\n")

@@ -35,7 +35,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    MB, ROOT, _version, busy_cpu_seconds, load_result, log, machine_info, save_result, wait_for_quiet,
+    MB, ROOT, _version, busy_cpu_seconds, git_state, load_result, log, machine_info, replace_section, save_result,
+    set_target_rows, wait_for_quiet,
 )
 from der import DEFAULT_COLLAR, DerScore, der, turns_from_dicts  # noqa: E402
 
@@ -201,7 +202,10 @@ def _pct(x: float) -> str:
 def markdown(data: dict) -> str:
     collar = data["collar"]
     lines = [
-        "## Speaker diarization",
+        SECTION,
+        "",
+        f"Measured by `.venv/bin/python benchmarks/bench_diarization.py --long --write-section` (code: git "
+        f"{data.get('git', 'unknown')}).",
         "",
         f"DER on the espeak-ng speaker set (`scripts/make_speaker_set.py`, version {data['generator_version']}), "
         f"collar {collar} s each side of a true boundary, cross-talk scored; `benchmarks/bench_diarization.py` "
@@ -245,12 +249,21 @@ def main() -> int:
     parser.add_argument("--long", action="store_true", help="also measure RTF and peak RSS on the 60-minute episode")
     parser.add_argument("--collar", type=float, default=DEFAULT_COLLAR,
                         help=f"seconds not scored on each side of a true boundary (default {DEFAULT_COLLAR})")
+    parser.add_argument("--write-section", action="store_true", help="rewrite section 9 of BENCHMARKS.md")
+    parser.add_argument("--report-only", action="store_true", help="rewrite section 9 from the saved result")
+    parser.add_argument("--quick", action="store_true", help="accepted for make bench --quick; the set is small")
     args = parser.parse_args()
+    if args.report_only:
+        saved = load_result(RESULT)
+        if saved is None:
+            sys.exit("error: no saved result: run benchmarks/bench_diarization.py first")
+        write_section(saved)
+        return 0
 
     manifest = build_set(args.long)
     standard = [e for e in manifest["episodes"] if not e["long"]]
-    data = {"machine": machine_info(), "diarizer": diarizer_info(), "generator_version": manifest["generator_version"],
-            "collar": args.collar}
+    data = {"machine": machine_info(), "git": git_state(), "diarizer": diarizer_info(),
+            "generator_version": manifest["generator_version"], "collar": args.collar}
     data["warm_up"] = warm_up()
     if args.long:
         data["long"] = measure_long(next(e for e in manifest["episodes"] if e["long"]), args.collar)
@@ -262,7 +275,42 @@ def main() -> int:
     data["pooled"] = pool(data["episodes"])
     save_result(RESULT, data)
     print(markdown(data))
+    if args.write_section:
+        write_section(data)
     return 0
+
+
+SECTION = "## 9. Who is speaking: speaker diarization"
+TARGET_PREFIX = "| Diarization:"
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+MAX_DER, MAX_RTF, MAX_ADDED_MB = 0.15, 0.05, 300
+
+
+def target_rows(data: dict) -> list[str]:
+    def ok(flag: bool) -> str:
+        return "**yes**" if flag else "**NO — missed**"
+
+    rows = []
+    for group in ("all", "held out", "3 speakers"):
+        p = data["pooled"].get(group)
+        if p:
+            der_est = p["estimated"]["der"]
+            rows.append(f"{TARGET_PREFIX} DER ≤ {MAX_DER:.0%} on generated episodes, speakers estimated, {group} "
+                        f"({len(p['episodes'])} episodes; number given: {_pct(p['given']['der'])}) | "
+                        f"{_pct(der_est)} | {ok(der_est <= MAX_DER)} |")
+    long = data.get("long")
+    if long:
+        rows += [f"{TARGET_PREFIX} real-time factor ≤ {MAX_RTF} on a 60-minute episode | {long['rtf']:.3f} | "
+                 f"{ok(long['rtf'] <= MAX_RTF)} |",
+                 f"{TARGET_PREFIX} added peak RSS ≤ {MAX_ADDED_MB} MB on a 60-minute episode | "
+                 f"{long['added_peak_rss_mb']:.0f} MB | {ok(long['added_peak_rss_mb'] <= MAX_ADDED_MB)} |"]
+    return rows
+
+
+def write_section(data: dict) -> None:
+    replace_section(BENCHMARKS_MD, SECTION, markdown(data))
+    set_target_rows(BENCHMARKS_MD, TARGET_PREFIX, target_rows(data))
+    log(f"rewrote {SECTION!r} and its rows of the Targets table in BENCHMARKS.md")
 
 
 if __name__ == "__main__":
