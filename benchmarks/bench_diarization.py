@@ -199,7 +199,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
-def markdown(data: dict) -> str:
+def render_section(data: dict) -> str:
     collar = data["collar"]
     lines = [
         SECTION,
@@ -274,7 +274,7 @@ def main() -> int:
     data["episodes"] = [score_episode(entry, args.collar) for entry in standard]
     data["pooled"] = pool(data["episodes"])
     save_result(RESULT, data)
-    print(markdown(data))
+    print(render_section(data))
     if args.write_section:
         write_section(data)
     return 0
@@ -308,7 +308,7 @@ def target_rows(data: dict) -> list[str]:
 
 
 def write_section(data: dict) -> None:
-    replace_section(BENCHMARKS_MD, SECTION, markdown(data))
+    replace_section(BENCHMARKS_MD, SECTION, render_section(data))
     set_target_rows(BENCHMARKS_MD, TARGET_PREFIX, target_rows(data))
     log(f"rewrote {SECTION!r} and its rows of the Targets table in BENCHMARKS.md")
 

@@ -180,7 +180,7 @@ def main() -> int:
     return 0 if data["target_met"] else 1
 
 
-def render(data: dict) -> str:
+def render_section(data: dict) -> str:
     """Section 10 of BENCHMARKS.md."""
     source, r = data["source"], data["results"]
     lines = [SECTION, "",
@@ -213,7 +213,7 @@ def target_rows(data: dict) -> list[str]:
 
 
 def write_section(data: dict) -> None:
-    replace_section(BENCHMARKS_MD, SECTION, render(data))
+    replace_section(BENCHMARKS_MD, SECTION, render_section(data))
     set_target_rows(BENCHMARKS_MD, TARGET_PREFIX, target_rows(data))
     log(f"rewrote {SECTION!r} and its row of the Targets table in BENCHMARKS.md")
 

@@ -25,6 +25,8 @@ import render_dashboard  # noqa: E402
 import render_scheduler  # noqa: E402
 import render_highlights  # noqa: E402
 import bench_languages  # noqa: E402
+import bench_diarization  # noqa: E402
+import bench_reframe  # noqa: E402
 
 BENCHES = {
     "transcribe": ("bench_transcribe.py", "transcribe"),
@@ -35,7 +37,11 @@ BENCHES = {
     "scheduler": ("bench_scheduler.py", "scheduler"),
     "dashboard": ("bench_dashboard.py", "dashboard"),
     "languages": ("bench_languages.py", "languages"),
+    "diarization": ("bench_diarization.py", "diarization"),
+    "reframe": ("bench_reframe.py", "reframe"),
 }
+# Benchmarks that render their own section and Targets rows from their saved result.
+OWN_SECTIONS = ((bench_diarization, "diarization"), (bench_reframe, "reframe"))
 
 
 def mib(n: float) -> str:
@@ -85,6 +91,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     w(".venv/bin/python benchmarks/bench_scheduler.py        # section 6 alone (--quick: 1,000 posts)")
     w(".venv/bin/python benchmarks/bench_dashboard.py        # section 7 alone")
     w(".venv/bin/python benchmarks/bench_languages.py --write-section   # section 8 alone, in place")
+    w(".venv/bin/python benchmarks/bench_diarization.py --long --write-section   # section 9 alone, in place")
+    w(".venv/bin/python benchmarks/bench_reframe.py --write-section      # section 10 alone, in place")
     w(".venv/bin/python benchmarks/run.py --report-only      # re-render this file from bench-data/results/")
     w("```")
     w("")
@@ -122,6 +130,10 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     render_clips.target_rows(w, clips)
     render_scheduler.target_rows(w, scheduler)
     render_dashboard.target_rows(w, dashboard)
+    for module, name in OWN_SECTIONS if not quick else ():
+        saved = load_result(name)
+        for row in module.target_rows(saved) if saved else []:
+            w(row)
     w("")
 
     if transcribe:
@@ -339,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     text = render(transcribe, memory, args.quick, evaluation, speed, clips, scheduler, dashboard, languages)
     if languages and not args.quick:
         text = text.rstrip() + "\n\n" + bench_languages.render(languages)
+    for module, name in OWN_SECTIONS if not args.quick else ():
+        saved = load_result(name)
+        if saved:
+            text = text.rstrip() + "\n\n" + module.render_section(saved)
     target.write_text(text.rstrip() + "\n")
     log(f"wrote {rel(target)}")
     if failures:
