@@ -1163,15 +1163,13 @@ def _trim(samples: np.ndarray) -> np.ndarray:
     return samples[loud[0]:loud[-1] + 1]
 
 
-def _speak(line: Line, path: str, tmp: str) -> int:
-    """Synthesise one sentence to PATH (trimmed, mono 16-bit SAMPLE_RATE); return its frame count."""
-    style = PLANTED_STYLE if line.planted else FILLER_STYLE
+def espeak_trimmed(text: str, espeak_args: list[str], tmp: str) -> np.ndarray:
+    """TEXT spoken by espeak-ng with ESPEAK_ARGS (voice, pitch …), trimmed, mono 16-bit SAMPLE_RATE."""
     text_file = os.path.join(tmp, "sentence.txt")
     with open(text_file, "w", encoding="utf-8") as fh:
-        fh.write(line.text)
+        fh.write(text)
     raw = os.path.join(tmp, "raw.wav")
-    _run(["espeak-ng", "-v", VOICES_BY_LANGUAGE[line.language][line.speaker], "-a", str(style["amplitude"]),
-          "-p", str(style["pitch"]), "-s", str(style["speed"]), "-f", text_file, "-w", raw])
+    _run(["espeak-ng", *espeak_args, "-f", text_file, "-w", raw])
     try:
         samples = _read_wav(raw)
     except (ValueError, wave.Error):
@@ -1182,8 +1180,16 @@ def _speak(line: Line, path: str, tmp: str) -> int:
         samples = _read_wav(conv)
     trimmed = _trim(samples)
     if trimmed.size == 0:
-        sys.exit(f"error: espeak-ng produced silence for {line.text!r}")
-    _write_wav(path, trimmed)
+        sys.exit(f"error: espeak-ng produced silence for {text!r}")
+    return trimmed
+
+
+def _speak(line: Line, path: str, tmp: str) -> int:
+    """Synthesise one sentence to PATH (trimmed, mono 16-bit SAMPLE_RATE); return its frame count."""
+    style = PLANTED_STYLE if line.planted else FILLER_STYLE
+    args = ["-v", VOICES_BY_LANGUAGE[line.language][line.speaker], "-a", str(style["amplitude"]),
+            "-p", str(style["pitch"]), "-s", str(style["speed"])]
+    _write_wav(path, espeak_trimmed(line.text, args, tmp))
     frames, _ = _wav_seconds(path)
     return frames
 

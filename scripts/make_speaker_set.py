@@ -46,14 +46,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_eval_set import (  # noqa: E402  (same WAV, trim and manifest handling as the highlight set)
-    BITRATE, SAMPLE_RATE, _load_manifest, _read_wav, _trim, _write_json, _write_wav,
+    BITRATE, SAMPLE_RATE, _load_manifest, _write_json, _write_wav, espeak_trimmed,
 )
 from make_sample import _need, _run  # noqa: E402  (same tool checks and error lines as the sample)
 
@@ -611,23 +610,7 @@ def generator_version(conversations: tuple[Conversation, ...] = CONVERSATIONS) -
 
 def synthesize(text: str, voice: Voice, tmp: str) -> np.ndarray:
     """One turn as trimmed mono 16-bit samples at SAMPLE_RATE."""
-    text_file = os.path.join(tmp, "turn.txt")
-    with open(text_file, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    raw = os.path.join(tmp, "raw.wav")
-    _run(["espeak-ng", *voice.espeak_args(), "-f", text_file, "-w", raw])
-    try:
-        samples = _read_wav(raw)
-    except (ValueError, wave.Error):
-        # another espeak-ng build may use another rate: bring it to ours first
-        conv = os.path.join(tmp, "conv.wav")
-        _run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", raw,
-              "-ar", str(SAMPLE_RATE), "-ac", "1", "-c:a", "pcm_s16le", conv])
-        samples = _read_wav(conv)
-    trimmed = _trim(samples)
-    if trimmed.size == 0:
-        sys.exit(f"error: espeak-ng produced silence for {text!r}")
-    return trimmed
+    return espeak_trimmed(text, list(voice.espeak_args()), tmp)
 
 
 def layout(turns: tuple[Turn, ...], lengths: list[int], min_frames: int = 0) -> list[tuple[int, int]]:
