@@ -16,6 +16,7 @@ Labels are "S1", "S2" … in order of first appearance, so the same audio always
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
@@ -198,9 +199,11 @@ def _cohesion(points: np.ndarray, labels: np.ndarray) -> float:
 def _spectral(points: np.ndarray, fewest: int, most: int) -> np.ndarray:
     from spectralcluster import configs
 
+    # Fresh copies: the auto-tuner writes the threshold it tries into the options object, so sharing the
+    # package's module-level objects would make one call's result depend on the calls before it.
     clusterer = configs.SpectralClusterer(
-        min_clusters=fewest, max_clusters=most, refinement_options=configs.turntodiarize_refinement_options,
-        autotune=configs.turntodiarize_auto_tune, laplacian_type=configs.LaplacianType.GraphCut,
+        min_clusters=fewest, max_clusters=most, refinement_options=copy.deepcopy(configs.turntodiarize_refinement_options),
+        autotune=copy.deepcopy(configs.turntodiarize_auto_tune), laplacian_type=configs.LaplacianType.GraphCut,
         row_wise_renorm=True, custom_dist="cosine")
     return np.asarray(clusterer.predict(points.astype(np.float64)))
 

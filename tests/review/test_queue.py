@@ -51,7 +51,8 @@ def test_a_card_carries_the_latest_version_the_highlight_the_media_and_the_rules
     assert card.media == VIDEO and card.violations == [] and card.needs_action_by == "va"
     assert (card.highlight_title, card.highlight_reasons) == ("Double your price", ["a clear claim", "laughter"])
     assert (card.highlight_start, card.highlight_end, card.highlight_key) == (12.0, 41.5, "12.00-41.50")
-    assert card.clips == [{"kind": "thumbnail", "aspect": "", "format": "jpg", "path": "/media/thumb.jpg"}]
+    assert card.clips == [{"kind": "thumbnail", "aspect": "", "format": "jpg", "path": "/media/thumb.jpg",
+                           "framing": ""}]
     assert card.updated_at.tzinfo is not None
     assert card.version_hash == run(world, review.versions, world.va, draft)[-1].hash
 

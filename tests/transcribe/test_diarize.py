@@ -72,6 +72,19 @@ def test_same_audio_same_turns():
     assert diarize(samples) == diarize(samples.copy())
 
 
+@pytest.mark.slow
+def test_a_result_never_depends_on_earlier_calls():
+    from spectralcluster import configs
+
+    three = conversation(3).samples()
+    before = repr(vars(configs.turntodiarize_refinement_options))
+    first = diarize(three, DiarizeOptions(speakers=3))
+    diarize(conversation(2).samples(), DiarizeOptions(speakers=2))
+    diarize(three[: 16000 * 12])
+    assert diarize(three, DiarizeOptions(speakers=3)) == first
+    assert repr(vars(configs.turntodiarize_refinement_options)) == before
+
+
 def test_silence_has_no_turns():
     assert diarize(np.zeros(16000 * 3, np.float32)) == []
 
