@@ -42,6 +42,8 @@ test: setup
 	$(VENV)/bin/lint-imports --no-cache
 	@# A real Bluesky server (npm @atproto/dev-env) for the end-to-end publisher test; idempotent.
 	@bash scripts/install_pds.sh
+	@# A real two-speaker recording with true turns, from pyannote.audio's wheel (not installed).
+	$(PY) scripts/fetch_real_speech.py eval-data/real
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo-run: setup
@@ -68,6 +70,7 @@ dashboard: setup
 demo: demo-run dashboard
 
 bench: setup
+	$(PY) scripts/fetch_real_speech.py eval-data/real
 	$(PY) benchmarks/run.py
 
 # Builds eval-data/ (espeak-ng; English, and Indonesian and code-switched in eval-data/multilingual/),

@@ -88,8 +88,8 @@ def speakers(identity, episode_id: int):
 
 
 def rename_speakers(identity, episode_id: int, names: dict[str, str]) -> dict[str, str]:
-    """Name the episode's speakers (staff only, audited by the library)."""
-    from pipeline.transcribe.speakers import rename_speakers as rename
+    """Name the episode's speakers (staff only, audited by the library); clip captions follow."""
+    from pipeline.clips.stage import name_speakers
 
     with session() as s:
-        return rename(s, identity, episode_id, names)
+        return name_speakers(s, identity, episode_id, names)

@@ -59,6 +59,25 @@ def test_the_episode_is_labelled_with_its_two_speakers_in_turn_order(processed):
     assert data["highlights"] and all(h["speakers"] for h in data["highlights"])
 
 
+def test_caption_sidecars_carry_the_names_the_va_gives(processed):
+    import os
+    from pathlib import Path
+
+    scene, episode = processed
+    folder = Path(os.environ["CASTMILL_HOME"]) / "clips" / "garden" / f"episode-{episode['episode_id']}"
+    vtts = sorted(folder.glob("*.vtt"))
+    assert vtts and all("<v S" in p.read_text() for p in vtts)
+    videos = {p: p.read_bytes() for p in folder.glob("*.mp4")}
+    result = castmill("episodes", "speakers", str(episode["episode_id"]), "--name", "S1=Dinda", "--name", "S2=Budi")
+    assert result.exit_code == 0, result.stderr
+    for vtt in vtts:
+        text, srt = vtt.read_text(), vtt.with_suffix(".srt").read_text()
+        assert "<v S" not in text and ("<v Dinda>" in text or "<v Budi>" in text)
+        assert "Dinda: " in srt or "Budi: " in srt
+    assert all(p.read_bytes() == data for p, data in videos.items())  # named without rendering again
+    castmill("episodes", "speakers", str(episode["episode_id"]), "--name", "S1=", "--name", "S2=")
+
+
 def test_the_vertical_clip_shows_whoever_is_speaking(processed):
     scene, episode = processed
     data = json.loads(castmill("highlights", str(episode["episode_id"]), "--format", "json").stdout)

@@ -106,16 +106,20 @@ def episodes_speakers(ctx, episode_id, names, as_json) -> None:
 
         castmill episodes speakers 3 --name S1=Dinda --name S2="Budi Santoso"
     """
-    from pipeline.transcribe.speakers import episode_speakers, rename_speakers
+    from pipeline.clips.stage import name_speakers
+    from pipeline.transcribe.speakers import episode_speakers
 
     pairs = dict(_label_and_name(item) for item in names)
     with database_of(ctx).session() as session:
         if pairs:
-            rename_speakers(session, cli_identity(), episode_id, pairs)
+            name_speakers(session, cli_identity(), episode_id, pairs)
         speakers = episode_speakers(session, cli_identity(), episode_id)
     if as_json:
         click.echo(json.dumps([s.__dict__ for s in speakers], indent=2, ensure_ascii=False))
         return
+    if pairs:
+        click.echo(f"clip captions now use these names; drafts already written get them with "
+                   f"`castmill drafts generate {episode_id}` (a new version where the text changes)")
     if not speakers:
         click.echo(f"episode {episode_id} has no speaker labels (diarization off, or not transcribed yet)")
         return

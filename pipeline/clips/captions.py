@@ -1,12 +1,19 @@
 """Word-synced captions: pages of at most two lines, an ASS file for burning in, SRT/VTT sidecars.
 
 The burned-in captions are karaoke style: the page stays on screen while it is
-spoken and the current word is drawn in the highlight colour. Pages sit inside
-the safe zone of vertical video (``spec.SAFE_ZONE``), away from platform buttons.
+spoken and the current word is drawn in the highlight colour (other words in their
+speaker's colour when the style gives speaker colours). Pages sit inside the safe
+zone of vertical video (``spec.SAFE_ZONE``), away from platform buttons.
+
+A page never holds two speakers. The sidecars name them: "Dinda: " before a page
+where the speaker changes in SRT, a ``<v Dinda>`` voice span on every cue in VTT.
+The pages are also kept as ``stem.captions.json``, so a rename of the speakers
+rewrites the SRT and VTT (``rename_in_sidecars``) without rendering the clip again.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -18,6 +25,7 @@ import regex
 from pipeline.clips.spec import SAFE_ZONE, CaptionStyle, CaptionWord
 from pipeline.core.errors import MediaError
 from pipeline.transcribe.base import Word
+from pipeline.transcribe.export import speaker_name, vtt_voice
 
 # Average glyph width of a sans-serif font relative to its size; sizes the lines.
 GLYPH_WIDTH = 0.55
@@ -41,6 +49,11 @@ class CaptionPage:
     @property
     def text(self) -> str:
         return "\n".join(" ".join(w.text for w in line) for line in self.lines)
+
+    @property
+    def speaker(self) -> str:
+        """Who says the page ("" when the transcript was not diarized); ``paginate`` never mixes two."""
+        return next((w.speaker for w in self.words if w.speaker), "")
 
 
 def clip_words(words: list[Word], start: float, end: float) -> tuple[CaptionWord, ...]:
@@ -188,14 +201,22 @@ def require_font(family: str) -> None:
 
 # --- sidecars -------------------------------------------------------------------------------------
 
-def srt_document(pages: list[CaptionPage]) -> str:
-    blocks = [f"{k}\n{_srt_time(p.start)} --> {_srt_time(p.end)}\n{p.text}\n" for k, p in enumerate(pages, 1)]
+def srt_document(pages: list[CaptionPage], names: dict[str, str] | None = None) -> str:
+    """SRT with "Name: " before the first page of each speaker's turn."""
+    blocks, previous = [], ""
+    for k, page in enumerate(pages, 1):
+        text = page.text
+        if page.speaker and page.speaker != previous:
+            text = f"{speaker_name(page.speaker, names)}: {text}"
+        previous = page.speaker or previous
+        blocks.append(f"{k}\n{_srt_time(page.start)} --> {_srt_time(page.end)}\n{text}\n")
     return "\n".join(blocks)
 
 
-def vtt_document(pages: list[CaptionPage]) -> str:
-    blocks = [f"{_srt_time(p.start).replace(',', '.')} --> {_srt_time(p.end).replace(',', '.')}\n{p.text}\n"
-              for p in pages]
+def vtt_document(pages: list[CaptionPage], names: dict[str, str] | None = None) -> str:
+    """WebVTT with each cue in a voice span naming its speaker."""
+    blocks = [f"{_srt_time(p.start).replace(',', '.')} --> {_srt_time(p.end).replace(',', '.')}\n"
+              f"{vtt_voice(p.text, p.speaker, names)}\n" for p in pages]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
@@ -206,10 +227,43 @@ def _srt_time(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d},{rest % 1000:03d}"
 
 
-def write_captions(pages: list[CaptionPage], style: CaptionStyle, size: tuple[int, int], stem: Path) -> dict[str, Path]:
-    """``stem.ass``, ``stem.srt`` and ``stem.vtt`` next to the clip."""
+def pages_json(pages: list[CaptionPage]) -> str:
+    return json.dumps({"pages": [{"start": p.start, "end": p.end,
+                                  "lines": [[[w.text, w.start, w.end, w.speaker] for w in line] for line in p.lines]}
+                                 for p in pages]}, ensure_ascii=False)
+
+
+def pages_from_json(text: str) -> list[CaptionPage]:
+    return [CaptionPage(tuple(tuple(CaptionWord(*word) for word in line) for line in page["lines"]),
+                        page["start"], page["end"]) for page in json.loads(text)["pages"]]
+
+
+def sidecar_paths(stem: Path) -> dict[str, Path]:
     paths = {ext: stem.parent / f"{stem.name}.{ext}" for ext in ("ass", "srt", "vtt")}  # stems hold dots
+    return {**paths, "json": stem.parent / f"{stem.name}.captions.json"}
+
+
+def write_captions(pages: list[CaptionPage], style: CaptionStyle, size: tuple[int, int], stem: Path,
+                   names: dict[str, str] | None = None) -> dict[str, Path]:
+    """``stem.ass``, ``stem.srt``, ``stem.vtt`` and the pages as ``stem.captions.json`` next to the clip."""
+    paths = sidecar_paths(stem)
     paths["ass"].write_text(ass_document(pages, style, size), encoding="utf-8")
-    paths["srt"].write_text(srt_document(pages), encoding="utf-8")
-    paths["vtt"].write_text(vtt_document(pages), encoding="utf-8")
+    paths["json"].write_text(pages_json(pages), encoding="utf-8")
+    _write_named(pages, paths, names)
     return paths
+
+
+def rename_in_sidecars(paths: dict[str, str], names: dict[str, str]) -> bool:
+    """Rewrite a clip's SRT and VTT with new speaker names from its pages file; False for a clip rendered
+    before pages were kept (its sidecars keep the labels until it is rendered again)."""
+    pages_file = Path(paths.get("json", ""))
+    if not paths.get("json") or not pages_file.is_file():
+        return False
+    _write_named(pages_from_json(pages_file.read_text(encoding="utf-8")),
+                 {ext: Path(paths[ext]) for ext in ("srt", "vtt")}, names)
+    return True
+
+
+def _write_named(pages: list[CaptionPage], paths: dict[str, Path], names: dict[str, str] | None) -> None:
+    paths["srt"].write_text(srt_document(pages, names), encoding="utf-8")
+    paths["vtt"].write_text(vtt_document(pages, names), encoding="utf-8")

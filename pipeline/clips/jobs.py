@@ -27,6 +27,9 @@ class RenderJob:
     label: str = ""  # for progress lines: "highlight 12 audiogram 9:16"
     # How a video is framed (reframe.REFRAME_MODES); "" = as ``fit`` says, without looking for faces.
     reframe: str = ""
+    # The names the VA gave the speakers, for the SRT/VTT sidecars: (("S1", "Dinda"), …). Not part of
+    # ``key``: a rename rewrites the sidecars of rendered clips instead (clips.stage.name_speakers).
+    speaker_names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def _video(job: RenderJob) -> list[RenderedFile]:
         from pipeline.clips.render_moviepy import render  # moviepy loads only when asked for
     spec, frame = framed(job)
     pages = paginate(spec.words, spec.style, spec.size)
-    sidecars = write_captions(pages, spec.style, spec.size, job.stem)
+    sidecars = write_captions(pages, spec.style, spec.size, job.stem, dict(job.speaker_names))
     video = render(spec, output_file(job.stem, "mp4"), sidecars["ass"] if pages else None, fit=job.fit, frame=frame)
     jpg = output_file(job.stem, "jpg")
     if job.thumbnail == "title":

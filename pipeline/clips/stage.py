@@ -6,7 +6,8 @@ asking again for an unchanged clip whose file is still there does no work. The
 stage renders an episode's missing clips through the render queue
 (``pipeline.clips.queue``) and commits each one as it finishes, so an interrupted
 batch resumes where it stopped. A video clip records how it was framed and why
-(``probe["reframe"]``, see ``pipeline.clips.reframe``).
+(``probe["reframe"]``, see ``pipeline.clips.reframe``). Caption sidecars name the
+speakers; ``name_speakers`` renames them and rewrites the sidecars of rendered clips.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.clips.captions import clip_words
+from pipeline.access.identity import Identity
+from pipeline.clips.captions import clip_words, rename_in_sidecars
 from pipeline.clips.cover import resolve_cover
 from pipeline.clips.jobs import RenderJob, RenderOutput, run_job
 from pipeline.clips.spec import CaptionStyle, ClipSpec
@@ -31,6 +33,7 @@ from pipeline.core.vocab import ASPECTS, CLIP_KINDS, RENDER_ENGINES
 from pipeline.store.db import Database
 from pipeline.store.stages import mark_done, mark_failed, mark_running, mark_stage
 from pipeline.store.models import Clip, Episode, Highlight
+from pipeline.transcribe.speakers import rename_speakers
 
 # Bumped when rendering changes its output for the same inputs.
 # 3: the audio fades in and out at both edges (spec.EDGE_FADE_SECONDS).
@@ -129,7 +132,8 @@ class EpisodeClips:
         if reused:
             return reused
         return RenderJob(highlight.id, kind, aspect, spec, stem, key, fit, self.engine, thumbnail,
-                         label=f"highlight {highlight.id} {kind} {aspect}".strip(), reframe=reframe)
+                         label=f"highlight {highlight.id} {kind} {aspect}".strip(), reframe=reframe,
+                         speaker_names=tuple(sorted((self.episode.speaker_names or {}).items())))
 
     def _reuse(self, highlight: Highlight, kind: str, aspect: str, key: str) -> list[ClipFile]:
         formats = ("mp3", "m4a") if kind == "audio" else ("mp4", "jpg")
@@ -240,6 +244,17 @@ def _plan_episode(clips: EpisodeClips, episode: Episode) -> tuple[list[RenderJob
                 else:
                     jobs.append(planned)
     return jobs, reused, skipped
+
+
+def name_speakers(session: Session, identity: Identity, episode_id: int, names: dict[str, str]) -> dict[str, str]:
+    """Name an episode's speakers (``transcribe.speakers.rename_speakers``: staff only, audited) and rewrite
+    the SRT/VTT sidecars of its rendered clips with the names. Returns the episode's whole name map."""
+    after = rename_speakers(session, identity, episode_id, names)
+    for clip in session.scalars(select(Clip).where(Clip.episode_id == episode_id, Clip.status == "ready")):
+        sidecars = (clip.probe or {}).get("captions")
+        if sidecars:
+            rename_in_sidecars(sidecars, after)
+    return after
 
 
 def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: str) -> None:

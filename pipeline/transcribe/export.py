@@ -54,7 +54,8 @@ def to_srt(result: TranscriptResult, names: dict[str, str] | None = None) -> str
     return "\n".join(blocks)
 
 
-def _vtt_text(text: str, speaker: str, names: dict[str, str] | None) -> str:
+def vtt_voice(text: str, speaker: str, names: dict[str, str] | None) -> str:
+    """WebVTT cue text in a voice span naming the speaker (``text`` unchanged when there is none)."""
     if not speaker:
         return text
     # A voice span's annotation ends at ">", and cue text may hold no raw "<" or "&".
@@ -64,7 +65,7 @@ def _vtt_text(text: str, speaker: str, names: dict[str, str] | None) -> str:
 
 def to_vtt(result: TranscriptResult, names: dict[str, str] | None = None) -> str:
     cues = [
-        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{_vtt_text(s.text.strip(), s.speaker, names)}\n"
+        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{vtt_voice(s.text.strip(), s.speaker, names)}\n"
         for s in result.segments
     ]
     label = translation_label(result)

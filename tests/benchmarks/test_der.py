@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-_ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("castmill_der", _ROOT / "benchmarks" / "der.py")
-dm = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = dm  # dataclasses look their module up while the class is built
-_spec.loader.exec_module(dm)
+from tests.helpers.der import ROOT as _ROOT
+from tests.helpers.der import der_module as dm
+
 Turn, der, DerScore = dm.Turn, dm.der, dm.DerScore
 
 TWO = [Turn(0, 10, "A"), Turn(10, 20, "B")]

@@ -119,3 +119,35 @@ def test_client_speaker_colours_are_checked_and_reach_the_style():
     assert style.speaker_colours == ("#FF8800", "#00aaff")
     with pytest.raises(ValidationError, match="speaker colour 'orange' is not #RRGGBB"):
         CaptionStyleOverrides(speaker_colours=["orange"])
+
+
+def _two_speakers() -> tuple[CaptionWord, ...]:
+    said = [("Hi", "S1"), ("there.", "S1"), ("Hello", "S2"), ("back.", "S2"), ("Bye", "S1")]
+    return tuple(CaptionWord(t, k * 0.4, k * 0.4 + 0.3, s) for k, (t, s) in enumerate(said))
+
+
+def test_sidecars_name_the_speaker_of_each_page():
+    pages = paginate(_two_speakers(), CaptionStyle(), SIZE)
+    assert [p.speaker for p in pages] == ["S1", "S2", "S1"]
+    srt = srt_document(pages, {"S1": "Dinda"})
+    assert "\nDinda: Hi there.\n" in srt and "\nS2: Hello back.\n" in srt and "\nDinda: Bye\n" in srt
+    vtt = vtt_document(pages, {"S1": "Dinda", "S2": "<b>Budi & co</b>"})
+    assert "<v Dinda>Hi there.</v>" in vtt
+    assert "<v bBudi &amp; co/b>Hello back.</v>" in vtt  # a name cannot open a tag of its own
+    undiarized = paginate(words("Hi there."), CaptionStyle(), SIZE)
+    assert "<v" not in vtt_document(undiarized) and ": Hi" not in srt_document(undiarized)
+
+
+def test_a_rename_rewrites_srt_and_vtt_from_the_kept_pages(tmp_path):
+    from pipeline.clips.captions import rename_in_sidecars, write_captions
+
+    pages = paginate(_two_speakers(), CaptionStyle(), SIZE)
+    paths = write_captions(pages, CaptionStyle(), SIZE, tmp_path / "clip-1.5-9.0")
+    assert paths["json"].name == "clip-1.5-9.0.captions.json"
+    ass = paths["ass"].read_text()
+    assert "<v S1>Hi there.</v>" in paths["vtt"].read_text()
+    assert rename_in_sidecars({k: str(v) for k, v in paths.items()}, {"S1": "Dinda", "S2": "Budi"})
+    assert "<v Dinda>Hi there.</v>" in paths["vtt"].read_text() and "<v Budi>Hello back.</v>" in paths["vtt"].read_text()
+    assert "Budi: Hello back." in paths["srt"].read_text()
+    assert paths["ass"].read_text() == ass  # the burned-in captions are not touched
+    assert not rename_in_sidecars({k: str(v) for k, v in paths.items() if k != "json"}, {"S1": "X"})

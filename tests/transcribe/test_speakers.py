@@ -84,3 +84,20 @@ def test_the_command_names_speakers_and_refuses_a_malformed_pair(diarized):
     assert [(r["label"], r["name"]) for r in rows] == [("S2", "S2"), ("S1", "Dinda")]
     bad = castmill("episodes", "speakers", str(diarized.acme_episode), "--name", "Dinda")
     assert bad.exit_code != 0 and "write LABEL=NAME" in bad.output
+    table = castmill("episodes", "speakers", str(diarized.acme_episode), "--name", "S2=Budi")
+    assert f"castmill drafts generate {diarized.acme_episode}" in table.output and "Budi" in table.output
+
+
+def test_one_progress_bar_covers_transcription_then_diarization():
+    from pipeline.transcribe.stage import TRANSCRIBE_SHARE, phased_progress
+
+    seen: list[float] = []
+    transcribing, diarizing = phased_progress(seen.append, 100.0, diarizing=True)
+    for seconds in (0, 50, 100):
+        transcribing(seconds)
+    for seconds in (0, 40, 90):  # seconds of speech embedded (less than the episode: silences)
+        diarizing(seconds)
+    assert seen == sorted(seen) and seen[2] == pytest.approx(100 * TRANSCRIBE_SHARE) and seen[-1] <= 100.0
+    assert seen[-1] == pytest.approx(100 * TRANSCRIBE_SHARE + 90 * (1 - TRANSCRIBE_SHARE))
+    assert phased_progress(seen.append, 100.0, diarizing=False) == (seen.append, None)
+    assert phased_progress(None, 100.0, diarizing=True) == (None, None)
