@@ -1,8 +1,9 @@
 """X (formerly Twitter): 280 weighted characters, threads, up to 4 images or 1 video.
 
-Counting follows twitter-text's published configuration v3 and conformance
-suite (weights per code-point range, every URL 23, each emoji 2, NFC first);
-see ``weighted_length``. The code is ours: the maintained-library route was
+Counting and validity follow twitter-text's ``parseTweet`` with its published
+configuration v3 (weights per code-point range, every URL 23, each emoji 2,
+NFC first; text with a byte-order mark or U+FFFF is invalid) and are checked
+against twitter-text's conformance file ``validate.yml``; see ``parse_tweet``. The code is ours: the maintained-library route was
 checked and rejected (``twitter-text-parser`` 3.0.0, the only Python port,
 imports ``pkg_resources``, which setuptools ≥ 81 no longer ships, and bundles
 2019 emoji data).
@@ -10,8 +11,13 @@ imports ``pkg_resources``, which setuptools ≥ 81 no longer ships, and bundles
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import regex
+
 from pipeline.platforms import text as textlib
-from pipeline.platforms.base import MB, Platform
+from pipeline.platforms.base import MB, Platform, PostContent, Violation
 
 # twitter-text config/v3.json (https://github.com/twitter/twitter-text/blob/master/config/v3.json),
 # described at https://docs.x.com/resources/fundamentals/counting-characters
@@ -23,37 +29,125 @@ RANGES = (
     (0x2010, 0x201F, 100),  # dashes and quotes (U+200E/U+200F directional marks excluded: they count 2)
     (0x2032, 0x2037, 100),  # primes
 )
-EMOJI_WEIGHT = DEFAULT_WEIGHT  # v3 "emojiParsingEnabled": a whole emoji sequence counts 2
 TRANSFORMED_URL_LENGTH = 23  # every URL is wrapped in a t.co link of this length
+MAX_WEIGHTED_LENGTH = 280
+
+# twitter-text's INVALID_CHARACTERS (Regex.java, regex.rb, invalidCharsGroup.js): a post containing
+# one is not valid. Version 3.0 dropped the directional marks U+202A–U+202E from the list.
+INVALID_CHARACTERS = frozenset("\ufffe\ufeff\uffff")
 
 
-def _code_point_weight(ch: str) -> int:
-    cp = ord(ch)
-    for low, high, weight in RANGES:
-        if low <= cp <= high:
-            return weight
-    return DEFAULT_WEIGHT
+@dataclass(frozen=True)
+class CountingConfig:
+    """One twitter-text counting configuration (config/v1.json … v3.json)."""
+
+    max_weighted_length: int
+    scale: int
+    default_weight: int
+    transformed_url_length: int
+    ranges: tuple[tuple[int, int, int], ...]
+    emoji_parsing: bool
+
+    def weight(self, ch: str) -> int:
+        cp = ord(ch)
+        for low, high, weight in self.ranges:
+            if low <= cp <= high:
+                return weight
+        return self.default_weight
 
 
-def _plain_weight(segment: str) -> int:
-    total = 0
+# v3 "emojiParsingEnabled": a whole emoji sequence weighs DEFAULT_WEIGHT, like one CJK character
+CONFIG_V3 = CountingConfig(MAX_WEIGHTED_LENGTH, SCALE, DEFAULT_WEIGHT, TRANSFORMED_URL_LENGTH, RANGES, True)
+# The superseded configurations: twitter-text's conformance suite still checks
+# plain tweet validity against v1 (140 code points) and weights against v2 (no emoji rule).
+CONFIG_V2 = replace(CONFIG_V3, emoji_parsing=False)
+CONFIG_V1 = CountingConfig(140, 1, 1, TRANSFORMED_URL_LENGTH, (), False)
+
+
+@dataclass(frozen=True)
+class ParsedTweet:
+    """twitter-text's ``parseTweet`` result. Ranges are inclusive indices in UTF-16
+    code units of the text as given (before NFC), as in the Java and JS libraries."""
+
+    weighted_length: int
+    valid: bool
+    permillage: int  # weighted length per thousand of the limit
+    valid_range_start: int
+    valid_range_end: int  # last index still within the limit and before any invalid character
+    display_range_start: int
+    display_range_end: int
+
+
+def _plain_pieces(segment: str, config: CountingConfig) -> Iterator[tuple[str, int]]:
+    if not config.emoji_parsing:
+        yield from ((ch, config.weight(ch)) for ch in segment)
+        return
     for cluster in textlib.graphemes(segment):
         if textlib.is_emoji(cluster):
-            total += EMOJI_WEIGHT
+            yield cluster, config.default_weight
         else:
-            total += sum(_code_point_weight(ch) for ch in cluster)
-    return total
+            yield from ((ch, config.weight(ch)) for ch in cluster)
+
+
+def _weighed_pieces(normalized: str, config: CountingConfig) -> Iterator[tuple[str, int]]:
+    """(piece, scaled weight) for each unit twitter-text weighs: a URL, an emoji or one code point."""
+    pos = 0
+    for span in textlib.find_urls(normalized, bare_domains=True):  # X links bare domains too
+        yield from _plain_pieces(normalized[pos : span.start], config)
+        yield span.text, config.transformed_url_length * config.scale
+        pos = span.end
+    yield from _plain_pieces(normalized[pos:], config)
+
+
+def _utf16_units(piece: str) -> int:
+    return len(piece) + sum(ch > "\uffff" for ch in piece)  # characters beyond the BMP take two
+
+
+def parse_tweet(text: str, config: CountingConfig = CONFIG_V3) -> ParsedTweet:
+    """twitter-text ``parseTweet(text)``: weighted length, validity and the valid range."""
+    normalized = textlib.nfc(text)
+    limit = config.max_weighted_length * config.scale
+    total = offset = valid_offset = 0
+    clean = True
+    for piece, weight in _weighed_pieces(normalized, config):
+        total += weight
+        offset += _utf16_units(piece)
+        clean = clean and INVALID_CHARACTERS.isdisjoint(piece)
+        if clean and total <= limit:
+            valid_offset = offset
+    length = total // config.scale
+    nfc_shift = _utf16_units(text) - offset  # NFC may lengthen (U+FB2C) or shorten (A + U+0301) the text
+    return ParsedTweet(
+        weighted_length=length,
+        valid=clean and bool(text.strip()) and length <= config.max_weighted_length,  # blank is never valid
+        permillage=length * 1000 // config.max_weighted_length,
+        valid_range_start=0,
+        valid_range_end=max(valid_offset + nfc_shift - 1, 0),
+        display_range_start=0,
+        display_range_end=max(offset + nfc_shift - 1, 0),
+    )
 
 
 def weighted_length(text: str) -> int:
     """twitter-text ``parseTweet(text).weightedLength`` (config v3)."""
-    normalized = textlib.nfc(text)
-    total, pos = 0, 0
-    for span in textlib.find_urls(normalized, bare_domains=True):  # X links bare domains too
-        total += _plain_weight(normalized[pos : span.start]) + TRANSFORMED_URL_LENGTH * SCALE
-        pos = span.end
-    total += _plain_weight(normalized[pos:])
-    return total // SCALE
+    return parse_tweet(text).weighted_length
+
+
+def invalid_characters(text: str) -> list[tuple[int, str]]:
+    """(1-based position, character) of each character X refuses in a post."""
+    return [(n, ch) for n, ch in enumerate(text, 1) if ch in INVALID_CHARACTERS]
+
+
+# twitter-text's hashtag rule (validHashtag.js): letters, marks, decimal digits and these
+# joiners/punctuation, at least one letter or mark; "#" + VS16 or keycap is the #️⃣ emoji instead.
+_HASHTAG_EXTRA = "_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003\u0f0b\u0f0c\u00b7"
+_HASHTAG_CHAR = rf"[\p{{L}}\p{{M}}\p{{Nd}}{_HASHTAG_EXTRA}]"
+_WHOLE_HASHTAG = regex.compile(rf"[#\uff03](?![\ufe0f\u20e3]){_HASHTAG_CHAR}*[\p{{L}}\p{{M}}]{_HASHTAG_CHAR}*")
+
+
+def is_valid_hashtag(tag: str) -> bool:
+    """Whether X links all of ``tag`` (``"#1st"`` yes; ``"#2024"``, ``"#New-Year"`` no)."""
+    return bool(_WHOLE_HASHTAG.fullmatch(tag))
 
 
 class X(Platform):
@@ -61,7 +155,7 @@ class X(Platform):
     label = "X"
     # https://docs.x.com/resources/fundamentals/counting-characters: "up to 280 characters"
     # (twitter-text v3.json maxWeightedTweetLength 280; X Premium's 25,000 is not assumed).
-    text_limit = 280
+    text_limit = MAX_WEIGHTED_LENGTH
     counting = "weighted (X): twitter-text v3 — most scripts 1, CJK and other ranges 2, each emoji 2, any URL 23, after NFC"
     count_unit = "characters"
     url_length = TRANSFORMED_URL_LENGTH  # same page: "All URLs … count as 23 characters"
@@ -86,3 +180,19 @@ class X(Platform):
 
     def count(self, text: str) -> int:
         return weighted_length(text)
+
+    def _validate_post(self, post: PostContent) -> list[Violation]:
+        found = super()._validate_post(post)
+        for tag in post.hashtags:
+            normal = textlib.normalize_hashtag(tag)
+            if normal and not is_valid_hashtag(normal):
+                message = f"{normal} is not a whole hashtag on {self.label}: use letters, digits and _, with a letter"
+                found.append(Violation("hashtag_form", message))
+        return found
+
+    def _validate_text(self, body: str) -> list[Violation]:
+        found = super()._validate_text(body)
+        if bad := invalid_characters(body):
+            where = ", ".join(f"U+{ord(ch):04X} at position {n}" for n, ch in bad)
+            found.append(Violation("characters", f"text contains a character {self.label} does not accept: {where}"))
+        return found

@@ -1,10 +1,8 @@
 """Counting, table-driven over every platform, plus the examples platforms publish.
 
 Published examples asserted here, with their sources:
-- X: twitter-text conformance suite, conformance/tests/validate.yml
-  (https://github.com/twitter/twitter-text/blob/master/conformance/tests/validate.yml), sections
-  WeightedTweetsWithDiscountedEmojiCounterTest and UnicodeDirectionalMarkerCounterTest (config v3),
-  and the examples on https://docs.x.com/resources/fundamentals/counting-characters.
+- X: the examples on https://docs.x.com/resources/fundamentals/counting-characters; twitter-text's
+  whole conformance file (conformance/validate.yml) runs in test_twitter_text_conformance.py.
 - Bluesky counts UAX #29 extended grapheme clusters (app.bsky.feed.post maxGraphemes 300):
   examples from UAX #29 Table 1a (https://www.unicode.org/reports/tr29/).
 - Mastodon: https://docs.joinmastodon.org/user/posting/ (links count 23; only the username part of a mention).
@@ -141,67 +139,8 @@ def test_empty_text_counts_zero(name):
     assert get_platform(name).count("") == 0
 
 
-# ---------------------------------------------------------------- X: twitter-text conformance (config v3)
-
-_POEM = (
-    "故人西辞黄鹤楼，烟花三月下扬州。孤帆远影碧空尽，唯见长江天际流。朱雀桥边野草花，乌衣巷口夕阳斜。旧时王谢堂前燕，"
-    "飞入寻常百姓家。朝辞白帝彩云间，千里江陵一日还。两岸猿声啼不住，轻舟已过万重山。泪湿罗巾梦不成，夜深前殿按歌声。"
-    "红颜未老恩先断，斜倚薰笼坐到明。独在异乡为异客，每逢佳节倍思亲。遥知兄弟登高处，遍插茱萸少一人。"
-)
-_KANA = "あいうえおかきくけこ"
-_ENGLAND = "\U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F"
-
-X_CONFORMANCE = [
-    # (description from validate.yml, text, expected weightedLength)
-    ("Regular Tweet with url", "Hi http://test.co", 26),
-    ("Just url", "http://test.co", 23),
-    ("Long tweet, overflow at char index 280", "285 chars-" + "xxxxxxxxxx-" * 25, 285),
-    ("Long tweet with url in the middle", "285 chars- http://www.twitter.com/jack " + "xxxxxxxxxx-" * 24, 299),
-    ("Long tweet with url at the end", "xxxxxxxxxx-" * 24 + " http://www.twitter.com/jack ", 289),
-    ("10 url string, no overflow", "https://www.twitter.com/aloha " * 10, 240),
-    ("160 CJK char, overflow at char index 140", _POEM, 320),
-    ("160 emoji char, overflow at char index 140", "\U0001F637" * 160, 320),
-    ("3 latin char + 160 CJK char", "the" + _POEM, 323),
-    ("282 chars with a normalized character", "282 chars-" + "xxxxxxxxxx-" * 24 + "xxxxxA\u0301x", 281),
-    ("Count a mix of single byte single word, and double word unicode characters", "H\U0001F431\u263a" + FAMILY, 7),
-    ("Count unicode emoji chars inside the basic multilingual plane", "😷👾😡🔥💩", 10),
-    ("Count unicode emoji chars outside the BMP with skin tone modifiers", "🙋🏽👨\u200d🎤", 4),
-    (
-        "Handle General Punctuation Characters with visible spaces(u2000-200A), no ZWJ/ZWNJ",
-        "This is a tweet with general punctuation characters: "
-        "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u200B"
-        " ‐ ‑ ‒ – — ― ‖  ‗ ‘ ’ ‚ ‛ “ ” „ ‟ ′ ″ ‴ ‵ ‶ ‷",
-        110,
-    ),
-    ("Handle a 64 character domain without protocol", "randomurl" * 7 + "s.com", 68),
-    (
-        "Do not allow > 140 CJK characters by virtue of CJK chars greater than 63 punycode encoded chars in the host",
-        _KANA * 12 + " http://" + _KANA * 5 + "あいう.com",
-        358,
-    ),
-    (
-        "Allow > 140 CJK characters by virtue of CJK chars less than 63 punycode encoded chars in the host",
-        _KANA * 12 + " http://" + _KANA * 5 + "あい.com",
-        264,
-    ),
-    ("140 family emoji", FAMILY * 140, 280),
-    ("Unicode 10.0 emoji", "Unicode 10.0 emoji: 🤪; 🧕; 🧕🏾; " + _ENGLAND, 34),
-    ("Unicode 9.0 emoji", "Unicode 9.0 emoji: 🤠; 💃; 💃🏾", 29),
-    ("Handle invalid characters", "ABC\u202A\uFFFFABC\uFFFE", 12),
-    ("Tweet text containing directional characters", "\u2066\u202Ahttp://foobar.پاکستان/\u202C\u2069", 31),
-    # WeightedTweetsCounterTest normalization cases (identical under v3):
-    ("'Á' is normalized into 1 char", "A\u0301B", 2),
-    ("שּׁ is normalized into 3 chars", "A\uFB2C", 4),
-    # lengths section
-    ("Count the number of characters", "This is a test.", 15),
-    ("Count a URL without protocol as 23 characters", "test.com", 23),
-    ("Count multiple URLs correctly", "Test https://test.com test https://test.com test.com test", 86),
-]
-
-
-@pytest.mark.parametrize("description,text,expected", X_CONFORMANCE, ids=[c[0][:60] for c in X_CONFORMANCE])
-def test_x_twitter_text_conformance(description, text, expected):
-    assert get_platform("x").count(text) == expected
+# ---------------------------------------------------------------- X: examples X publishes
+# (twitter-text's whole conformance file runs in test_twitter_text_conformance.py)
 
 
 @pytest.mark.parametrize(
@@ -236,6 +175,8 @@ def test_x_documented_examples(text, expected):
         ("email me@example.com", 20),  # an address is not a URL
         ("#example.com", 12),  # nor is a hashtag-looking domain
         ("https://" + "a" * 64 + ".com", 8 + 64 + 4),  # a label over 63 characters is not a host
+        ("test.com", 23),  # a bare domain counts as a link ...
+        ("Test https://test.com test https://test.com test.com test", 5 + 23 + 6 + 23 + 1 + 23 + 5),  # ... each one
     ],
 )
 def test_x_url_detection(text, expected):
@@ -243,6 +184,8 @@ def test_x_url_detection(text, expected):
 
 
 # ---------------------------------------------------------------- Bluesky: graphemes (UAX #29)
+
+_ENGLAND = "\U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F"  # flag of England: a tag sequence
 
 
 @pytest.mark.parametrize(
