@@ -5,11 +5,19 @@ numpy by ``voice_encoder``) embeds
 a 1.6-s window of speech every ``hop`` seconds. Neighbouring windows are averaged into points, the
 points are clustered by spectral clustering (Google's ``spectralcluster`` in the configuration of
 its "Turn-to-Diarize" paper: row-wise thresholding with the threshold auto-tuned per episode and a
-graph-cut Laplacian; the number of speakers, one included, comes from the eigengap unless the client
-profile gives it), every window goes to its nearest speaker centroid, and short flickers are
+graph-cut Laplacian), every window goes to its nearest speaker centroid, and short flickers are
 smoothed away before the windows become turns. Measured on the generated shows, this configuration
-told one voice in two registers from two voices, where the fixed-threshold one split it in two. ``label_speakers`` then gives every
-word and segment of a transcript the speaker of the turn it overlaps most.
+told one voice in two registers from two voices, where the fixed-threshold one split it in two.
+
+The number of speakers is the client profile's when it gives one. Otherwise it is estimated a step at a
+time, each step a measured criterion: one voice unless splitting the points in two raises their mean
+similarity to their own centroid by ``one_voice_gain``; then the eigengap's count (2 or more), brought
+down while the points' labels change faster than every ``min_voice_run`` seconds on average (on half a
+minute of real speech the eigengap gave every few seconds a speaker of its own); then one
+more voice while splitting into one more cluster raises that similarity by ``more_voices_gain`` and the
+points' labels still run for ``min_voice_run`` seconds on average (the eigengap alone heard two similar
+voices as one beside a third that differs from both). ``label_speakers`` then gives every word and
+segment of a transcript the speaker of the turn it overlaps most.
 
 Labels are "S1", "S2" … in order of first appearance, so the same audio always gets the same labels.
 """
@@ -17,6 +25,7 @@ Labels are "S1", "S2" … in order of first appearance, so the same audio always
 from __future__ import annotations
 
 import copy
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
@@ -34,9 +43,12 @@ WINDOW_SECONDS = WINDOW_FRAMES * MEL_STEP_SECONDS
 # Windows sent through the encoder at once: bounds its scratch memory (~40 MB) on a long episode.
 ENCODER_BATCH = 64
 # Bumped when diarization changes its turns for the same audio and options, so transcripts are redone.
-DIARIZE_REVISION = 2
+DIARIZE_REVISION = 3
 # The most speakers a profile may declare or an estimate may find.
 MAX_LABELS = 20
+# spectralcluster's auto-tuner cannot work on fewer clustering points than this (about 4 s of speech): fewer
+# are one voice when the number is estimated (too little to tell voices apart), else one speaker each.
+MIN_POINTS_TO_COUNT = 3
 
 ProgressCallback = Callable[[float], None]
 
@@ -62,6 +74,17 @@ class DiarizeOptions:
     # own centroid by at least this much. Measured on the generated shows: one voice +0.008, two distinct
     # voices +0.03 to +0.06 (two near-identical male espeak voices +0.007: heard as one).
     one_voice_gain: float = 0.02
+    # When estimating and two or more voices are found (the eigengap's count), one more voice while both of
+    # the next two hold. Splitting the points into one more cluster raises their mean similarity to their own
+    # centroid by at least this much. Measured on the tuned generated shows, 2 → 3: three voices +0.013 and
+    # +0.013; two voices +0.008, +0.007 and -0.006 (a 25-s two-voice clip +0.022: see ``min_voice_run``);
+    # 3 → 4 on the three-voice shows +0.004 and +0.009.
+    more_voices_gain: float = 0.01
+    # And the points' labels, in time order, stay the same for at least this many seconds on average: a
+    # speaker holds the floor for a while, whereas splitting one voice in two (its registers, or the points
+    # that straddle a change of speaker) flickers from point to point. Measured, 2 → 3: three voices 5.6 and
+    # 5.2 s; two voices 3.4, 2.8 and 2.4 s (the 25-s clip 2.3 s); 3 → 4 on the three-voice shows 4.2 and 3.9 s.
+    min_voice_run: float = 4.5
 
     def __post_init__(self) -> None:
         if self.speakers is not None and not 1 <= self.speakers <= MAX_LABELS:
@@ -74,6 +97,10 @@ class DiarizeOptions:
             raise ConfigError("block_windows ≥ 1, max_points ≥ 10, smoothing_windows ≥ 0 and min_turn ≥ 0")
         if not 0 <= self.one_voice_gain < 1:
             raise ConfigError(f"one_voice_gain must be between 0 and 1, not {self.one_voice_gain}")
+        if not 0 <= self.more_voices_gain < 1:
+            raise ConfigError(f"more_voices_gain must be between 0 and 1, not {self.more_voices_gain}")
+        if not self.min_voice_run >= 0:
+            raise ConfigError(f"min_voice_run must be at least 0 seconds, not {self.min_voice_run}")
 
 
 @dataclass(frozen=True)
@@ -156,37 +183,64 @@ def _embed(piece: np.ndarray, starts: list[int]) -> np.ndarray:
 
 def assign_speakers(windows: Windows, options: DiarizeOptions) -> np.ndarray:
     """A speaker index per window: cluster averaged points, then each window to its nearest centroid."""
-    points, members = _points(windows, options)
-    point_labels = _cluster(points, options)
+    points = _points(windows, options)
+    point_labels = _cluster(points, options, _block(windows, options) * options.hop)
     centroids = np.stack([_normed(points[point_labels == k].mean(axis=0)) for k in np.unique(point_labels)])
     return np.argmax(windows.embeddings @ centroids.T, axis=1)
 
 
-def _points(windows: Windows, options: DiarizeOptions) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Windows averaged in runs of ``block`` inside one chunk (never across a silence)."""
-    n = len(windows.centres)
-    block = max(options.block_windows, int(np.ceil(n / options.max_points)))
+def _block(windows: Windows, options: DiarizeOptions) -> int:
+    """Windows averaged into one point: ``block_windows``, more on an episode long enough to pass ``max_points``."""
+    return max(options.block_windows, int(np.ceil(len(windows.centres) / options.max_points)))
+
+
+def _points(windows: Windows, options: DiarizeOptions) -> np.ndarray:
+    """Windows averaged in runs of ``_block`` inside one chunk (never across a silence), in time order."""
+    block = _block(windows, options)
     members: list[np.ndarray] = []
     for chunk in np.unique(windows.chunks):
         indices = np.flatnonzero(windows.chunks == chunk)
         members.extend(indices[i:i + block] for i in range(0, indices.size, block))
-    points = np.stack([_normed(windows.embeddings[m].mean(axis=0)) for m in members])
-    return points, members
+    return np.stack([_normed(windows.embeddings[m].mean(axis=0)) for m in members])
 
 
-def _cluster(points: np.ndarray, options: DiarizeOptions) -> np.ndarray:
+def _cluster(points: np.ndarray, options: DiarizeOptions, point_seconds: float | None = None) -> np.ndarray:
+    """A cluster index per point; ``points`` in time order, each ``point_seconds`` of speech
+    (``block_windows`` × ``hop`` when not given)."""
     if options.speakers == 1 or len(points) < 2:
         return np.zeros(len(points), int)
     wanted = options.speakers
     most = min(wanted or options.max_speakers, len(points))
-    if wanted and wanted > most:  # fewer points than the speakers asked for: each point its own speaker
-        return np.arange(len(points))
+    if wanted and (wanted > most or len(points) < MIN_POINTS_TO_COUNT):
+        return np.arange(len(points)) % wanted  # too few points to cluster: each point its own speaker
     if wanted:
         return _spectral(points, wanted, wanted)
     one = np.zeros(len(points), int)
-    if most < 2 or _cohesion(points, _spectral(points, 2, 2)) - _cohesion(points, one) < options.one_voice_gain:
+    if len(points) < MIN_POINTS_TO_COUNT or most < 2 \
+            or _cohesion(points, _spectral(points, 2, 2)) - _cohesion(points, one) < options.one_voice_gain:
         return one
-    return _spectral(points, 2, most)
+    labels = _spectral(points, 2, most)
+    if point_seconds is None:
+        point_seconds = options.block_windows * options.hop
+    # On a short stretch of real speech the eigengap can give every few seconds a speaker of its own: fewer
+    # voices while the labels change faster than people hold the floor.
+    while (found := len(np.unique(labels))) > 2 and _mean_run(labels) * point_seconds < options.min_voice_run:
+        labels = _spectral(points, found - 1, found - 1)
+    # The eigengap hears two similar voices as one when a third differs from both: one more voice at a time
+    # while splitting into one more cluster both tightens the clusters and leaves speakers holding the floor.
+    while (found := len(np.unique(labels))) < most:
+        more = _spectral(points, found + 1, found + 1)
+        if (len(np.unique(more)) <= found
+                or _cohesion(points, more) - _cohesion(points, labels) < options.more_voices_gain
+                or _mean_run(more) * point_seconds < options.min_voice_run):
+            break
+        labels = more
+    return labels
+
+
+def _mean_run(labels: np.ndarray) -> float:
+    """Mean length, in points, of the runs of one label in ``labels``."""
+    return labels.size / (1 + np.count_nonzero(labels[1:] != labels[:-1]))
 
 
 def _cohesion(points: np.ndarray, labels: np.ndarray) -> float:
@@ -314,16 +368,35 @@ def label_speakers(result: TranscriptResult, turns: Sequence[SpeakerTurn]) -> Tr
 
 
 def speaker_at(turns: Sequence[SpeakerTurn], start: float, end: float) -> str:
-    """The speaker of the turn overlapping [start, end] most; the nearest turn when none overlaps."""
+    """The speaker of the turn overlapping [start, end] most (the earliest of equals); the nearest turn
+    when none overlaps.
+
+    ``turns`` are sorted by start and do not overlap (as ``diarize`` gives them), so their ends are sorted
+    too: bisecting finds the turns near [start, end] in O(log turns), and only those are looked at."""
+    # Only turns that end after ``start`` and begin before ``end`` can overlap [start, end].
+    first = bisect_right(turns, start, key=_turn_end)
+    stop = bisect_left(turns, end, lo=first, key=_turn_start)
     best, best_overlap = None, 0.0
-    for turn in turns:
+    for turn in turns[first:stop]:
         overlap = min(end, turn.end) - max(start, turn.start)
         if overlap > best_overlap:
             best, best_overlap = turn, overlap
     if best is None:
+        # The turn nearest the middle is the last one starting at or before it or one of its two neighbours:
+        # every turn further away has both edges further from the middle.
         middle = (start + end) / 2
-        best = min(turns, key=lambda t: min(abs(middle - t.start), abs(middle - t.end)))
+        here = bisect_right(turns, middle, key=_turn_start) - 1
+        near = turns[max(0, here - 1):here + 2]
+        best = min(near, key=lambda t: min(abs(middle - t.start), abs(middle - t.end)))
     return best.speaker
+
+
+def _turn_start(turn: SpeakerTurn) -> float:
+    return turn.start
+
+
+def _turn_end(turn: SpeakerTurn) -> float:
+    return turn.end
 
 
 def _split_by_speaker(segment: Segment, turns: Sequence[SpeakerTurn]) -> list[Segment]:
