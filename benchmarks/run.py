@@ -27,6 +27,7 @@ import render_highlights  # noqa: E402
 import bench_languages  # noqa: E402
 import bench_diarization  # noqa: E402
 import bench_reframe  # noqa: E402
+import bench_longform  # noqa: E402
 
 BENCHES = {
     "transcribe": ("bench_transcribe.py", "transcribe"),
@@ -39,9 +40,10 @@ BENCHES = {
     "languages": ("bench_languages.py", "languages"),
     "diarization": ("bench_diarization.py", "diarization"),
     "reframe": ("bench_reframe.py", "reframe"),
+    "longform": ("bench_longform.py", "longform"),
 }
 # Benchmarks that render their own section and Targets rows from their saved result.
-OWN_SECTIONS = ((bench_diarization, "diarization"), (bench_reframe, "reframe"))
+OWN_SECTIONS = ((bench_diarization, "diarization"), (bench_reframe, "reframe"), (bench_longform, "longform"))
 
 
 def mib(n: float) -> str:

@@ -93,3 +93,11 @@ def rename_speakers(identity, episode_id: int, names: dict[str, str]) -> dict[st
 
     with session() as s:
         return name_speakers(s, identity, episode_id, names)
+
+
+def draft_preview(identity, draft_id: int, parts: list[str]) -> str | None:
+    """A long-form draft's script-free preview page (None for a short post)."""
+    from pipeline import review
+
+    with session() as s:
+        return review.draft_preview(s, identity, draft_id, parts)

@@ -8,6 +8,7 @@ the library raises ``EditConflict`` and the card shows the word diff instead.
 from __future__ import annotations
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from dashboard import data
 from pipeline.access.permissions import may_approve, may_send_back
@@ -57,6 +58,7 @@ def draft_card(identity, card, *, selectable: bool) -> None:
         with text_column:
             opened = _opened(card)
             parts = _editor(card, opened)
+            _preview(identity, card, parts)
             _changed_meanwhile(card, opened)
             _conflict(card.draft_id)
             _actions(identity, card, opened, parts)
@@ -112,6 +114,19 @@ def _editor(card, opened: dict) -> list[str]:
     if edited:
         st.caption("Unsaved changes.")
     return parts
+
+
+def _preview(identity, card, parts: list[str]) -> None:
+    """Long-form drafts: the page as it will look, from the text as typed (script-free, see review.preview)."""
+    if not get_platform(card.platform).episode_only:
+        return
+    with st.expander("Preview", expanded=False):
+        try:
+            page = data.draft_preview(identity, card.draft_id, parts)
+        except CastmillError as exc:
+            show_error(exc)
+            return
+        components.html(page, height=600, scrolling=True)
 
 
 def _changed_meanwhile(card, opened: dict) -> None:

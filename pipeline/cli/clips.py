@@ -1,4 +1,4 @@
-"""``castmill clips render`` and ``castmill clips check``."""
+"""``castmill clips render``, ``castmill clips check`` and ``castmill clips card``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pipeline.core.vocab import ASPECTS, CLIP_KINDS
-from pipeline.cli.support import database_of, friendly_errors, settings_of
+from pipeline.cli.support import cli_identity, database_of, friendly_errors, settings_of
 
 
 @click.group()
@@ -77,3 +77,34 @@ def clips_check(clip_file, platform) -> None:
     if problems:
         sys.exit(1)
     click.echo(f"{clip_file}: ready for {platform}")
+
+
+@clips.command("card")
+@click.argument("highlight_id", type=int)
+@click.option("--client", "client_slug", help="Refuse unless the highlight belongs to this client.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def clips_card(ctx, highlight_id, client_slug, as_json) -> None:
+    """Render a highlight's pull quote as PNG quote cards (4:5 and 1:1, or the sizes in the client's [clips.card]).
+
+    The card uses the client's [clips.card] colours and font, the speaker's name when the episode's speakers are
+    named, and the client's name as the show. Each card comes with alt text carrying the whole quote.
+
+    Example:
+
+        castmill clips card 42
+    """
+    from pipeline.clips.quote_card import render_quote_cards
+
+    with database_of(ctx).session() as session:
+        cards = render_quote_cards(session, settings_of(ctx), cli_identity(), highlight_id, client_slug=client_slug)
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in cards], indent=2, ensure_ascii=False))
+        return
+    for card in cards:
+        width, height = card.size
+        shortened = ", quote shortened to fit" if card.shortened else ""
+        click.echo(f"{'rendered' if card.rendered else 'unchanged'} card {card.aspect} {width}×{height}"
+                   f"{shortened}: {card.path}")
+        click.echo(f"  alt: {card.alt_text}")

@@ -144,13 +144,13 @@ def templates_check(paths, platform) -> None:
     """
     from pipeline.drafts.templates import BUILTIN_DIR, TemplateProblem, check_template_file
     from pipeline.drafts.context import sample_context
-    from pipeline.platforms import PLATFORM_NAMES, get_platform
+    from pipeline.platforms import LONG_FORM_NAMES, PLATFORM_NAMES, get_platform
 
     files = list(paths) or sorted(p for p in BUILTIN_DIR.glob("*.j2") if not p.name.startswith("_"))
     failed = 0
     for path in files:
         name = platform or path.name.split(".")[0]
-        target = get_platform(name if name in PLATFORM_NAMES else "linkedin")
+        target = get_platform(name if name in PLATFORM_NAMES + LONG_FORM_NAMES else "linkedin")
         try:
             rendered = check_template_file(path, sample_context(target))
             parts = target.fit(rendered.text)

@@ -29,7 +29,7 @@ from pipeline.clips.spec import CaptionStyle, ClipSpec
 from pipeline.core.settings import ClipSettings, Settings
 from pipeline.media.download import sha256_file
 from pipeline.core.errors import CastmillError, MediaError, NotFoundError
-from pipeline.core.vocab import ASPECTS, CLIP_KINDS, RENDER_ENGINES
+from pipeline.core.vocab import ASPECTS, CARD, CLIP_KINDS, RENDER_ENGINES
 from pipeline.store.db import Database
 from pipeline.store.stages import mark_done, mark_failed, mark_running, mark_stage
 from pipeline.store.models import Clip, Episode, Highlight
@@ -223,9 +223,32 @@ def render_episode(session: Session, settings: Settings, episode_id: int, *, wor
         if progress:
             progress(done, len(jobs))
     notes = ([clips.cover.note] if jobs and clips.cover.note else []) + notes
+    attempted = len(jobs)
+    if CARD in clips.wanted.get("kinds", []):
+        made, kept, card_failures = _cards(session, settings, episode)
+        rendered, reused, failed = rendered + made, reused + kept, failed + card_failures
+        attempted += made + len(card_failures)
     if failed:
-        raise MediaError(f"{len(failed)} of {len(jobs)} clips failed; first: {failed[0]}", source=episode.media_path)
+        raise MediaError(f"{len(failed)} of {attempted} clips failed; first: {failed[0]}", source=episode.media_path)
     return StageResult(rendered, reused, skipped, failed, notes)
+
+
+def _cards(session: Session, settings: Settings, episode: Episode) -> tuple[int, int, list[str]]:
+    """Every highlight's quote cards: (drawn, reused, failures); each highlight's cards committed as they are made."""
+    from pipeline.clips.quote_card import cards_for_highlight
+
+    made = kept = 0
+    failed = []
+    for highlight in episode.highlights:
+        try:
+            cards = cards_for_highlight(session, settings, highlight)
+        except CastmillError as exc:
+            failed.append(f"highlight {highlight.id} quote card: {exc}")
+            continue
+        made += sum(card.rendered for card in cards)
+        kept += sum(not card.rendered for card in cards)
+        session.commit()
+    return made, kept, failed
 
 
 def _plan_episode(clips: EpisodeClips, episode: Episode) -> tuple[list[RenderJob], int, list[str]]:
@@ -233,6 +256,8 @@ def _plan_episode(clips: EpisodeClips, episode: Episode) -> tuple[list[RenderJob
     jobs, reused, skipped = [], 0, []
     for highlight in episode.highlights:
         for kind in wanted.get("kinds", []):
+            if kind == CARD:  # drawn in this process after the renders (``_cards``)
+                continue
             if kind == "video" and not episode.has_video:
                 skipped.append(f"highlight {highlight.id}: no video stream, video clips skipped")
                 continue

@@ -50,3 +50,7 @@ class ModelDownloadError(TranscribeError):
 
 class HighlightError(CastmillError):
     """A transcript cannot be mined for highlights (empty, unreadable)."""
+
+
+class LongFormError(CastmillError):
+    """An episode cannot give chapters or show notes (no transcript, too short, no words)."""

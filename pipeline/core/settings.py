@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.core.clock import Weekday
 from pipeline.core.errors import ConfigError
-from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGINES, WHISPER_LANGUAGES, Aspect, ClipKind, is_english
+from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGINES, WHISPER_LANGUAGES, Aspect, CardAspect, ClipKind, is_english
 
 
 class StorageSettings(BaseModel):
@@ -174,6 +174,27 @@ class CaptionStyleOverrides(BaseModel):
         return value
 
 
+class CardSettings(BaseModel):
+    """The client's quote cards: image posts with a pull quote, made by `castmill process` when [clips]
+    kinds lists "card", or by `castmill clips card`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    background: str = "#14213D"  # colours are "#RRGGBB"
+    text: str = "#F5F3EE"  # the quote and the show's name
+    accent: str = "#FCA311"  # the rule above the quote and the speaker's name
+    font: str = Field("DejaVu Serif", min_length=1)  # a font family fontconfig knows
+    # 4:5 is the portrait feed post (1080×1350), 1:1 the square one (1080×1080): vocab.CARD_ASPECTS.
+    sizes: list[CardAspect] = Field(["4:5", "1:1"], min_length=1)
+
+    @field_validator("background", "text", "accent")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if len(value) != 7 or value[0] != "#" or any(c not in "0123456789abcdefABCDEF" for c in value[1:]):
+            raise ValueError(f"{value!r} is not a colour; write it as #RRGGBB, e.g. \"#14213D\"")
+        return value
+
+
 class ClipSettings(BaseModel):
     """Which clips `castmill process` renders for every highlight (none unless the profile says so)."""
 
@@ -200,6 +221,8 @@ class ClipSettings(BaseModel):
     cover: str = ""
     # The clip's JPEG thumbnail: a frame of the clip, or the title card.
     thumbnail: Literal["frame", "title"] = "frame"
+    # Quote cards: colours, font and sizes (the [clips.card] table).
+    card: CardSettings = CardSettings()
 
     @model_validator(mode="before")
     @classmethod

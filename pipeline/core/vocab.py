@@ -47,8 +47,13 @@ MULTILINGUAL_MODEL: Final = "base"  # shipped in two PyPI parts; 99 languages
 AUTO_MODEL: Final = "auto"  # the transcribe model setting that picks one of the two per client
 
 # --- clips ------------------------------------------------------------------------------------------
-CLIP_KINDS: Final = ("video", "audiogram", "audio")
-ClipKind = Literal["video", "audiogram", "audio"]
+CLIP_KINDS: Final = ("video", "audiogram", "audio")  # rendered from the media by the render queue
+CARD: Final = "card"  # a quote card: a PNG image post with the pull quote (clips/quote_card.py)
+# What a profile's [clips] kinds may list: the rendered clips and the quote cards.
+ClipKind = Literal["video", "audiogram", "audio", "card"]
+# Quote card aspect -> image size: 4:5 is the portrait feed post, 1:1 the square one.
+CARD_ASPECTS: Final[dict[str, tuple[int, int]]] = {"4:5": (1080, 1350), "1:1": (1080, 1080)}
+CardAspect = Literal["4:5", "1:1"]
 # Aspect name -> output frame (width, height).
 ASPECTS: Final[dict[str, tuple[int, int]]] = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 Aspect = Literal["9:16", "1:1", "16:9"]

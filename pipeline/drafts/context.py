@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from pipeline.core.clock import media_position as clock
+from pipeline.longform.notes import ShowNotes
+from pipeline.platforms.longform import DESCRIPTION_CHARS
 from pipeline.store.models import Client, Episode, Highlight
+
+SLUG_CHARS = 60
 
 
 def episode_context(episode: Episode) -> dict:
@@ -56,14 +60,45 @@ def client_context(client: Client) -> dict:
     }
 
 
-def template_context(episode: Episode, highlight: Highlight | None, client: Client, platform) -> dict:
+def template_context(episode: Episode, highlight: Highlight | None, client: Client, platform,
+                     notes: dict | None = None) -> dict:
+    """``notes`` (long-form platforms only): ``notes_context`` of the episode's show notes."""
     return {
         "episode": episode_context(episode),
         "highlight": highlight_context(highlight),
         "client": client_context(client),
         "platform": {"name": platform.name, "label": platform.label, "text_limit": platform.text_limit},
         "language": client.language,
+        "notes": notes,
     }
+
+
+def notes_context(notes: ShowNotes) -> dict:
+    """Show notes for the long-form templates: times as "12:05", plus a slug and a meta description."""
+    return {
+        "title": notes.title, "summary": notes.summary,
+        "chapters": [{"start": clock(c.start), "title": c.title, "summary": c.summary} for c in notes.chapters],
+        "takeaways": list(notes.takeaways),
+        "quotes": [{"start": clock(q.start), "text": q.text, "by": q.by or None} for q in notes.quotes],
+        "links": list(notes.links), "names": list(notes.names), "speakers": list(notes.speakers),
+        "missing": list(notes.notes), "slug": slug(notes.title),
+        "description": shortened(notes.summary or notes.title, DESCRIPTION_CHARS),
+    }
+
+
+def slug(title: str) -> str:
+    """A URL slug: lower-case ASCII words joined by hyphens, cut at a word (e.g. "pricing-your-work")."""
+    from slugify import slugify
+
+    return slugify(title, max_length=SLUG_CHARS, word_boundary=True) or "episode"
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with "…" when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
 
 
 def sample_context(platform) -> dict:
@@ -80,4 +115,12 @@ def sample_context(platform) -> dict:
                    "call_to_action": "Follow for more.", "brand_voice": "", "language": "en"},
         "platform": {"name": platform.name, "label": platform.label, "text_limit": platform.text_limit},
         "language": "en",
+        "notes": {"title": "Pricing your work", "summary": "Fixed packages beat hourly rates.",
+                  "chapters": [{"start": "0:00", "title": "Welcome", "summary": "Why pricing matters."},
+                               {"start": "6:40", "title": "Hourly Rates", "summary": "Hours cap what you earn."},
+                               {"start": "21:15", "title": "Fixed Packages", "summary": "Sell the result."}],
+                  "takeaways": ["Price the result"], "links": ["https://example.com/pricing"], "names": ["Budi"],
+                  "quotes": [{"start": "12:05", "text": "Stop selling your time.", "by": "Dinda"}],
+                  "speakers": ["Dinda", "Budi"], "missing": [], "slug": "pricing-your-work",
+                  "description": "Fixed packages beat hourly rates."},
     }

@@ -14,9 +14,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.drafts.context import highlight_context, template_context
+from pipeline.drafts.context import highlight_context, notes_context, template_context
+from pipeline.longform.notes import notes_for_episode
 from pipeline.drafts.templates import environment, render, template_name
-from pipeline.core.vocab import ASPECTS
+from pipeline.core.vocab import ASPECTS, CARD
 from pipeline.core.errors import CastmillError, NotFoundError
 from pipeline.core.clock import utcnow
 from pipeline.store.models import Client, Clip, Draft, DraftVersion, Episode, Highlight
@@ -61,23 +62,26 @@ def generate_drafts(session: Session, episode_id: int, platforms: list[str] | No
         raise NoPlatforms(f"client {client.slug} has no platforms: add platforms = [\"x\", \"linkedin\", …] to its "
                           "profile, or pass --platform")
     env = environment(client.templates_dir or None)
-    subjects: list[Highlight | None] = [None, *episode.highlights]
-    outcomes = []
+    outcomes, notes = [], None
     for name in names:
         platform = get_platform(name)
         template = template_name(env, platform.name, client.language)
+        if platform.episode_only and notes is None:
+            notes = notes_context(notes_for_episode(session, episode))
+        subjects: list[Highlight | None] = [None] if platform.episode_only else [None, *episode.highlights]
         for highlight in subjects:
-            outcomes.append(_draft_one(session, env, template, episode, highlight, client, platform, rewrite_with))
+            outcomes.append(_draft_one(session, env, template, episode, highlight, client, platform, rewrite_with,
+                                       notes if platform.episode_only else None))
     return outcomes
 
 
 def _draft_one(session, env, template: str, episode: Episode, highlight, client: Client, platform,
-               rewrite_with: LLMSettings | None) -> DraftOutcome:
-    rendered = render(env, template, template_context(episode, highlight, client, platform))
-    hashtags = _hashtags(client, highlight)
+               rewrite_with: LLMSettings | None, notes: dict | None = None) -> DraftOutcome:
+    rendered = render(env, template, template_context(episode, highlight, client, platform, notes))
+    hashtags = [] if platform.episode_only else _hashtags(client, highlight)
     media = planned_media(platform, episode, highlight)
     parts, source, notes = platform.fit(rendered.text, hashtags=hashtags), None, []
-    if rewrite_with is not None:
+    if rewrite_with is not None and not platform.episode_only:  # the rewrite prompt is for short posts
         parts, source, notes = _rewritten(rendered.text, parts, platform, client, highlight, hashtags, media, rewrite_with)
     draft = _find_or_create(session, episode, highlight, client, platform.name)
     latest = draft.latest
@@ -118,10 +122,14 @@ def _rewritten(text: str, template_parts: list[str], platform, client: Client, h
 
 
 def planned_media(platform, episode: Episode, highlight: Highlight | None) -> list[dict]:
-    """The clip a post carries on platforms that need media: the highlight's rendered 9:16 clip when the
-    clips stage made one, else the plan for it (the episode post uses the best highlight's clip)."""
-    if not (platform.requires_media or platform.requires_video):
+    """What a post carries. Platforms that need media (Reels, TikTok, Shorts): the highlight's rendered 9:16
+    clip, else the plan for it (the episode post uses the best highlight's). Platforms with
+    ``quote_card_posts``: a highlight post carries its quote card when one was drawn."""
+    if platform.episode_only:
         return []
+    if not (platform.requires_media or platform.requires_video):
+        card = _rendered_card(episode, highlight) if highlight is not None and platform.quote_card_posts else None
+        return [_card_item(card)] if card else []
     subject = highlight or (episode.highlights[0] if episode.highlights else None)
     if subject is None:
         return []
@@ -133,6 +141,24 @@ def planned_media(platform, episode: Episode, highlight: Highlight | None) -> li
                  "height": probe.get("height"), "bytes": probe.get("bytes")}]
     return [{"kind": "video", "clip": f"highlight {highlight_key(subject)}", "status": "planned",
              "seconds": round(subject.end - subject.start, 3), "width": CLIP_WIDTH, "height": CLIP_HEIGHT}]
+
+
+def _rendered_card(episode: Episode, highlight: Highlight) -> Clip | None:
+    """The highlight's quote card, portrait (4:5, more of the feed) before square."""
+    from sqlalchemy.orm import object_session
+
+    cards = object_session(episode).scalars(
+        select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == highlight.key, Clip.kind == CARD,
+                           Clip.status == "ready")).all()
+    present = [c for c in cards if Path(c.path).is_file()]
+    return min(present, key=lambda c: (c.aspect != "4:5", c.aspect), default=None)
+
+
+def _card_item(card: Clip) -> dict:
+    probe = card.probe or {}
+    return {"kind": "image", "clip": f"quote card {card.aspect}", "status": "rendered", "path": card.path,
+            "width": probe.get("width"), "height": probe.get("height"), "bytes": Path(card.path).stat().st_size,
+            "alt": probe.get("alt_text", "")}
 
 
 def _rendered_clip(episode: Episode, highlight: Highlight) -> Clip | None:

@@ -10,7 +10,6 @@ Clients may edit templates, so a template is untrusted input:
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.core.errors import CastmillError
+from pipeline.core.sandbox import BudgetExceeded, error_line, render_with_budget
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates" / "posts"
 # Template code lines executed per render; real post templates run a few hundred.
@@ -29,10 +29,6 @@ MAX_OUTPUT_CHARS = 100_000
 
 class TemplateProblem(CastmillError):
     """A template cannot be loaded or rendered; the message names the file (and line)."""
-
-
-class _BudgetExceeded(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -70,51 +66,20 @@ def render(env: SandboxedEnvironment, name: str, context: dict) -> Rendered:
         raise _load_problem(env, name, exc) from exc
     path = template.filename or name
     try:
-        text = _render_with_budget(template, context, path)
-    except _BudgetExceeded as exc:
+        text = render_with_budget(template, context, path, step_budget=STEP_BUDGET, max_chars=MAX_OUTPUT_CHARS)
+    except BudgetExceeded as exc:
         raise TemplateProblem(str(exc), source=path) from exc
     except SecurityError as exc:
         raise TemplateProblem(f"blocked by the sandbox: {exc}", source=path) from exc
     except UndefinedError as exc:
-        raise TemplateProblem(f"{exc} (line {_error_line(exc, path)})", source=path) from exc
+        raise TemplateProblem(f"{exc} (line {error_line(exc, path)})", source=path) from exc
     except OverflowError as exc:
         raise TemplateProblem(f"blocked by the sandbox: {exc}", source=path) from exc
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"line {exc.lineno}: {exc.message}", source=exc.filename or path) from exc
     except (TemplateError, TypeError, ValueError, ZeroDivisionError, RecursionError) as exc:
-        raise TemplateProblem(f"{type(exc).__name__}: {exc} (line {_error_line(exc, path)})", source=path) from exc
+        raise TemplateProblem(f"{type(exc).__name__}: {exc} (line {error_line(exc, path)})", source=path) from exc
     return Rendered(_tidy(text), path)
-
-
-def _render_with_budget(template, context: dict, path: str) -> str:
-    """Render while counting executed template lines; stop at the budget or the output cap."""
-    steps = 0
-    # Template code (this file, and any it extends or imports) is compiled with its file path.
-    folders = tuple(str(Path(folder)) + "/" for folder in template.environment.loader.searchpath)
-
-    def local(frame, event, arg):
-        nonlocal steps
-        steps += 1
-        if steps > STEP_BUDGET:
-            raise _BudgetExceeded(f"stopped after {STEP_BUDGET:,} template steps (a loop that runs too long)")
-        return local
-
-    def tracer(frame, event, arg):
-        filename = frame.f_code.co_filename
-        return local if filename == path or filename.startswith(folders) else None
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        out, size = [], 0
-        for chunk in template.generate(**context):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise _BudgetExceeded(f"output passed {MAX_OUTPUT_CHARS:,} characters")
-            out.append(chunk)
-        return "".join(out)
-    finally:
-        sys.settrace(previous)
 
 
 def _load_problem(env: SandboxedEnvironment, name: str, exc: Exception) -> TemplateProblem:
@@ -128,15 +93,6 @@ def _find(env: SandboxedEnvironment, name: str) -> str:
         if (Path(folder) / name).is_file():
             return str(Path(folder) / name)
     return name
-
-
-def _error_line(exc: BaseException, path: str) -> int | str:
-    tb, line = exc.__traceback__, "?"
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == path:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
 
 
 def _tidy(text: str) -> str:

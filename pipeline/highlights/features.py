@@ -135,7 +135,7 @@ def _quote_score(sentence: Sentence, n_words: int, hook: float, dangling: str | 
 # --- keywords ---------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=8)
-def _stopwords(language: str) -> frozenset[str]:
+def stopwords(language: str) -> frozenset[str]:
     import yake
 
     folder = Path(yake.__file__).parent / "core" / "StopwordsList"
@@ -152,7 +152,7 @@ def episode_keywords(text: str, language: str, cues: LanguageCues | None, top: i
     if not text.strip():
         return []
     code = (language or "en").split("-")[0].lower()
-    stop = set(_stopwords(code))
+    stop = set(stopwords(code))
     if cues:
         stop |= cues.dangling_starts | set(cues.title_fillers) | cues.intensifiers | cues.generic_words
     extractor = yake.KeywordExtractor(lan=code, n=2, top=top, stopwords=stop)

@@ -17,6 +17,7 @@ from pipeline.platforms.bluesky import Bluesky
 from pipeline.platforms.facebook import Facebook
 from pipeline.platforms.instagram import Instagram
 from pipeline.platforms.linkedin import LinkedIn
+from pipeline.platforms.longform import LONG_FORM
 from pipeline.platforms.mastodon import Mastodon
 from pipeline.platforms.threads import Threads
 from pipeline.platforms.tiktok import TikTok
@@ -27,6 +28,9 @@ REGISTRY: dict[str, type[Platform]] = {
     cls.name: cls for cls in (X, Bluesky, Mastodon, LinkedIn, Instagram, Threads, TikTok, YouTube, Facebook)
 }
 PLATFORM_NAMES: tuple[str, ...] = tuple(REGISTRY)
+# Show notes, newsletter and blog: drafted, reviewed and scheduled like posts (``longform.py``).
+LONG_FORM_REGISTRY: dict[str, type[Platform]] = {cls.name: cls for cls in LONG_FORM}
+LONG_FORM_NAMES: tuple[str, ...] = tuple(LONG_FORM_REGISTRY)
 
 
 class UnknownPlatform(CastmillError):
@@ -34,14 +38,17 @@ class UnknownPlatform(CastmillError):
 
 
 def get_platform(name: str) -> Platform:
-    """The platform called ``name`` (case-insensitive): one of ``PLATFORM_NAMES``."""
+    """The platform called ``name`` (case-insensitive): one of ``PLATFORM_NAMES`` or ``LONG_FORM_NAMES``."""
     key = name.strip().lower()
-    if key not in REGISTRY:
-        raise UnknownPlatform(f"unknown platform {name!r}; valid names: {', '.join(PLATFORM_NAMES)}")
-    return REGISTRY[key]()
+    found = REGISTRY.get(key) or LONG_FORM_REGISTRY.get(key)
+    if found is None:
+        raise UnknownPlatform(f"unknown platform {name!r}; valid names: {', '.join(PLATFORM_NAMES + LONG_FORM_NAMES)}")
+    return found()
 
 
 __all__ = [
+    "LONG_FORM_NAMES",
+    "LONG_FORM_REGISTRY",
     "PLATFORM_NAMES",
     "REGISTRY",
     "FitError",

@@ -95,6 +95,11 @@ class Platform:
     forbidden_characters: ClassVar[str] = ""  # characters the API rejects in text and title
     title_limit: ClassVar[int | None] = None  # separate title field (YouTube), in UTF-16 code units
 
+    # Drafted for the episode only, never per highlight (show notes, newsletter, blog post).
+    episode_only: ClassVar[bool] = False
+    # A highlight post here carries the highlight's quote card as an image (its publisher uploads images).
+    quote_card_posts: ClassVar[bool] = False
+
     # --- threads
     supports_threads: ClassVar[bool] = False  # can a post be followed by self-replies
     thread_max_posts: ClassVar[int] = 1  # posts in one thread, the first included

@@ -33,6 +33,7 @@ class Bluesky(Platform):
     # (https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/images.json;
     # also https://docs.getlate.dev/resources/media-guidelines/bluesky "Bluesky has a 1 MB blob limit").
     max_images = 4
+    quote_card_posts = True
     image_max_bytes = 1_000_000
     max_videos = 1
     mixed_media = False

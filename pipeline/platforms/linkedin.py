@@ -17,6 +17,7 @@ class LinkedIn(Platform):
 
     # Multi-image posts: 2–20 images per the LinkedIn MultiImage API (not confirmed by our search).
     max_images = 20
+    quote_card_posts = True
     max_videos = 1
     mixed_media = False
     # https://www.ayrshare.com/docs/media-guidelines/linkedin.md: image ≤ 5 MB; video MP4, 3 s – 30 min,

@@ -45,6 +45,7 @@ class Mastodon(Platform):
     # configuration.statuses.max_media_attachments is 4 on a default instance
     # (https://docs.joinmastodon.org/entities/Instance/); one video or up to 4 images.
     max_images = 4
+    quote_card_posts = True
     max_videos = 1
     mixed_media = False
     audio_allowed = True  # Mastodon accepts audio attachments (MediaAttachment audio MIME types)

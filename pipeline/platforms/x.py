@@ -167,6 +167,7 @@ class X(Platform):
 
     # https://docs.x.com/x-api/media/quickstart/best-practices: "up to 4 photos, 1 animated GIF or 1 video in a Post"
     max_images = 4
+    quote_card_posts = True
     max_videos = 1
     mixed_media = False
     # https://docs.x.com/x-api/media (size restrictions): image 5 MB, video 512 MB (media_category=amplify_video)

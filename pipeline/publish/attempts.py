@@ -88,7 +88,11 @@ def build_post(session: Session, row: ScheduledPost, *, with_media: bool = True)
     media = tuple(_media_file(item) for item in version.media or []) if with_media else ()
     return Post(parts=tuple(version.parts), idempotency_key=row.idempotency_key, media=media, title=title,
                 link=(episode.feed_meta or {}).get("link") or "",
-                first_attempt_at=first_attempt_started(session, row.id))
+                first_attempt_at=first_attempt_started(session, row.id), context=_client_context(episode.client))
+
+
+def _client_context(client) -> dict:
+    return {"client_name": client.name, "language": client.language, "templates_dir": client.templates_dir or ""}
 
 
 def first_attempt_started(session: Session, post_id: int) -> datetime | None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
-import ssl
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -38,6 +37,7 @@ from pipeline.core.errors import CastmillError
 from pipeline.core.vocab import MISSED, POST_FAILED
 from pipeline.store.models import Client, ScheduledPost
 from pipeline.publish.attempts import RECONCILE_FAILED, SessionFactory
+from pipeline.publish.smtp import SmtpServer, open_smtp
 
 log = logging.getLogger("castmill.notify")
 
@@ -120,17 +120,9 @@ class EmailChannel:
 
     def send(self, notices: list[Notice]) -> None:
         s = self.settings
+        server = SmtpServer(s.smtp_host, s.smtp_port, implicit_tls=s.smtp_ssl, starttls=s.smtp_starttls and not s.smtp_ssl)
         try:
-            if s.smtp_ssl:
-                smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=NOTIFY_TIMEOUT,
-                                        context=ssl.create_default_context())
-            else:
-                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=NOTIFY_TIMEOUT)
-            with smtp:
-                if s.smtp_starttls and not s.smtp_ssl:
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.smtp_username:
-                    smtp.login(s.smtp_username, s.smtp_password)
+            with open_smtp(server, username=s.smtp_username, password=s.smtp_password, timeout=NOTIFY_TIMEOUT) as smtp:
                 smtp.send_message(self.message(notices))
         except (smtplib.SMTPException, OSError) as exc:
             # smtplib's messages carry the server's reply, never our password.

@@ -250,9 +250,9 @@ class Clip(Base):
     episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
     highlight_id: Mapped[int | None] = mapped_column(ForeignKey("highlights.id", ondelete="SET NULL"))
     highlight_key: Mapped[str] = mapped_column(String(40))  # "<start>-<end>", like drafts
-    kind: Mapped[str] = mapped_column(String(16))  # video | audiogram | audio | thumbnail
+    kind: Mapped[str] = mapped_column(String(16))  # video | audiogram | audio | thumbnail | card (quote card)
     aspect: Mapped[str] = mapped_column(String(8), default="")
-    format: Mapped[str] = mapped_column(String(8))  # mp4 | mp3 | m4a | jpg
+    format: Mapped[str] = mapped_column(String(8))  # mp4 | mp3 | m4a | jpg | png
     engine: Mapped[str] = mapped_column(String(16), default="")
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))

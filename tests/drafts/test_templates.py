@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.drafts.templates import (BUILTIN_DIR, STEP_BUDGET, TemplateProblem, check_template_file, environment,
                                        render, template_name)
+from pipeline.platforms import get_platform
 
 CONTEXT = {
     "episode": {"title": "Pricing", "number": None, "guest": None, "link": "https://example.com/1",
@@ -16,6 +17,12 @@ CONTEXT = {
     "client": {"name": "Acme", "handles": {}, "hashtags": [], "call_to_action": "", "brand_voice": "", "language": "en"},
     "platform": {"name": "x", "label": "X", "text_limit": 280},
     "language": "en",
+    # What the long-form templates (show notes, newsletter, blog) see; None for short posts.
+    "notes": {"title": "Pricing", "summary": "Pricing the result pays.", "takeaways": ["Price the result"],
+              "chapters": [{"start": "0:00", "title": "Pricing", "summary": "Why it matters."},
+                           {"start": "4:00", "title": "Packages", "summary": ""}],
+              "quotes": [{"start": "1:00", "text": "Price the result.", "by": None}], "links": [], "names": [],
+              "speakers": [], "missing": [], "slug": "pricing", "description": "Pricing the result pays."},
 }
 
 
@@ -111,6 +118,10 @@ def test_shipped_templates_credit_a_named_quote_and_never_a_bare_label():
     named = {**CONTEXT["highlight"], "speaker": "Dinda", "quote_by": "Dinda", "speakers": ["Dinda"]}
     for path in sorted(BUILTIN_DIR.glob("*.j2")):
         if path.name.startswith("_"):
+            continue
+        if get_platform(path.name.split(".")[0]).episode_only:  # quotes from the show notes: checked below
+            notes = {**CONTEXT["notes"], "quotes": [{**CONTEXT["notes"]["quotes"][0], "by": "Dinda"}]}
+            assert "Price the result.” — Dinda" in render(env, path.name, {**CONTEXT, "notes": notes}).text
             continue
         credited = render(env, path.name, {**CONTEXT, "highlight": named}).text
         plain = render(env, path.name, CONTEXT).text

@@ -25,6 +25,8 @@ PUBLISHERS: dict[str, str] = {
     "threads": "threads:ThreadsPublisher",
     "tiktok": "tiktok:TikTokPublisher",
     "youtube": "youtube:YouTubePublisher",
+    "wordpress": "wordpress:WordPressPublisher",
+    "newsletter": "newsletter:NewsletterPublisher",
 }
 
 

@@ -79,6 +79,9 @@ class Post:
     link: str = ""  # the episode link, where a platform has a separate link field
     # When the first attempt at this post started (UTC); None = this is the first attempt.
     first_attempt_at: datetime | None = None
+    # What a long-form publisher needs of the client (newsletter layout, blog language):
+    # {"client_name", "language", "templates_dir"}; empty for social posts.
+    context: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
