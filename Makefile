@@ -49,15 +49,20 @@ test: setup
 demo-run: setup
 	$(CASTMILL) init
 	$(CASTMILL) client import config/clients/example.toml
-	$(CASTMILL) process --client acme samples/sample_episode.mp3
+	$(CASTMILL) process --client acme samples/sample_episode.mp3 samples/sample_topics.mp3
 	$(CASTMILL) episodes list --client acme
 	$(CASTMILL) highlights $$($(CASTMILL) episodes list --client acme --json | $(PY) -c \
 		'import json,sys; print(next(e["id"] for e in json.load(sys.stdin) if e["title"] == "Castmill Sample Episode"))')
+	@# The six-minute sample's chapters and show notes (its drafts include them, a newsletter and a blog post).
+	$(CASTMILL) chapters $$($(CASTMILL) episodes list --client acme --json | $(PY) -c \
+		'import json,sys; print(next(e["id"] for e in json.load(sys.stdin) if e["title"].endswith("Three Topics")))')
+	$(CASTMILL) notes $$($(CASTMILL) episodes list --client acme --json | $(PY) -c \
+		'import json,sys; print(next(e["id"] for e in json.load(sys.stdin) if e["title"].endswith("Three Topics")))')
 	$(CASTMILL) drafts list --client acme
-	@# Approve the sample's drafts (VA, then client), publish one per platform now to the outbox
-	@# ($$CASTMILL_HOME/outbox/acme/), and fill the client's posting slots with the rest.
+	@# Approve the samples' drafts (VA, then client), publish one per platform now (one scheduler pass):
+	@# to the outbox ($$CASTMILL_HOME/outbox/acme/), the newsletter to a local SMTP sink
+	@# ($$CASTMILL_HOME/mail-sink/); then fill the client's posting slots with the rest.
 	$(PY) scripts/demo_publish.py --client acme
-	$(CASTMILL) scheduler run --once
 	$(CASTMILL) schedule auto --client acme
 	$(CASTMILL) calendar list --client acme
 	@# Sign-in details for the dashboard (fresh random passwords on every run).

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""`make demo`: approve the sample episode's drafts, put them on the calendar, publish some now.
+"""`make demo`: approve the sample episodes' drafts, put them on the calendar, publish some now.
 
-The demo VA approves every draft of the sample that passes its platform's rules, then the
+The demo VA approves every draft of the samples that passes its platform's rules, then the
 client approves them through a review link (the two stages of a two-stage client). One draft
-per platform is scheduled a few seconds ahead so `castmill scheduler run --once` publishes it
-to the outbox folder; `castmill schedule auto` then fills the client's posting slots with the
-rest. Run it after `castmill process`.
+per platform is scheduled a few seconds ahead and published by one scheduler pass: social posts,
+show notes and the blog post to the outbox folder (the demo client has no accounts), the
+newsletter by SMTP to a local mail sink (aiosmtpd on 127.0.0.1, given a newsletter account for
+the pass) that keeps each message in ``$CASTMILL_HOME/mail-sink/``. `castmill schedule auto`
+then fills the client's posting slots with the rest. Run it after `castmill process`.
 
-    .venv/bin/python scripts/demo_publish.py [--client acme] [--title "Castmill Sample Episode"]
+    .venv/bin/python scripts/demo_publish.py [--client acme] [--title "Castmill Sample Episode" …]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -28,6 +31,47 @@ from pipeline.store.clients import get_client
 from pipeline.store.models import Client, Draft, Episode, ScheduledPost
 
 LEAD_SECONDS = 3
+# The long sample first: the first approved draft of each platform goes out now, and its newsletter,
+# show notes and blog post have chapters.
+TITLES = ("Castmill Sample Episode: Three Topics", "Castmill Sample Episode")
+NEWSLETTER_FROM = "Acme Podcast <news@acmepodcast.example>"
+NEWSLETTER_TO = "listener.one@acmepodcast.example,listener.two@acmepodcast.example"
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that writes every message it accepts to ``folder``."""
+
+    def __init__(self, folder: Path):
+        from aiosmtpd.controller import Controller
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        path = self.folder / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}.eml"
+        path.write_bytes(envelope.content)
+        return "250 2.0.0 kept in the demo mail sink"
+
+    def __enter__(self) -> "MailSink":
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def approve_all(session, client: Client, episode: Episode) -> list[Draft]:
@@ -62,24 +106,53 @@ def schedule_one_per_platform(session, drafts: list[Draft], due: datetime) -> li
 
 @click.command()
 @click.option("--client", "client_slug", default="acme", show_default=True)
-@click.option("--title", default="Castmill Sample Episode", show_default=True, help="The episode to use.")
-def main(client_slug: str, title: str) -> None:
-    db = Database(load_settings().database_url)
-    try:
-        with db.session() as session:
-            client = get_client(session, client_slug)
+@click.option("--title", "titles", multiple=True, default=TITLES, show_default=True, help="Episodes to use.")
+def main(client_slug: str, titles: tuple[str, ...]) -> None:
+    settings = load_settings()
+    db = Database(settings.database_url)
+    with MailSink(settings.home / "mail-sink") as sink:
+        try:
+            approved, posts, due = approve_and_schedule(db, client_slug, titles, sink.url)
+        except CastmillError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"approved {len(approved)} draft(s) (VA, then the client through a review link); "
+                   f"{len(posts)} scheduled for {due:%H:%M:%S} UTC")
+        time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 0.5)
+        report = publish_due(db, settings.home)
+    click.echo(f"published {report.published} post(s): to the outbox ({settings.home / 'outbox' / client_slug}) and "
+               f"the newsletter by SMTP to the demo mail sink ({sink.folder}: "
+               f"{len(list(sink.folder.glob('*.eml')))} message(s))")
+    for outcome in report.outcomes:
+        if outcome.status != "published":
+            click.echo(f"  post {outcome.post_id}: {outcome.status}: {outcome.message}")
+
+
+def approve_and_schedule(db: Database, client_slug: str, titles: tuple[str, ...], smtp_url: str):
+    from pipeline.publish.credentials import add_account
+
+    with db.session() as session:
+        client = get_client(session, client_slug)
+        add_account(session, client_slug, "newsletter", base_url=smtp_url,
+                    extra={"from": NEWSLETTER_FROM, "to": NEWSLETTER_TO, "starttls": "false"})
+        approved = []
+        for title in titles:
             episode = session.scalar(select(Episode).where(Episode.client_id == client.id, Episode.title == title))
             if episode is None:
                 raise CastmillError(f"no episode titled {title!r} for client {client_slug}: run castmill process first")
-            approved = approve_all(session, client, episode)
-            due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=LEAD_SECONDS + 1)
-            posts = schedule_one_per_platform(session, approved, due)
-    except CastmillError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    click.echo(f"approved {len(approved)} draft(s) (VA, then the client through a review link); "
-               f"{len(posts)} scheduled for {due:%H:%M:%S} UTC to the outbox")
-    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 0.5)
+            approved += approve_all(session, client, episode)
+        due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=LEAD_SECONDS + 1)
+        return approved, schedule_one_per_platform(session, approved, due), due
+
+
+def publish_due(db: Database, home: Path):
+    """One scheduler pass, as `castmill scheduler run --once` makes it (here, while the mail sink listens)."""
+    from pipeline.publish.attempts import default_publisher_factory
+    from pipeline.publish.scheduler import Scheduler, SchedulerOptions
+
+    runner = Scheduler(db.session, default_publisher_factory(home), SchedulerOptions(worker="demo"))
+    runner.startup()
+    return runner.tick()
 
 
 if __name__ == "__main__":

@@ -78,8 +78,11 @@ def test_drafts_are_scoped_to_their_client(mined):
 
 
 def test_templates_check_accepts_the_shipped_ones_and_names_a_bad_file(tmp_path, castmill_home):
+    from pipeline.drafts.templates import BUILTIN_DIR
+
+    shipped = [p for p in BUILTIN_DIR.glob("*.j2") if not p.name.startswith("_")]
     result = castmill("templates", "check")
-    assert result.exit_code == 0 and result.stdout.count("ok: ") == 18
+    assert len(shipped) == 24 and result.exit_code == 0 and result.stdout.count("ok: ") == len(shipped)
     bad = tmp_path / "x.j2"
     bad.write_text("{{ episode.title }\n")
     result = castmill("templates", "check", str(bad))
@@ -96,9 +99,9 @@ def test_process_on_the_sample_yields_drafts_and_clips_that_pass_their_checks(ca
     result = castmill("process", "--client", "acme", str(sample_episode), "--json")
     assert result.exit_code == 0, result.stderr
     [report] = json.loads(result.stdout)["episodes"]
-    assert report["stages"]["drafts"] == "done" and report["drafts"] >= 3 * (1 + 2)
+    assert report["stages"]["drafts"] == "done" and report["drafts"] >= 3 * (1 + 2) + 3
     rows = json_out("drafts", "list", "--client", "acme")
-    assert {r["platform"] for r in rows} == {"linkedin", "x", "instagram"}
+    assert {r["platform"] for r in rows} == {"linkedin", "x", "instagram", "shownotes", "newsletter", "wordpress"}
     for row in rows:
         checked = castmill("drafts", "check", str(row["id"]))
         assert checked.exit_code == 0, checked.stdout
@@ -113,6 +116,7 @@ def test_process_on_the_sample_yields_drafts_and_clips_that_pass_their_checks(ca
         assert (folder / f"{stem}-audio-9x16.mp3").is_file() and (folder / f"{stem}-audio-9x16.m4a").is_file()
         audiogram = folder / f"{stem}-audiogram-9x16.mp4"
         assert castmill("clips", "check", str(audiogram), "--platform", "instagram").exit_code == 0
+        assert (folder / f"{stem}-card-4x5.png").is_file() and (folder / f"{stem}-card-1x1.png").is_file()
     instagram = [r for r in rows if r["platform"] == "instagram"]
     assert instagram and all(r["media"][0]["status"] == "rendered" and Path(r["media"][0]["path"]).is_file()
                              for r in instagram)  # drafts carry the pre-flighted files, checked above
