@@ -326,6 +326,13 @@ def replace_lines(path: Path, prefixes: list[str], lines: list[str]) -> None:
     path.write_text("\n".join(kept) + "\n")
 
 
+def write_own_section(path: Path, heading: str, text: str, prefix: str, rows: list[str]) -> None:
+    """A benchmark's own section and its rows of the Targets table, rewritten in ``path``."""
+    replace_section(path, heading, text)
+    set_target_rows(path, prefix, rows)
+    log(f"rewrote {heading!r} and its rows of the Targets table in {path.name}")
+
+
 def set_target_rows(path: Path, prefix: str, rows: list[str]) -> None:
     """Put ``rows`` in the Targets table of ``path`` in place of those starting with ``prefix``; at the end of
     the table when there are none yet."""

@@ -37,8 +37,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    MB, ROOT, _version, busy_cpu_seconds, git_state, load_result, log, machine_info, replace_section, save_result,
-    set_target_rows, wait_for_quiet,
+    MB, ROOT, busy_cpu_seconds, git_state, load_result, log, machine_info, save_result, _version, wait_for_quiet,
+    write_own_section,
 )
 from der import DEFAULT_COLLAR, DerScore, der, turns_from_dicts  # noqa: E402
 
@@ -348,9 +348,7 @@ def target_rows(data: dict) -> list[str]:
 
 
 def write_section(data: dict) -> None:
-    replace_section(BENCHMARKS_MD, SECTION, render_section(data))
-    set_target_rows(BENCHMARKS_MD, TARGET_PREFIX, target_rows(data))
-    log(f"rewrote {SECTION!r} and its rows of the Targets table in BENCHMARKS.md")
+    write_own_section(BENCHMARKS_MD, SECTION, render_section(data), TARGET_PREFIX, target_rows(data))
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    DATA_DIR, ROOT, git_state, load_result, log, machine_info, measure_tree, rel, replace_section, save_result,
-    set_target_rows, wait_for_quiet,
+    DATA_DIR, ROOT, git_state, load_result, log, machine_info, measure_tree, rel, save_result, wait_for_quiet,
+    write_own_section,
 )
 
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
@@ -213,9 +213,7 @@ def target_rows(data: dict) -> list[str]:
 
 
 def write_section(data: dict) -> None:
-    replace_section(BENCHMARKS_MD, SECTION, render_section(data))
-    set_target_rows(BENCHMARKS_MD, TARGET_PREFIX, target_rows(data))
-    log(f"rewrote {SECTION!r} and its row of the Targets table in BENCHMARKS.md")
+    write_own_section(BENCHMARKS_MD, SECTION, render_section(data), TARGET_PREFIX, target_rows(data))
 
 
 if __name__ == "__main__":

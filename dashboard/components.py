@@ -123,8 +123,8 @@ AUDIO_FORMATS = ("mp3", "m4a", "wav", "ogg")
 
 
 def show_media(clips: list[dict], media: list[dict]) -> None:
-    """The highlight's rendered clip (video, else audiogram, else audio) and thumbnail, when the files exist;
-    otherwise a note about the media the post will carry."""
+    """The highlight's rendered clip (video, else audiogram, else audio) and thumbnail, and the quote card the
+    post carries, when the files exist; otherwise a note about the media the post will carry."""
     present = [c for c in clips or [] if c.get("path") and Path(c["path"]).is_file()]
     thumbnail = next((c for c in present if c["kind"] == "thumbnail"), None)
     moving = sorted((c for c in present if c["kind"] in ("video", "audiogram")),
@@ -138,7 +138,10 @@ def show_media(clips: list[dict], media: list[dict]) -> None:
             st.caption(f"Framing: {moving[0]['framing']}")
     elif sound is not None:
         st.audio(sound["path"])
-    if not present:
+    images = [m for m in media or [] if m.get("kind") == "image" and m.get("path") and Path(m["path"]).is_file()]
+    for image in images:  # a quote card the post carries, with the alt text it is published with
+        st.image(image["path"], width=240, caption=image.get("alt") or image.get("clip", "image"))
+    if not present and not images:
         for item in media or []:
             st.caption(f"{item.get('kind', 'media')}: {item.get('status', 'planned')}, not rendered yet")
 

@@ -124,6 +124,29 @@ def drafts_check(ctx, draft_id, client_slug) -> None:
     click.echo(f"draft {draft_id}: passes every rule")
 
 
+@drafts.command("export")
+@click.argument("draft_id", type=int)
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder to write into.")
+@click.option("--latest", is_flag=True, help="The latest version, approved or not (default: the approved one).")
+@click.pass_context
+@friendly_errors
+def drafts_export(ctx, draft_id, folder, latest) -> None:
+    """Write a show-notes, newsletter or blog draft as files: Markdown with front matter for static sites,
+    HTML, or the newsletter's HTML and text parts for the client's own email platform.
+
+    Example:
+
+        castmill drafts export 57 --to site/content/posts
+    """
+    from pipeline.review.export import export_draft
+
+    with database_of(ctx).session() as session:
+        written = export_draft(session, cli_identity(), draft_id, folder, latest=latest)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 @click.group()
 def templates() -> None:
     """Validate post templates."""

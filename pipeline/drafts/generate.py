@@ -125,8 +125,9 @@ def planned_media(platform, episode: Episode, highlight: Highlight | None) -> li
     """What a post carries. Platforms that need media (Reels, TikTok, Shorts): the highlight's rendered 9:16
     clip, else the plan for it (the episode post uses the best highlight's). Platforms with
     ``quote_card_posts``: a highlight post carries its quote card when one was drawn."""
-    if platform.episode_only:
-        return []
+    if platform.episode_only:  # a blog post's featured image: the best highlight's quote card
+        card = _rendered_card(episode, episode.highlights[0]) if platform.max_images and episode.highlights else None
+        return [_card_item(card)] if card else []
     if not (platform.requires_media or platform.requires_video):
         card = _rendered_card(episode, highlight) if highlight is not None and platform.quote_card_posts else None
         return [_card_item(card)] if card else []

@@ -314,3 +314,21 @@ def test_a_reframed_video_says_how_it_was_framed(world, tmp_path):
         draft_id = draft.id
     app = run_app(world.identity("budi"), query={"draft": str(draft_id)})
     assert "Framing: no face found: blurred fit" in [c.value for c in app.caption]
+
+
+def test_a_long_form_draft_has_a_preview_and_posts_do_not(world):
+    from pipeline.store.models import Draft, DraftVersion
+
+    with world.db.session() as session:
+        draft = Draft(client_id=session.get(Draft, world.acme.draft_ids[0]).client_id,
+                      episode_id=session.get(Draft, world.acme.draft_ids[0]).episode_id, highlight_key="episode",
+                      platform="wordpress", language="en", status="draft")
+        draft.versions.append(DraftVersion(number=1, parts=["Title: Blog\nSlug: blog\nDescription: d\n\nHello"],
+                                           hashtags=[], media=[], author="castmill", source="test"))
+        session.add(draft)
+        session.flush()
+        blog_id = draft.id
+    app = run_app(world.identity("va"))
+    assert blog_id in shown_drafts(app)
+    previews = [e for e in app.expander if e.label == "Preview"]
+    assert len(previews) == 1  # the blog post's; the short posts have none

@@ -223,6 +223,15 @@ class Publisher:
         return requests.utils.urlparse(self.account.base_url).netloc or self.account.base_url
 
 
+def json_object(response: requests.Response) -> dict:
+    """The response's JSON body when it is an object; {} for anything else (HTML error pages, lists, nothing)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def part_key(key: str, index: int) -> str:
     """The idempotency key of thread part ``index`` (0-based): ``key``, then ``key/2``, ``key/3`` …"""
     return key if index == 0 else f"{key}/{index + 1}"

@@ -44,9 +44,9 @@ import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from pipeline.publish.publishers.base import (AuthError, CredentialStatus, Engagement, MediaFile, OutcomeUnknown,
-                                                Post, Published, PublishError, Publisher, caption_of, count_of,
-                                                created_within, lookup_since, normalized, optional_count,
-                                                retry_after_seconds)
+                                              Post, PublishError, Published, Publisher, caption_of, count_of,
+                                              created_within, json_object, lookup_since, normalized, optional_count,
+                                              retry_after_seconds)
 
 MB = 1024 * 1024
 SINGLE_UPLOAD_MAX = 64 * MB  # Media Transfer Guide: chunks are 5–64 MB; a file up to 64 MB can go whole
@@ -225,20 +225,20 @@ class TikTokPublisher(Publisher):
         root = (self.account.base_url or self.default_base_url).rstrip("/")
         response = self.request("POST", root + path, sent=sent, params=params, json=payload, headers={
             "Authorization": f"Bearer {self.account.token}", "Content-Type": "application/json; charset=UTF-8"})
-        body = _json(response)
+        body = json_object(response)
         error = body.get("error") or {}
         if error.get("code") not in (None, "", "ok"):
             raise self.error_for(response)
         return body.get("data") or {}
 
     def error_message(self, response: requests.Response) -> str:
-        error = _json(response).get("error")
+        error = json_object(response).get("error")
         if isinstance(error, dict) and (error.get("code") or error.get("message")):
             return f"{error.get('message') or 'no message'} ({error.get('code')})"
         return super().error_message(response)
 
     def error_for(self, response: requests.Response) -> PublishError:
-        error = _json(response).get("error")
+        error = json_object(response).get("error")
         code = str(error.get("code") or "") if isinstance(error, dict) else ""
         status = response.status_code
         message = f"tiktok: HTTP {status}: {self.error_message(response)}"
@@ -260,10 +260,4 @@ class TikTokPublisher(Publisher):
         return PublishError(message, status=status)
 
 
-def _json(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 

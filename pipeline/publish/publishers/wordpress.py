@@ -52,8 +52,8 @@ from html import unescape
 import requests
 
 from pipeline.platforms.document import Document, DocumentError, parse, to_html
-from pipeline.publish.publishers.base import (AuthError, CredentialStatus, MediaFile, Post, Published,
-                                                PublishError, Publisher, caption_of)
+from pipeline.publish.publishers.base import (AuthError, CredentialStatus, MediaFile, Post, PublishError, Published,
+                                              Publisher, caption_of, json_object)
 
 API = "/wp-json/wp/v2"
 LOOKUP_STATUSES = "publish,future,draft,pending,private"
@@ -182,13 +182,13 @@ class WordPressPublisher(Publisher):
 
     def error_for(self, response: requests.Response) -> PublishError:
         error = super().error_for(response)
-        body = _json(response)
+        body = json_object(response)
         if body.get("code") == "term_exists":
             error.term_id = (body.get("data") or {}).get("term_id")
         return error
 
     def error_message(self, response: requests.Response) -> str:
-        body = _json(response)
+        body = json_object(response)
         if not isinstance(body.get("message"), str) or not body.get("code"):
             return super().error_message(response)
         params = (body.get("data") or {}).get("params")
@@ -269,9 +269,3 @@ def _plain(text: str) -> str:
     return " ".join(unescape(_TAGS.sub("", text)).split())
 
 
-def _json(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
