@@ -73,13 +73,15 @@ def template_context(episode: Episode, highlight: Highlight | None, client: Clie
     }
 
 
-def notes_context(notes: ShowNotes) -> dict:
-    """Show notes for the long-form templates: times as "12:05", plus a slug and a meta description."""
+def notes_context(notes: ShowNotes, episode_link: str | None = None) -> dict:
+    """Show notes for the long-form templates: times as "12:05", plus a slug and a meta description. With the
+    episode's link, each quote links to its moment (a W3C media fragment, "#t=725": players start there)."""
     return {
         "title": notes.title, "summary": notes.summary,
         "chapters": [{"start": clock(c.start), "title": c.title, "summary": c.summary} for c in notes.chapters],
         "takeaways": list(notes.takeaways),
-        "quotes": [{"start": clock(q.start), "text": q.text, "by": q.by or None} for q in notes.quotes],
+        "quotes": [{"start": clock(q.start), "text": q.text, "by": q.by or None,
+                    "link": f"{episode_link}#t={int(q.start)}" if episode_link else None} for q in notes.quotes],
         "links": list(notes.links), "names": list(notes.names), "speakers": list(notes.speakers),
         "missing": list(notes.notes), "slug": slug(notes.title),
         "description": shortened(notes.summary or notes.title, DESCRIPTION_CHARS),
@@ -120,7 +122,8 @@ def sample_context(platform) -> dict:
                                {"start": "6:40", "title": "Hourly Rates", "summary": "Hours cap what you earn."},
                                {"start": "21:15", "title": "Fixed Packages", "summary": "Sell the result."}],
                   "takeaways": ["Price the result"], "links": ["https://example.com/pricing"], "names": ["Budi"],
-                  "quotes": [{"start": "12:05", "text": "Stop selling your time.", "by": "Dinda"}],
+                  "quotes": [{"start": "12:05", "text": "Stop selling your time.", "by": "Dinda",
+                              "link": "https://example.com/ep42#t=725"}],
                   "speakers": ["Dinda", "Budi"], "missing": [], "slug": "pricing-your-work",
                   "description": "Fixed packages beat hourly rates."},
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.drafts.context import highlight_context, notes_context, template_context
+from pipeline.drafts.context import episode_context, highlight_context, notes_context, template_context
 from pipeline.longform.notes import notes_for_episode
 from pipeline.drafts.templates import environment, render, template_name
 from pipeline.core.vocab import ASPECTS, CARD
@@ -67,7 +67,7 @@ def generate_drafts(session: Session, episode_id: int, platforms: list[str] | No
         platform = get_platform(name)
         template = template_name(env, platform.name, client.language)
         if platform.episode_only and notes is None:
-            notes = notes_context(notes_for_episode(session, episode))
+            notes = notes_context(notes_for_episode(session, episode), episode_context(episode)["link"])
         subjects: list[Highlight | None] = [None] if platform.episode_only else [None, *episode.highlights]
         for highlight in subjects:
             outcomes.append(_draft_one(session, env, template, episode, highlight, client, platform, rewrite_with,

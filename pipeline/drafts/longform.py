@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.access.identity import Identity
 from pipeline.access.permissions import visible_episode
-from pipeline.drafts.context import notes_context, template_context
+from pipeline.drafts.context import episode_context, notes_context, template_context
 from pipeline.drafts.templates import environment, render, template_name
 from pipeline.longform.notes import notes_for_episode
 from pipeline.platforms import get_platform
@@ -22,7 +22,7 @@ def show_notes(session: Session, identity: Identity, episode_id: int, fmt: str =
     episode = visible_episode(session, identity, episode_id)
     client, platform = episode.client, get_platform("shownotes")
     env = environment(client.templates_dir or None)
-    notes = notes_context(notes_for_episode(session, episode))
+    notes = notes_context(notes_for_episode(session, episode), episode_context(episode)["link"])
     text = render(env, template_name(env, platform.name, client.language),
                   template_context(episode, None, client, platform, notes)).text
     if fmt == "md":

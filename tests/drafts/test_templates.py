@@ -21,7 +21,8 @@ CONTEXT = {
     "notes": {"title": "Pricing", "summary": "Pricing the result pays.", "takeaways": ["Price the result"],
               "chapters": [{"start": "0:00", "title": "Pricing", "summary": "Why it matters."},
                            {"start": "4:00", "title": "Packages", "summary": ""}],
-              "quotes": [{"start": "1:00", "text": "Price the result.", "by": None}], "links": [], "names": [],
+              "quotes": [{"start": "1:00", "text": "Price the result.", "by": None, "link": "https://example.com/1#t=60"}],
+              "links": [], "names": [],
               "speakers": [], "missing": [], "slug": "pricing", "description": "Pricing the result pays."},
 }
 
@@ -128,3 +129,11 @@ def test_shipped_templates_credit_a_named_quote_and_never_a_bare_label():
         if "Price the result." in credited:
             assert "Price the result.” — Dinda" in credited, path.name
         assert "S1" not in plain and "—  " not in plain
+
+
+def test_long_form_quotes_link_to_their_moment_in_the_episode():
+    env = environment()
+    for name in ("wordpress.j2", "shownotes.j2", "newsletter.id.j2"):
+        assert "(https://example.com/1#t=60)" in render(env, name, CONTEXT).text, name
+    unlinked = {**CONTEXT["notes"], "quotes": [{**CONTEXT["notes"]["quotes"][0], "link": None}]}
+    assert "#t=" not in render(env, "shownotes.j2", {**CONTEXT, "notes": unlinked}).text
