@@ -150,6 +150,103 @@ def is_valid_hashtag(tag: str) -> bool:
     return bool(_WHOLE_HASHTAG.fullmatch(tag))
 
 
+# twitter-text's mention and list patterns (atSigns.js, validMentionOrList.js in
+# https://github.com/twitter/twitter-text/tree/master/js/src/regexp): "@" or "＠", a screen name
+# of 1–20 ASCII letters, digits or _, and for a list "/" plus a letter and up to 24 more of these or "-".
+_AT_SIGN = "[@\uff20]"
+_SCREEN_NAME = "[a-zA-Z0-9_]{1,20}"
+_LIST_SLUG = "/[a-zA-Z][a-zA-Z0-9_-]{0,24}"
+_WHOLE_USERNAME = regex.compile(_AT_SIGN + _SCREEN_NAME)
+_WHOLE_LIST = regex.compile(_AT_SIGN + _SCREEN_NAME + _LIST_SLUG)
+
+
+def is_valid_username(text: str) -> bool:
+    """twitter-text ``isValidUsername``: ``"@name"`` with a valid screen name and nothing else.
+
+    twitter-text asks whether extracting mentions from the text yields exactly ``text[1:]``;
+    that holds exactly when the whole text is an at sign and a screen name, as matched here.
+    """
+    return bool(text and _WHOLE_USERNAME.fullmatch(text))
+
+
+def is_valid_list(text: str) -> bool:
+    """twitter-text ``isValidList``: ``"@name/list-name"`` and nothing before or after.
+
+    twitter-text anchors ``validMentionOrList`` at both ends and requires an empty preceding
+    part and a list slug, which is a whole-text match of at sign, screen name and slug.
+    """
+    return bool(text and _WHOLE_LIST.fullmatch(text))
+
+
+# twitter-text's isValidUrl regexes, "based on the ABNF from RFC 3986" (validateUrl*.js in
+# https://github.com/twitter/twitter-text/tree/master/js/src/regexp; regex.rb has the same).
+# Their /i flag is spelled out as A-Z; [^\u0000-\u007f] is written as the range \x80-\U0010ffff.
+_URL_UNRESERVED = r"[a-zA-Z\u0400-\u04ff0-9\-._~]"  # Cyrillic letters too, as twitter-text allows
+_URL_PCT_ENCODED = r"%[0-9a-fA-F]{2}"
+_URL_SUB_DELIMS = r"[!$&'()*+,;=]"
+_URL_PCHAR = rf"(?:{_URL_UNRESERVED}|{_URL_PCT_ENCODED}|{_URL_SUB_DELIMS}|[:|@])"
+_URL_USERINFO = rf"(?:{_URL_UNRESERVED}|{_URL_PCT_ENCODED}|{_URL_SUB_DELIMS}|:)*"
+_URL_DEC_OCTET = r"(?:[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])"
+_URL_IPV4 = rf"{_URL_DEC_OCTET}(?:\.{_URL_DEC_OCTET}){{3}}"
+_URL_IPV6 = r"\[[a-fA-F0-9:.]+\]"  # twitter-text punts on real IPv6 validation
+_NON_ASCII = r"\x80-\U0010ffff"
+
+
+def _url_domain(extra: str) -> str:
+    """validateUrlDomain (``extra`` empty) or validateUrlUnicodeDomain (``extra`` non-ASCII):
+    subdomains may hold "_", no segment starts or ends with "-", the TLD starts with a letter."""
+    edge = f"[a-zA-Z0-9{extra}]"
+    subdomain = rf"{edge}(?:[a-zA-Z0-9_\-{extra}]*{edge})?"
+    segment = rf"{edge}(?:[a-zA-Z0-9\-{extra}]*{edge})?"
+    tld = rf"[a-zA-Z{extra}](?:[a-zA-Z0-9\-{extra}]*{edge})?"
+    return rf"(?:(?:{subdomain})\.)*(?:{segment})\.(?:{tld})"
+
+
+def _url_authority(extra: str) -> regex.Pattern:
+    """validateUrlAuthority / validateUrlUnicodeAuthority: [userinfo@]host[:port]."""
+    host = rf"(?:{_URL_IPV4}|{_URL_IPV6}|{_url_domain(extra)})"
+    return regex.compile(rf"(?:({_URL_USERINFO})@)?({host})(?::([0-9]{{1,5}}))?")
+
+
+_URL_AUTHORITY = _url_authority("")
+_URL_UNICODE_AUTHORITY = _url_authority(_NON_ASCII)
+_URL_SCHEME = regex.compile(r"[a-zA-Z][a-zA-Z0-9+\-.]*")
+_URL_PATH = regex.compile(rf"(?:/{_URL_PCHAR}*)*")
+_URL_QUERY_OR_FRAGMENT = regex.compile(rf"(?:{_URL_PCHAR}|/|\?)*")
+# validateUrlUnencoded, "a modified version of RFC 3986 Appendix B": scheme, authority, path,
+# query, fragment. The fragment stops at line breaks, as JavaScript's "." does.
+_URL_PARTS = regex.compile(r"(?:([^:/?#]+)://)?([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#([^\n\r\u2028\u2029]*))?")
+
+
+def _is_whole_match(pattern: regex.Pattern, part: str | None, optional: bool = False) -> bool:
+    """twitter-text's ``isValidMatch``: the first match of ``pattern`` in ``part`` is all of it
+    (not a full match found by backtracking). An absent part passes only if ``optional``, as
+    does an empty one; a required empty part passes if ``pattern`` matches the empty string."""
+    if part is None or (optional and not part):
+        return optional
+    found = pattern.search(part)
+    return found is not None and found.group() == part
+
+
+def is_valid_url(url: str, unicode_domains: bool = True, require_protocol: bool = True) -> bool:
+    """twitter-text ``isValidUrl``: ``url`` follows its RFC 3986 grammar (an http or https
+    scheme unless ``require_protocol`` is false; Unicode host names unless ``unicode_domains``
+    is false)."""
+    parts = _URL_PARTS.fullmatch(url) if url else None
+    if parts is None:
+        return False
+    scheme, authority, path, query, fragment = parts.groups()
+    if require_protocol and not (_is_whole_match(_URL_SCHEME, scheme) and scheme.lower() in ("http", "https")):
+        return False
+    if not (
+        _is_whole_match(_URL_PATH, path)
+        and _is_whole_match(_URL_QUERY_OR_FRAGMENT, query, optional=True)
+        and _is_whole_match(_URL_QUERY_OR_FRAGMENT, fragment, optional=True)
+    ):
+        return False
+    return _is_whole_match(_URL_UNICODE_AUTHORITY if unicode_domains else _URL_AUTHORITY, authority)
+
+
 class X(Platform):
     name = "x"
     label = "X"

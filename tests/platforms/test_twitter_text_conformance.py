@@ -3,8 +3,8 @@
 ``data/twitter-text/validate.yml`` is an unmodified copy (source and commit in
 the README there), so these tests never touch the network. Every case of every
 section is run, except whole sections listed in ``NOT_IMPLEMENTED`` with the
-reason; a section added to the file fails ``test_every_section_is_run_or_listed``
-until it is one or the other.
+reason (none at present); a section added to the file fails
+``test_every_section_is_run_or_listed`` until it is one or the other.
 """
 
 from __future__ import annotations
@@ -16,22 +16,23 @@ import yaml
 
 from pipeline.platforms import PostContent, Violation, get_platform
 from pipeline.platforms import text as textlib
-from pipeline.platforms.x import CONFIG_V1, CONFIG_V2, CONFIG_V3, CountingConfig, is_valid_hashtag, parse_tweet
+from pipeline.platforms.x import (
+    CONFIG_V1,
+    CONFIG_V2,
+    CONFIG_V3,
+    CountingConfig,
+    is_valid_hashtag,
+    is_valid_list,
+    is_valid_url,
+    is_valid_username,
+    parse_tweet,
+)
 
 VALIDATE_YML = Path(__file__).parent / "data" / "twitter-text" / "validate.yml"
 SECTIONS: dict[str, list[dict]] = yaml.safe_load(VALIDATE_YML.read_text(encoding="utf-8"))["tests"]
 
-# Sections of validate.yml that test twitter-text features Castmill does not have.
-NOT_IMPLEMENTED = {
-    # isValidUsername("@name"): Castmill never checks X handles; mentions are posted as written.
-    "usernames": "Castmill does not validate X usernames on their own",
-    # isValidList("@name/list"): Castmill has no use for X list names.
-    "lists": "Castmill does not validate X list names",
-    # isValidUrl: a URL *string* checked against the RFC 3986 grammar (userinfo, IPv4/IPv6 hosts,
-    # percent-encoded hosts). Castmill only needs to know what X turns into a 23-character link,
-    # which is twitter-text's extractor, not this validator (the extractor does not link IP hosts).
-    "urls": "Castmill finds links the way X's extractor does; it has no RFC 3986 URL validator",
-}
+# Sections of validate.yml that test twitter-text features Castmill does not have: section -> reason.
+NOT_IMPLEMENTED: dict[str, str] = {}
 
 # parseTweet's fields as validate.yml names them -> ParsedTweet attributes.
 PARSE_FIELDS = {
@@ -53,17 +54,15 @@ def _parse_with(config: CountingConfig):
     return parse
 
 
-def _is_one_whole_link(text: str) -> bool:
-    return [span.text for span in textlib.find_urls(text, bare_domains=True)] == [text]
-
-
 # Section -> function whose result must equal the case's "expected". The configurations
 # are the ones twitter-text's own conformance runners use for each section.
 RUNNERS = {
     "tweets": lambda text: parse_tweet(text, CONFIG_V1).valid,  # isValidTweetText: the 140-character rule
+    "usernames": is_valid_username,
+    "lists": is_valid_list,
     "hashtags": is_valid_hashtag,
-    # isValidUrl(text, requireProtocol=false); every case is a bare domain X links whole.
-    "urls_without_protocol": _is_one_whole_link,
+    "urls": is_valid_url,
+    "urls_without_protocol": lambda text: is_valid_url(text, require_protocol=False),
     "WeightedTweetsCounterTest": _parse_with(CONFIG_V2),
     "WeightedTweetsWithDiscountedEmojiCounterTest": _parse_with(CONFIG_V3),
     "UnicodeDirectionalMarkerCounterTest": _parse_with(CONFIG_V3),  # the default configuration
@@ -89,6 +88,12 @@ def test_validate_yml(section, case):
 
 
 # ---------------------------------------------------------------- what the product does with it
+
+
+@pytest.mark.parametrize("case", SECTIONS["urls_without_protocol"], ids=lambda case: case["text"])
+def test_bare_domain_is_one_whole_link(case):
+    # X links these bare domains whole, so each counts as one 23-character URL.
+    assert [span.text for span in textlib.find_urls(case["text"], bare_domains=True)] == [case["text"]]
 
 
 def test_x_count_is_the_weighted_length():
