@@ -95,7 +95,7 @@ def test_a_very_long_quote_is_shortened_at_a_word_and_still_stays_inside(tmp_pat
 
 def test_shortening_cuts_between_words_and_ends_with_an_ellipsis():
     from pipeline.clips.captions import font_file
-    from pipeline.clips.quote_card import Box, fit_quote, load_font
+    from pipeline.clips.card_layout import Box, fit_quote, load_font
 
     font = font_file(STYLE.font)
     fitted = fit_quote(VERY_LONG, font, Box(0, 0, 900, 500), 92, 45, 2, 1.25)
