@@ -79,7 +79,8 @@ def check_draft(session: Session, identity: Identity, draft_id: int, client_slug
 
 
 def _clip_problems(media: list[dict], platform) -> list[str]:
-    """Pre-flight of every rendered file the draft carries: a bad file shows here, not at publish time."""
+    """Pre-flight of every rendered file the draft carries: a bad file shows here, not at publish time. A quote
+    card (an image) is checked by the platform's image rules in ``validate``; pre-flight is for video and audio."""
     from pathlib import Path
 
     from pipeline.clips.preflight import preflight
@@ -92,5 +93,6 @@ def _clip_problems(media: list[dict], platform) -> list[str]:
         if not Path(path).is_file():
             problems.append(f"clip {path} is missing: render it again with `castmill clips render`")
             continue
-        problems += [f"clip {Path(path).name}: {v.message}" for v in preflight(path, platform)]
+        if item.get("kind") != "image":
+            problems += [f"clip {Path(path).name}: {v.message}" for v in preflight(path, platform)]
     return problems

@@ -69,3 +69,13 @@ def test_a_highlight_with_quote_cards_becomes_an_image_post_with_alt_text(mined)
     assert [m["kind"] for m in reel["media"]] == ["video"]  # Reels publish video only
     others = [r for r in rows if r["platform"] == "x" and r["subject"] not in (key, "episode")]
     assert others and all(r["media"] == [] for r in others)  # no card drawn for them: a text post
+
+
+def test_a_post_carrying_a_quote_card_passes_its_check(mined):
+    highlights = json.loads(castmill("highlights", str(mined["acme"]), "--format", "json").stdout)["highlights"]
+    assert castmill("clips", "card", str(highlights[0]["id"])).exit_code == 0
+    _generate(mined["acme"], "x")
+    rows = json.loads(castmill("drafts", "list", "--client", "acme", "--json").stdout)
+    carded = next(r for r in rows if r["platform"] == "x" and r["media"])
+    checked = castmill("drafts", "check", str(carded["id"]))
+    assert checked.exit_code == 0 and "passes every rule" in checked.stdout, checked.stdout

@@ -119,7 +119,9 @@ def test_the_published_figures_match_the_installed_packages(tmp_path):
 def test_base_hears_french_where_tiny_en_makes_up_english(tmp_path):
     audio = speech_wav(tmp_path / "fr.wav", FRENCH, voice="fr")
     store = ModelStore(tmp_path / "models")
-    options = TranscribeOptions(model="base", beam_size=1)
+    # The product's beam (5): with greedy decoding (beam 1) int8 base drops this espeak voice's first word
+    # on some CTranslate2 builds (4.8.5), while float32 and beam 5 keep it.
+    options = TranscribeOptions(model="base")
     from pipeline.media.audio import decode_audio
 
     samples = decode_audio(audio)
@@ -127,7 +129,7 @@ def test_base_hears_french_where_tiny_en_makes_up_english(tmp_path):
     assert french.language == "fr"
     text = " ".join(w.word for w in french.words).lower()
     assert "bonjour" in text and "paris" in text, text
-    english_only = get_transcriber("faster-whisper", store).transcribe(samples, TranscribeOptions(beam_size=1))
+    english_only = get_transcriber("faster-whisper", store).transcribe(samples, TranscribeOptions())
     assert english_only.language == "en" and "bonjour" not in " ".join(w.word for w in english_only.words).lower()
 
 
