@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from sqlalchemy.orm import Session
 
 from pipeline.access.identity import Identity
@@ -12,7 +10,7 @@ from pipeline.drafts.context import episode_context, notes_context, template_con
 from pipeline.drafts.templates import environment, render, template_name
 from pipeline.longform.notes import notes_for_episode
 from pipeline.platforms import get_platform
-from pipeline.platforms.document import parse, to_html
+from pipeline.platforms.document import parse, titled_html
 
 FORMATS = ("md", "html")
 
@@ -27,5 +25,4 @@ def show_notes(session: Session, identity: Identity, episode_id: int, fmt: str =
                   template_context(episode, None, client, platform, notes)).text
     if fmt == "md":
         return text
-    document = parse(text)
-    return f"<h1>{escape(document.get('title'))}</h1>\n{to_html(document.body)}"
+    return titled_html(parse(text))

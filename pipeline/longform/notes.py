@@ -82,7 +82,7 @@ def build_notes(title: str, sentences: list[Sentence], keywords: list[str], high
     chapters = [replace(c, summary=_as_sentence(best[k][0].text) if k in best else "")
                 for k, c in enumerate(chapters, start=1)]
     return ShowNotes(
-        title=title, summary=summary(sentences, keywords, [c.start for c in chapters]),
+        title=title, summary=summary_of(best),
         chapters=tuple(chapters), takeaways=tuple(dict.fromkeys(h.title for h in highlights if h.title))[:TAKEAWAYS],
         quotes=tuple(Quote(h.start, h.quote, named.get(h.quote_by, "")) for h in highlights[:QUOTES] if h.quote),
         links=links_in(text), names=names_in(sentences, set(named.values())),
@@ -91,7 +91,11 @@ def build_notes(title: str, sentences: list[Sentence], keywords: list[str], high
 
 def summary(sentences: list[Sentence], keywords: list[str], part_starts: list[float]) -> str:
     """The best-scoring sentence of each part (chapter), the best ``SUMMARY_SENTENCES`` of those, in order."""
-    best = best_per_part(sentences, keywords, part_starts)
+    return summary_of(best_per_part(sentences, keywords, part_starts))
+
+
+def summary_of(best: dict[int, tuple[Sentence, float]]) -> str:
+    """The best ``SUMMARY_SENTENCES`` of ``best_per_part``'s sentences, in the order they were said."""
     chosen = sorted(best.values(), key=lambda pair: -pair[1])[:SUMMARY_SENTENCES]
     out = ""
     for sentence, _ in sorted(chosen, key=lambda pair: pair[0].start):

@@ -70,6 +70,14 @@ def to_html(markdown: str) -> str:
     return _markdown().render(markdown)
 
 
+def titled_html(document: Document) -> str:
+    """The document's Title (when it has one) as an ``<h1>``, then its body as HTML."""
+    from html import escape
+
+    title = document.get("title")
+    return (f"<h1>{escape(title)}</h1>\n" if title else "") + to_html(document.body)
+
+
 def to_text(markdown: str) -> str:
     """The Markdown as plain text: headings, emphasis and link syntax gone, link targets kept."""
     out: list[str] = []

@@ -9,7 +9,6 @@ The approved version is exported (``latest=True`` takes the latest version, appr
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -19,7 +18,7 @@ from pipeline.core.errors import CastmillError
 from pipeline.drafts.context import slug
 from pipeline.drafts.queries import get_draft
 from pipeline.platforms import get_platform
-from pipeline.platforms.document import parse, to_front_matter, to_html
+from pipeline.platforms.document import parse, titled_html, to_front_matter
 from pipeline.review.queries import latest_version
 from pipeline.review.workflow import approved_version
 from pipeline.store.models import Client
@@ -47,7 +46,7 @@ def export_draft(session: Session, identity: Identity, draft_id: int, folder: Pa
     name = slug(document.get("slug") or document.get("title") or f"draft-{draft.id}")
     markdown, html = folder / f"{name}.md", folder / f"{name}.html"
     markdown.write_text(to_front_matter(document) if draft.platform == "wordpress" else text, encoding="utf-8")
-    html.write_text(f"<h1>{escape(document.get('title'))}</h1>\n{to_html(document.body)}", encoding="utf-8")
+    html.write_text(titled_html(document), encoding="utf-8")
     return [markdown, html]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pipeline.access.identity import Identity
 from pipeline.drafts.queries import get_draft as visible_draft
 from pipeline.platforms import get_platform
-from pipeline.platforms.document import parse, to_html
+from pipeline.platforms.document import parse, titled_html
 from pipeline.store.models import Client
 
 # The page wrapper: no script may run, nothing may be fetched but images, nothing may be submitted.
@@ -63,12 +63,4 @@ def _rendered_body(platform_name: str, text: str, client_name: str, language: st
         from pipeline.longform.newsletter import render_newsletter
 
         return render_newsletter(text, client_name=client_name, language=language, templates_dir=templates_dir).html
-    title = document.get("title")
-    heading = f"<h1>{_escape(title)}</h1>" if title else ""
-    return heading + to_html(document.body)
-
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text, quote=True)
+    return titled_html(document)
