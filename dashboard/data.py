@@ -79,6 +79,37 @@ def rerun_stage(identity, episode_id: int, stage: str, reporter):
     return rerun(identity, database(), settings(), episode_id, stage, reporter)
 
 
+def queue_available() -> bool:
+    """Whether episodes can go to the job queue: only a PostgreSQL database has one."""
+    return database().engine.dialect.name == "postgresql"
+
+
+def enqueue(identity, client_slug: str, inputs: list[str]):
+    """``castmill process --queue`` (staff only): workers on any machine take the episodes."""
+    from pipeline.jobs.enqueue import enqueue_for
+
+    return enqueue_for(identity, database(), settings(), client_slug, inputs)
+
+
+def jobs(identity, client_slug: str | None):
+    """The queue's jobs, newest first, with their worker and error (staff only)."""
+    from pipeline.jobs.manage import list_jobs
+
+    return list_jobs(identity, database(), client=client_slug)
+
+
+def retry_job(identity, job_id: int) -> None:
+    from pipeline.jobs.manage import retry_job as retry
+
+    retry(identity, database(), settings(), job_id)
+
+
+def cancel_job(identity, job_id: int) -> str:
+    from pipeline.jobs.manage import cancel_job as cancel
+
+    return cancel(identity, database(), settings(), job_id)
+
+
 def speakers(identity, episode_id: int):
     """Who speaks in the episode, most first, with the names the VA gave them."""
     from pipeline.transcribe.speakers import episode_speakers

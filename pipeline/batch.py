@@ -10,7 +10,6 @@ finish. Ingest runs in this process, one source at a time; transcription runs he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pipeline.access.identity import Identity
 from pipeline.access.permissions import require_staff
@@ -19,6 +18,7 @@ from pipeline.core.progress import NullReporter, Reporter
 from pipeline.core.settings import Settings
 from pipeline.core.vocab import DONE, FAILED, STAGES
 from pipeline.ingest.sources import Source, resolve_inputs
+from pipeline.media.storage import local_media
 from pipeline.store.clients import get_client
 from pipeline.store.db import Database
 from pipeline.store.episodes import latest_transcript_facts
@@ -122,9 +122,10 @@ def rerun_stage(identity: Identity, db: Database, settings: Settings, episode_id
             raise NotFoundError(f"no episode {episode_id}")
         stage_row(session, episode, stage).input_key = ""
         slug, media = episode.client.slug, episode.media_path
-    if not Path(media).is_file():
+    local = local_media(settings, media)  # a stored episode comes back from the media store
+    if not local.is_file():
         raise CastmillError(f"the episode's media file is gone: {media}")
-    return process_for(identity, db, settings, slug, [media], reporter)
+    return process_for(identity, db, settings, slug, [str(local)], reporter)
 
 
 # --- the stages, in order -------------------------------------------------------------------------
@@ -177,7 +178,8 @@ def _transcribe_all(db, settings, outcomes, job: TranscribeJob, jobs: int, repor
         transcriber = get_transcriber(job.engine, ModelStore(settings.models_dir, settings.models))
         for outcome in todo:
             progress = lambda seconds, uri=outcome.source: reporter.advance(uri, seconds)
-            _record(db, outcome, run_stage(db, outcome.episode_id, job, transcriber, progress), reporter)
+            _record(db, outcome, run_stage(db, outcome.episode_id, job, transcriber, progress, settings=settings),
+                    reporter)
         return
     by_id = {o.episode_id: o for o in todo}
     transcribe_in_pool(db, settings, [(o.episode_id, o.source) for o in todo], job, workers,

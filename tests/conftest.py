@@ -1,7 +1,8 @@
-"""Shared fixtures: an isolated CASTMILL_HOME, a fresh database, a fake HTTP server."""
+"""Shared fixtures: an isolated CASTMILL_HOME, a fresh database, a fake HTTP server, real PostgreSQL and S3 servers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from tests.helpers.media import SAMPLE_EPISODE
 def castmill_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("CASTMILL_HOME", str(home))
-    for var in ("CASTMILL_DATABASE_URL", "CASTMILL_MODEL_HUB_URL", "CASTMILL_OPENAI_MODEL_URL"):
+    for var in ("CASTMILL_DATABASE_URL", "CASTMILL_MODEL_HUB_URL", "CASTMILL_OPENAI_MODEL_URL", "CASTMILL_MEDIA_URL",
+                "CASTMILL_S3_ENDPOINT_URL", "CASTMILL_S3_REGION"):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -70,3 +72,44 @@ def postgres_url(postgres_server):
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 server (moto's, in its own process) on a free port of 127.0.0.1, for the whole session."""
+    from tests.helpers.s3_server import S3Server
+
+    with S3Server() as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class S3Bucket:
+    endpoint: str
+    name: str
+    client: object  # a boto3 S3 client for checking what the code under test stored
+
+    def body(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch) -> S3Bucket:
+    """A new, empty bucket on the session's S3 server, and fake credentials in the environment for this test
+    (no AWS profile, no instance metadata: nothing but 127.0.0.1 is asked for anything)."""
+    import uuid
+
+    import boto3
+
+    from tests.helpers.s3_server import FAKE_CREDENTIALS
+
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL",
+                "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in {**FAKE_CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
+                       "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "NO_PROXY": "127.0.0.1,localhost"}.items():
+        monkeypatch.setenv(var, value)
+    client = boto3.session.Session().client("s3", endpoint_url=s3_server.endpoint, region_name="us-east-1")
+    name = f"castmill-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
+    return S3Bucket(s3_server.endpoint, name, client)

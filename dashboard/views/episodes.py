@@ -1,11 +1,11 @@
-"""Episodes (VA and admin): add episodes (upload or feed URL), batch status per stage, name the speakers,
-re-run a stage."""
+"""Episodes (VA and admin): add episodes (upload or feed URL) to process here or on the job queue, the queue's
+jobs with their worker, batch status per stage, name the speakers, re-run a stage."""
 
 import streamlit as st
 
 from dashboard import data
 from dashboard.auth_gate import require
-from dashboard.components import StreamlitReporter, client_filter, show_error
+from dashboard.components import StreamlitReporter, client_filter, run_action, show_error
 from pipeline.core.errors import CastmillError
 from pipeline.core.vocab import MEDIA_EXTENSIONS
 from pipeline.core.vocab import DONE, STAGES
@@ -46,10 +46,47 @@ def add_episodes() -> None:
                                  key="add_files")
         feed = st.text_input("…or an RSS/Atom feed URL (newest episodes)", key="add_feed",
                              placeholder="https://example.com/feed.xml")
+        queued = data.queue_available() and st.toggle(
+            "Send to the job queue", value=True, key="add_queued",
+            help="Workers on any machine (`castmill worker`) process the episodes; follow them under Jobs below.")
         if st.button("Process", key="add_process", type="primary", disabled=not (files or feed.strip())):
             inputs = [str(data.save_upload(client, f.name, f.getvalue())) for f in files or []]
             inputs += [feed.strip()] if feed.strip() else []
-            run_batch(lambda reporter: data.process(identity, client, inputs, reporter))
+            if queued:
+                queue_batch(client, inputs)
+            else:
+                run_batch(lambda reporter: data.process(identity, client, inputs, reporter))
+
+
+def queue_batch(client: str, inputs: list[str]) -> None:
+    try:
+        report = data.enqueue(identity, client, inputs)
+    except CastmillError as exc:
+        show_error(exc)
+        return
+    (st.success if report.ok else st.warning)(
+        f"{len(report.sources) - len(report.failed)} episode(s) queued, {len(report.failed)} failed.")
+    for item in report.failed:
+        show_error(f"{item.source}: {item.error}")
+
+
+def job_table(client: str | None) -> None:
+    """Each job's state and the worker that ran it, with retry and cancel."""
+    jobs = data.jobs(identity, client)
+    with st.expander(f"Jobs ({sum(j.status in ('todo', 'doing') for j in jobs)} waiting or running)",
+                     icon=":material/dns:", expanded=any(j.status in ("todo", "doing") for j in jobs)):
+        if not jobs:
+            st.caption("No jobs yet. Send episodes to the queue above, or `castmill process --queue`.")
+            return
+        st.dataframe([{"job": j.id, "stage": j.stage, "status": j.status, "runs": j.attempts, "client": j.client,
+                       "episode": j.episode_id, "title": j.title, "worker": j.worker, "error": j.error}
+                      for j in jobs], hide_index=True, key="jobs_table")
+        columns = st.columns([2, 1, 1])
+        job_id = columns[0].selectbox("Job", [j.id for j in jobs], key="job_pick")
+        if columns[1].button("Retry", key="job_retry"):
+            run_action(lambda _session: data.retry_job(identity, job_id), f"Job {job_id} queued again.")
+        if columns[2].button("Cancel", key="job_cancel"):
+            run_action(lambda _session: data.cancel_job(identity, job_id), f"Job {job_id} cancelled.")
 
 
 def status_table(rows) -> None:
@@ -114,7 +151,10 @@ def rerun_controls(rows) -> None:
 
 
 add_episodes()
-rows = data.episodes(client_filter(st, slugs, "episodes_client"))
+chosen = client_filter(st, slugs, "episodes_client")
+if data.queue_available():
+    job_table(chosen)
+rows = data.episodes(chosen)
 if not rows:
     st.info("No episodes yet. Add some above, or with `castmill process --client SLUG FILES…`.")
     st.stop()

@@ -101,7 +101,7 @@ def _episode_highlights(ctx, episode_id: int, client_slug: str | None, flags: di
             raise HighlightError("has no transcript yet: run `castmill process` first", source=f"episode {episode_id}")
         data, media, client = transcript_result(transcript), episode.media_path, episode.client
         names = dict(episode.speaker_names or {})
-    energy = energy_or_none(media)
+    energy = energy_or_none(media, settings)
     result = mine_highlights(data, options, energy=energy, llm=settings.highlights.llm, source=f"episode {episode_id}")
     payload = result.to_dict()
     payload["highlights"] = [_named(h, names) for h in payload["highlights"]]

@@ -20,18 +20,25 @@ from pipeline.cli.support import ENGINE_CHOICE, cli_identity, database_of, err_c
               help="Episodes transcribed in parallel (capped by cores and free memory).")
 @click.option("--engine", type=ENGINE_CHOICE, help="Transcription engine (default from settings).")
 @click.option("--model", help="tiny.en, base, another name or a path; default: tiny.en for clients who speak only English, base otherwise.")
+@click.option("--queue", "queued", is_flag=True,
+              help="Put the episodes on the PostgreSQL job queue for `castmill worker`s, instead of processing here.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report instead of progress bars.")
 @click.pass_context
 @friendly_errors
-def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> None:
+def process(ctx, inputs, client_slug, latest, jobs, engine, model, queued, as_json) -> None:
     """Ingest and transcribe files, folders and RSS/Atom feeds for a client.
 
     Finished stages are skipped on a re-run; a bad episode is reported and the
     batch goes on. Exit status is 1 when any input failed.
 
-    Example:
+    With --queue, local files are copied into the media store and each episode becomes jobs that
+    workers on any machine run (`castmill worker`; see `castmill jobs list`).
+
+    Examples:
 
         castmill process --client acme episodes/*.mp3 https://example.com/feed.xml --latest 3
+
+        castmill process --client acme --queue episodes/
     """
     from pipeline.store.clients import get_client
     from pipeline.core.progress import RichReporter
@@ -42,6 +49,9 @@ def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> N
     db = database_of(ctx)
     with db.session() as session:
         get_client(session, client_slug)  # before any progress bar is drawn
+    if queued:
+        _enqueue(db, settings, client_slug, list(inputs), job, latest, as_json)
+        return
     if as_json:
         report = process_batch(db, settings, client_slug, list(inputs), job=job, latest=latest, jobs=jobs)
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
@@ -51,6 +61,25 @@ def process(ctx, inputs, client_slug, latest, jobs, engine, model, as_json) -> N
                                    reporter=reporter)
         done = len(report.outcomes) - len(report.failed)
         click.echo(f"{done} episode(s) ready, {len(report.failed)} failed")
+    if not report.ok:
+        sys.exit(1)
+
+
+def _enqueue(db, settings, client_slug, inputs, job, latest, as_json) -> None:
+    from pipeline.jobs.enqueue import enqueue_batch
+
+    report = enqueue_batch(db, settings, client_slug, inputs, job=job, latest=latest)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        for item in report.sources:
+            if item.error:
+                err_console.print(f"[red]failed[/] {item.source}: {item.error}", highlight=False)
+            else:
+                state = f"queued as job {item.job_id}" if item.job_id else "already waiting in the queue"
+                click.echo(f"{item.source}: {state}")
+        click.echo(f"{len(report.sources) - len(report.failed)} episode(s) queued, {len(report.failed)} failed; "
+                   "follow them with `castmill jobs list`")
     if not report.ok:
         sys.exit(1)
 

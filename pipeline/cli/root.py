@@ -50,13 +50,14 @@ from pipeline.cli.clients import client  # noqa: E402
 from pipeline.cli.clips import clips  # noqa: E402
 from pipeline.cli.drafts import drafts, templates  # noqa: E402
 from pipeline.cli.highlights import feedback, highlights, refit  # noqa: E402
+from pipeline.cli.jobs import jobs, worker  # noqa: E402
 from pipeline.cli.longform import chapters, notes  # noqa: E402
 from pipeline.cli.process import episodes, process  # noqa: E402
 from pipeline.cli.scheduler import metrics, report, scheduler  # noqa: E402
 from pipeline.cli.transcribe import transcribe  # noqa: E402
 from pipeline.cli.users import review_link, user  # noqa: E402
 
-for command in (client, process, episodes, transcribe, highlights, feedback, refit, chapters, notes, drafts,
+for command in (client, process, worker, jobs, episodes, transcribe, highlights, feedback, refit, chapters, notes, drafts,
                 templates, clips, schedule_group, calendar_group, accounts_group, user, review_link, scheduler, metrics, report):
     cli.add_command(command)
 

@@ -11,31 +11,10 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.support import database_of, err_console, friendly_errors, settings_of
+from pipeline.cli.support import configure_logging, database_of, err_console, friendly_errors, settings_of
 from pipeline.publish.options import SchedulerOptions
 
 SCHEDULER = SchedulerOptions()  # the defaults of the scheduler flags
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-_handlers: dict[str, logging.Handler] = {}
-
-
-def _configure_logging(verbose: bool) -> None:
-    """Our loggers (and APScheduler's warnings) to stderr; the root logger is left alone."""
-    levels = {"castmill": logging.DEBUG if verbose else logging.INFO,
-              "apscheduler": logging.DEBUG if verbose else logging.WARNING}
-    for name, level in levels.items():
-        logger = logging.getLogger(name)
-        if name in _handlers:
-            logger.removeHandler(_handlers[name])
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        logger.addHandler(handler)
-        logger.setLevel(level)
-        _handlers[name] = handler
-
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -79,7 +58,7 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     from pipeline.publish.attempts import PublishOptions, default_publisher_factory
     from pipeline.publish.scheduler import Scheduler, SchedulerOptions, default_worker_id, run_forever
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     settings = settings_of(ctx)
     db = database_of(ctx)
     options = SchedulerOptions(worker=worker_id or default_worker_id(), batch_size=batch_size,

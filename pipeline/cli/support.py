@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from functools import wraps
 
@@ -63,3 +64,25 @@ def cli_identity():
     from pipeline.access.identity import system_identity
 
     return system_identity("cli")
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+_handlers: dict[str, logging.Handler] = {}
+
+
+def configure_logging(verbose: bool) -> None:
+    """Our loggers (and APScheduler's and procrastinate's warnings) to stderr; the root logger is left alone."""
+    levels = {"castmill": logging.DEBUG if verbose else logging.INFO,
+              "apscheduler": logging.DEBUG if verbose else logging.WARNING,
+              "procrastinate": logging.DEBUG if verbose else logging.WARNING}
+    for name, level in levels.items():
+        logger = logging.getLogger(name)
+        if name in _handlers:
+            logger.removeHandler(_handlers[name])
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        _handlers[name] = handler

@@ -36,6 +36,7 @@ from pipeline.core.errors import ConfigError, MediaError, NotFoundError
 from pipeline.core.settings import CardSettings, Settings, first_error
 from pipeline.core.vocab import CARD, CARD_ASPECTS
 from pipeline.media.download import sha256_file
+from pipeline.media.storage import MediaStorage, clip_key, ensure_local, open_storage, store_copy
 from pipeline.store.models import Clip, Episode, Highlight
 
 # Bumped when drawing changes its output for the same inputs.
@@ -225,7 +226,8 @@ def cards_for_highlight(session: Session, settings: Settings, highlight: Highlig
     out_dir = settings.home / "clips" / episode.client.slug / f"episode-{episode.id}"
     if not clean_quote(highlight.quote or ""):
         raise MediaError(f"highlight {highlight.id} has no quote to put on a card")
-    return [_card(session, highlight, aspect, style, speaker, out_dir) for aspect in dict.fromkeys(card.sizes)]
+    storage = open_storage(settings)
+    return [_card(session, highlight, aspect, style, speaker, out_dir, storage) for aspect in dict.fromkeys(card.sizes)]
 
 
 def card_settings(clip_settings: dict | None) -> CardSettings:
@@ -248,13 +250,14 @@ def visible_highlight(session: Session, identity: Identity, highlight_id: int,
 
 
 def _card(session: Session, highlight: Highlight, aspect: str, style: CardStyle, speaker: str,
-          out_dir: Path) -> QuoteCard:
+          out_dir: Path, storage: MediaStorage) -> QuoteCard:
     episode = highlight.episode
     show = episode.client.name
     key = card_key(highlight.quote, speaker, show, style, aspect)
     row = session.scalar(select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == highlight.key,
                                             Clip.kind == KIND, Clip.aspect == aspect, Clip.format == FORMAT))
-    if row and row.status == "ready" and row.input_key == key and Path(row.path).is_file():
+    if row and row.status == "ready" and row.input_key == key and \
+            ensure_local(storage, row.path, (row.probe or {}).get("stored")):
         probe = row.probe or {}
         return QuoteCard(Path(row.path), CARD_SIZES[aspect], probe.get("alt_text", ""),
                          bool(probe.get("shortened")), int(probe.get("font_size", 0)), aspect, rendered=False)
@@ -265,6 +268,9 @@ def _card(session: Session, highlight: Highlight, aspect: str, style: CardStyle,
     row.status, row.error, row.sha256 = "ready", "", sha256_file(path)
     row.probe = {"alt_text": made.alt_text, "shortened": made.shortened, "font_size": made.font_size,
                  "width": made.size[0], "height": made.size[1]}
+    if storage.keeps_copies:  # a machine without the file still knows its size (drafts carry it)
+        row.probe = {**row.probe, "bytes": path.stat().st_size,
+                     **store_copy(storage, path, clip_key(episode.client.slug, episode.id, path.name))}
     session.add(row)
     session.flush()
     return made

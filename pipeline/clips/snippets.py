@@ -59,8 +59,9 @@ LIMITER_ATTACK_MS = 1.0
 LIMITER_RELEASE_MS = 60.0
 # Below this the ebur128 gate has nothing to measure: the highlight is silence.
 SILENCE_LUFS = -70.0
-# A highlight may end this far past the probed duration (rounding in transcripts).
-END_TOLERANCE_S = 0.05
+# A highlight may end this far past the probed duration: ffprobe estimates an MP3's duration from its bitrate,
+# and the decoded audio the highlights were cut from can run a few hundred milliseconds longer.
+END_TOLERANCE_S = 0.5
 # pydub may decode a little less than asked at the very end of a file; more is truncation.
 SHORT_DECODE_TOLERANCE_S = 0.25
 FFMPEG_TIMEOUT_S = 600

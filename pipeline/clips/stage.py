@@ -26,8 +26,10 @@ from pipeline.clips.captions import clip_words, rename_in_sidecars
 from pipeline.clips.cover import resolve_cover
 from pipeline.clips.jobs import RenderJob, RenderOutput, run_job
 from pipeline.clips.spec import CaptionStyle, ClipSpec
+from pipeline.clips.snippets import END_TOLERANCE_S
 from pipeline.core.settings import ClipSettings, Settings
 from pipeline.media.download import sha256_file
+from pipeline.media.storage import clip_key, ensure_local, local_media, open_storage, store_copy
 from pipeline.core.errors import CastmillError, MediaError, NotFoundError
 from pipeline.core.vocab import ASPECTS, CARD, CLIP_KINDS, RENDER_ENGINES
 from pipeline.store.db import Database
@@ -87,8 +89,16 @@ class EpisodeClips:
         self.session, self.settings, self.episode, self.engine = session, settings, episode, engine
         self.wanted = episode.client.clip_settings or {}
         self.out_dir = settings.home / "clips" / episode.client.slug / f"episode-{episode.id}"
+        self.storage = open_storage(settings)
         self._words = None
         self._cover = None
+        self._source: Path | None = None
+
+    def source(self) -> Path:
+        """The episode's media as a local file (fetched from the media storage once, when a clip must render)."""
+        if self._source is None:
+            self._source = local_media(self.settings, self.episode.media_path)
+        return self._source
 
     @property
     def cover(self):
@@ -131,6 +141,7 @@ class EpisodeClips:
         reused = self._reuse(highlight, kind, aspect, key)
         if reused:
             return reused
+        spec = replace(spec, source=self.source())
         return RenderJob(highlight.id, kind, aspect, spec, stem, key, fit, self.engine, thumbnail,
                          label=f"highlight {highlight.id} {kind} {aspect}".strip(), reframe=reframe,
                          speaker_names=tuple(sorted((self.episode.speaker_names or {}).items())))
@@ -139,7 +150,8 @@ class EpisodeClips:
         formats = ("mp3", "m4a") if kind == "audio" else ("mp4", "jpg")
         kinds = (kind, kind) if kind == "audio" else (kind, "thumbnail")
         rows = [_row(self.session, self.episode, highlight, k, aspect, f) for k, f in zip(kinds, formats)]
-        if all(r and r.status == "ready" and r.input_key == key and Path(r.path).is_file() for r in rows):
+        if all(r and r.status == "ready" and r.input_key == key for r in rows) and \
+                all(ensure_local(self.storage, r.path, (r.probe or {}).get("stored")) for r in rows):
             return [ClipFile(r.id, r.kind, r.format, r.path, False, framing(r.probe)) for r in rows]
         return []
 
@@ -161,6 +173,8 @@ class EpisodeClips:
         row.highlight_id, row.engine, row.path, row.input_key = highlight.id, job.engine, str(file.path), job.key
         row.status, row.error = "ready", ""
         row.sha256, row.probe = sha256_file(file.path), {**_probe(file.path, file.format), **file.extra}
+        row.probe = {**row.probe, **store_copy(self.storage, Path(file.path), clip_key(
+            self.episode.client.slug, self.episode.id, Path(file.path).name))}
         self.session.add(row)
         self.session.flush()
         return ClipFile(row.id, file.kind, file.format, str(file.path), True, framing(row.probe))
@@ -287,7 +301,7 @@ def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: st
         raise MediaError(f"unknown clip kind {kind!r}; choose one of {', '.join(CLIP_KINDS)}")
     if aspect not in ASPECTS:
         raise MediaError(f"unknown aspect {aspect!r}; choose one of {', '.join(ASPECTS)}")
-    if highlight.end > (episode.duration or 0.0) + 0.05:
+    if highlight.end > (episode.duration or 0.0) + END_TOLERANCE_S:
         raise MediaError(f"highlight ends at {highlight.end:.1f} s but the media is only "
                          f"{episode.duration:.1f} s long", source=episode.media_path)
     if kind == "video" and not episode.has_video:

@@ -54,3 +54,7 @@ class HighlightError(CastmillError):
 
 class LongFormError(CastmillError):
     """An episode cannot give chapters or show notes (no transcript, too short, no words)."""
+
+
+class StorageError(CastmillError):
+    """Shared media storage (a folder all machines mount, or an S3 bucket) cannot be read or written."""

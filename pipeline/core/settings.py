@@ -7,9 +7,11 @@ Precedence, lowest first: the defaults below (mirrored in config/castmill.toml),
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,8 +21,86 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.vocab import AUTO_LANGUAGE, AUTO_MODEL, ENGINES, WHISPER_LANGUAGES, Aspect, CardAspect, ClipKind, is_english
 
 
+S3_SCHEME = "s3://"
+# S3's rule for bucket names: 3-63 lower-case letters, digits, dots and hyphens, a letter or digit at each end.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
 class StorageSettings(BaseModel):
     database_url: str = ""
+    # Where episode media and rendered clips are kept so that workers on other machines can read them.
+    # "": where they already are (the episode's own file; clips under $CASTMILL_HOME/clips), one machine.
+    # An absolute folder every machine mounts at the same path (NFS …), e.g. "/mnt/castmill-media".
+    # An S3 bucket and an optional key prefix, e.g. "s3://castmill-media/prod"; credentials come from the
+    # standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or profile, never from this file.
+    media_url: str = ""  # or CASTMILL_MEDIA_URL
+    # An S3-compatible server instead of AWS, e.g. "http://127.0.0.1:9000" for MinIO; "": AWS itself.
+    s3_endpoint_url: str = ""  # or CASTMILL_S3_ENDPOINT_URL
+    # The bucket's region (requests are signed for it).
+    s3_region: str = "us-east-1"  # or CASTMILL_S3_REGION
+
+    @field_validator("media_url")
+    @classmethod
+    def _media_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        if value.startswith(S3_SCHEME):
+            bucket, prefix = split_s3_url(value)
+            return f"{S3_SCHEME}{bucket}/{prefix}".rstrip("/")
+        if "://" in value:
+            raise ValueError(f"{value!r} is neither a folder nor s3://bucket/prefix")
+        folder = Path(value).expanduser()
+        if not folder.is_absolute():
+            raise ValueError(f"the folder {value!r} must be an absolute path, the same on every machine")
+        return str(folder)
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL, e.g. http://127.0.0.1:9000")
+        if url.username or url.password:
+            raise ValueError("put S3 credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not in the URL")
+        return value
+
+    @field_validator("s3_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+            raise ValueError(f"{value!r} is not a region name like \"us-east-1\"")
+        return value
+
+    @property
+    def media_bucket(self) -> str:
+        """The bucket of an ``s3://`` media_url ("" for a folder or the default)."""
+        return split_s3_url(self.media_url)[0] if self.media_url.startswith(S3_SCHEME) else ""
+
+    @property
+    def media_prefix(self) -> str:
+        """The key prefix of an ``s3://`` media_url, without slashes at either end ("" for none)."""
+        return split_s3_url(self.media_url)[1] if self.media_url.startswith(S3_SCHEME) else ""
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    """(bucket, key) of ``s3://bucket/key``; a ValueError says what is wrong with anything else."""
+    if not url.startswith(S3_SCHEME):
+        raise ValueError(f"{url!r} is not an s3://bucket/key URL")
+    if any(c in url for c in "?#"):
+        raise ValueError(f"{url!r} has a query or fragment; write s3://bucket/prefix")
+    bucket, _, key = url[len(S3_SCHEME):].partition("/")
+    if not bucket:
+        raise ValueError(f"{url!r} names no bucket; write s3://bucket or s3://bucket/prefix")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise ValueError(f"{bucket!r} is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)")
+    key = key.strip("/")
+    if key and any(part in ("", ".", "..") for part in key.split("/")):
+        raise ValueError(f"{url!r} has an empty, '.' or '..' part in its key")
+    return bucket, key
 
 
 class IngestSettings(BaseModel):
@@ -116,6 +196,17 @@ class NotifySettings(BaseModel):
         return bool(self.webhook_url or (self.email_to and self.smtp_host))
 
 
+class QueueSettings(BaseModel):
+    """The PostgreSQL job queue behind ``castmill worker`` and ``castmill process --queue``."""
+
+    concurrency: int = Field(1, ge=1, le=64)  # jobs one worker runs at once (threads)
+    max_attempts: int = Field(4, ge=1, le=50)  # runs of a job, first included, before it is parked as failed
+    retry_wait: float = Field(5, ge=0)  # seconds before the first retry of a transient failure; doubles after
+    heartbeat: float = Field(10, gt=0)  # seconds between a worker's heartbeats
+    stalled_after: float = Field(60, gt=0)  # a worker silent this long is dead: its running jobs go back to the queue
+    graceful_timeout: float = Field(0, ge=0)  # on SIGTERM, seconds to let running jobs finish (0: wait until they do)
+
+
 class Settings(BaseModel):
     home: Path
     storage: StorageSettings = StorageSettings()
@@ -125,6 +216,7 @@ class Settings(BaseModel):
     highlights: HighlightSettings = HighlightSettings()
     drafts: DraftSettings = DraftSettings()
     notify: NotifySettings = NotifySettings()
+    queue: QueueSettings = QueueSettings()
 
     @property
     def rewrite_llm(self) -> LLMSettings | None:
@@ -143,6 +235,11 @@ class Settings(BaseModel):
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def media_cache_dir(self) -> Path:
+        """Where media read from shared storage (S3) is kept on this machine, re-used while unchanged."""
+        return self.home / "cache" / "media"
 
 
 HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
@@ -336,8 +433,10 @@ def _read_toml(path: Path) -> dict:
 
 def _env_overrides() -> dict:
     overrides: dict = {}
-    if url := os.environ.get("CASTMILL_DATABASE_URL"):
-        overrides.setdefault("storage", {})["database_url"] = url
+    for variable, key in (("CASTMILL_DATABASE_URL", "database_url"), ("CASTMILL_MEDIA_URL", "media_url"),
+                          ("CASTMILL_S3_ENDPOINT_URL", "s3_endpoint_url"), ("CASTMILL_S3_REGION", "s3_region")):
+        if value := os.environ.get(variable):
+            overrides.setdefault("storage", {})[key] = value
     if hub := os.environ.get("CASTMILL_MODEL_HUB_URL"):
         overrides.setdefault("models", {})["hub_url"] = hub
     if base := os.environ.get("CASTMILL_OPENAI_MODEL_URL"):

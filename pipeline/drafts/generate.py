@@ -138,7 +138,7 @@ def planned_media(platform, episode: Episode, highlight: Highlight | None) -> li
     if rendered is not None:
         probe = rendered.probe or {}
         return [{"kind": "video", "clip": f"highlight {highlight_key(subject)}", "status": "rendered",
-                 "path": rendered.path, "seconds": probe.get("seconds"), "width": probe.get("width"),
+                 "path": rendered.path, **_stored(probe), "seconds": probe.get("seconds"), "width": probe.get("width"),
                  "height": probe.get("height"), "bytes": probe.get("bytes")}]
     return [{"kind": "video", "clip": f"highlight {highlight_key(subject)}", "status": "planned",
              "seconds": round(subject.end - subject.start, 3), "width": CLIP_WIDTH, "height": CLIP_HEIGHT}]
@@ -151,15 +151,21 @@ def _rendered_card(episode: Episode, highlight: Highlight) -> Clip | None:
     cards = object_session(episode).scalars(
         select(Clip).where(Clip.episode_id == episode.id, Clip.highlight_key == highlight.key, Clip.kind == CARD,
                            Clip.status == "ready")).all()
-    present = [c for c in cards if Path(c.path).is_file()]
+    present = [c for c in cards if Path(c.path).is_file() or (c.probe or {}).get("stored")]
     return min(present, key=lambda c: (c.aspect != "4:5", c.aspect), default=None)
 
 
 def _card_item(card: Clip) -> dict:
     probe = card.probe or {}
+    size = Path(card.path).stat().st_size if Path(card.path).is_file() else probe.get("bytes")
     return {"kind": "image", "clip": f"quote card {card.aspect}", "status": "rendered", "path": card.path,
-            "width": probe.get("width"), "height": probe.get("height"), "bytes": Path(card.path).stat().st_size,
+            **_stored(probe), "width": probe.get("width"), "height": probe.get("height"), "bytes": size,
             "alt": probe.get("alt_text", "")}
+
+
+def _stored(probe: dict) -> dict:
+    """``{"stored": ref}`` when the clip is in the shared media storage too (its file may be on another machine)."""
+    return {"stored": probe["stored"]} if probe.get("stored") else {}
 
 
 def _rendered_clip(episode: Episode, highlight: Highlight) -> Clip | None:

@@ -6,6 +6,8 @@ so an unchanged episode is skipped and a changed setting mines again.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import delete
 
 from pipeline.core.errors import CastmillError, MediaError, NotFoundError
@@ -14,6 +16,7 @@ from pipeline.highlights.energy import envelope_from_file
 from pipeline.highlights.mine import MiningResult, mine_highlights
 from pipeline.highlights.store import client_options, stage_input_key, transcript_result
 from pipeline.highlights.translation import translate_highlights, whisper_translator
+from pipeline.media.storage import local_media
 from pipeline.store.episodes import latest_transcript
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, Highlight
@@ -45,9 +48,10 @@ def run_stage(db: Database, settings: Settings, episode_id: int, *, force: bool 
         _store(db, episode_id, result, key)
         return result
     try:
-        result = mine_highlights(result_input, options, energy=energy_or_none(media_path),
+        media = local_media(settings, media_path)
+        result = mine_highlights(result_input, options, energy=energy_or_none(media),
                                  llm=settings.highlights.llm, source=f"episode {episode_id}")
-        translations = _translations(result, result_input, media_path, settings) if translate else {}
+        translations = _translations(result, result_input, str(media), settings) if translate else {}
     except CastmillError as exc:
         _record_failure(db, episode_id, str(exc))
         raise
@@ -62,9 +66,12 @@ def _translations(result: MiningResult, transcript, media_path: str, settings: S
     return {rank: translation.to_dict() for rank, translation in found.items()}
 
 
-def energy_or_none(media_path: str):
+def energy_or_none(media_path: str | Path, settings: Settings | None = None):
+    """The loudness envelope of an episode's media (a ref in the media storage ``settings`` name, or a file),
+    or None when it cannot be decoded. A storage that cannot be read is an error, not a missing envelope."""
+    media = local_media(settings, str(media_path))
     try:
-        return envelope_from_file(media_path)
+        return envelope_from_file(media)
     except MediaError:
         return None  # mining still works from the words alone; the result notes it
 

@@ -21,6 +21,7 @@ from pipeline.core.errors import CastmillError, IngestError
 from pipeline.ingest.feeds import MEDIA_TYPE_PREFIXES, FeedItem, latest_items
 from pipeline.core.vocab import MEDIA_EXTENSIONS
 from pipeline.media.probe import MediaInfo
+from pipeline.media.storage import MediaStorage, episode_key
 from pipeline.store.models import Client, Episode
 
 # Servers often label enclosures generically; the probe decides after download.
@@ -105,16 +106,32 @@ def fetch_source(source: Source, settings: Settings, client_slug: str) -> Path:
     ).path
 
 
-def find_or_create_episode(session: Session, client: Client, source: Source, path: Path) -> tuple[Episode, bool]:
-    """The client's episode with this content, or a new one; same bytes = same episode."""
-    digest = sha256_file(path)
-    existing = session.scalar(select(Episode).where(Episode.client_id == client.id, Episode.sha256 == digest))
+def find_episode(session: Session, client_id: int, digest: str) -> Episode | None:
+    """The client's episode with this content (sha256), if there is one."""
+    return session.scalar(select(Episode).where(Episode.client_id == client_id, Episode.sha256 == digest))
+
+
+def store_media(storage: MediaStorage, client_slug: str, path: Path, digest: str) -> str:
+    """Put an episode's media into storage under ``<client>/episodes/<sha256><suffix>``; returns its ref
+    (with the default storage, ``path`` itself)."""
+    return storage.put(path, episode_key(client_slug, digest, path.suffix), cache=True)  # the stages read it next
+
+
+def find_or_create_episode(session: Session, client: Client, source: Source, path: Path, *,
+                           digest: str | None = None, media_ref: str | None = None) -> tuple[Episode, bool]:
+    """The client's episode with this content, or a new one; same bytes = same episode.
+
+    ``digest`` is ``path``'s sha256 when the caller has it; ``media_ref`` is where a new episode's media is
+    stored (``store_media``; by default ``path``).
+    """
+    digest = digest or sha256_file(path)
+    existing = find_episode(session, client.id, digest)
     if existing:
         return existing, False
     episode = Episode(
         client=client,
         source_uri=source.uri,
-        media_path=str(path),
+        media_path=media_ref or str(path),
         sha256=digest,
         title=source.title,
         published_at=source.feed_item.published if source.feed_item else None,

@@ -32,7 +32,9 @@ from pipeline.access import audit
 from pipeline.publish.options import PublishOptions
 from pipeline.core.clock import Clock, as_utc, system_clock
 from pipeline.core.errors import CastmillError
-from pipeline.store.models import Client, Draft, DraftVersion, Episode, Highlight, PublishAttempt, ScheduledPost
+from pipeline.core.settings import Settings
+from pipeline.media.storage import local_media
+from pipeline.store.models import Client, Clip, Draft, DraftVersion, Episode, Highlight, PublishAttempt, ScheduledPost
 from pipeline.publish.publishers import (AuthError, MediaFile, OutcomeUnknown, Post, Published,
                                            PublishError, Publisher, get_publisher)
 
@@ -76,16 +78,18 @@ def retry_delay(attempt: int, options: PublishOptions, retry_after: float | None
 
 # --- from rows to a Post and a Publisher ------------------------------------------------------------
 
-def build_post(session: Session, row: ScheduledPost, *, with_media: bool = True) -> Post:
+def build_post(session: Session, row: ScheduledPost, *, with_media: bool = True,
+               settings: Settings | None = None) -> Post:
     """The platform-neutral post. ``with_media=False`` (for look-ups) skips the clip files. Build it *before*
     recording a new attempt: ``first_attempt_at`` is the earliest recorded attempt's start, and the attempt
-    being made must not count as an earlier one."""
+    being made must not count as an earlier one. ``settings`` name the media storage a clip file missing
+    here is fetched from (``_media_file``)."""
     version = session.get(DraftVersion, row.version_id)
     draft = session.get(Draft, row.draft_id)
     episode = session.get(Episode, draft.episode_id)
     highlight = session.get(Highlight, draft.highlight_id) if draft.highlight_id else None
     title = (highlight.title if highlight else "") or episode.title
-    media = tuple(_media_file(item) for item in version.media or []) if with_media else ()
+    media = tuple(_media_file(item, session, settings) for item in version.media or []) if with_media else ()
     return Post(parts=tuple(version.parts), idempotency_key=row.idempotency_key, media=media, title=title,
                 link=(episode.feed_meta or {}).get("link") or "",
                 first_attempt_at=first_attempt_started(session, row.id), context=_client_context(episode.client))
@@ -101,15 +105,28 @@ def first_attempt_started(session: Session, post_id: int) -> datetime | None:
     return as_utc(started) if started is not None else None
 
 
-def _media_file(item: dict) -> MediaFile:
+def _media_file(item: dict, session: Session | None = None, settings: Settings | None = None) -> MediaFile:
+    """The file a draft's media item names. When it is not on this machine but is in the shared media storage
+    (the item's ``stored`` ref, or its clip row's), the stored copy is fetched (``local_media``)."""
     path = item.get("path")
     if not path:
         raise PostNotPublishable(f"its {item.get('kind', 'media')} clip is not rendered yet "
                                  "(run `castmill clips render`)")
     if not Path(path).is_file():
-        raise PostNotPublishable(f"clip file {path} is missing: render it again with `castmill clips render`")
+        stored = item.get("stored") or _stored_ref(session, path)
+        if not stored:
+            raise PostNotPublishable(f"clip file {path} is missing: render it again with `castmill clips render`")
+        path = str(local_media(settings, stored))
     mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
     return MediaFile(path=Path(path), kind=item.get("kind", "video"), mime=mime, alt=item.get("alt", ""))
+
+
+def _stored_ref(session: Session | None, path: str) -> str:
+    """The stored ref of the ready clip rendered at ``path`` (drafts made before clips were stored lack it)."""
+    if session is None:
+        return ""
+    probes = session.scalars(select(Clip.probe).where(Clip.path == path, Clip.status == "ready")).all()
+    return next(((probe or {}).get("stored") for probe in probes if (probe or {}).get("stored")), "")
 
 
 def default_publisher_factory(home: Path) -> PublisherFactory:

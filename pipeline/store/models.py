@@ -107,6 +107,7 @@ class EpisodeStage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(200))  # host:pid of the queue worker that last ran it
 
     episode: Mapped[Episode] = relationship(back_populates="stages")
 

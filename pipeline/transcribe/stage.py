@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.core.errors import CastmillError, MediaError
-from pipeline.core.settings import TranscribeSettings, speakers_setting
+from pipeline.core.settings import Settings, TranscribeSettings, speakers_setting
 from pipeline.media.audio import decode_audio, measure_levels
+from pipeline.media.storage import local_media
 from pipeline.store.db import Database
 from pipeline.store.models import Episode, Transcript
 from pipeline.store.stages import mark_done, mark_failed, mark_running, stage_row
@@ -72,8 +73,12 @@ def phased_progress(progress: ProgressCallback | None, duration: float,
             lambda seconds: progress(duration * TRANSCRIBE_SHARE + seconds * (1 - TRANSCRIBE_SHARE)))
 
 
-def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, progress=None) -> str | None:
-    """Transcribe one episode and store its transcript; returns the error message or None (recorded on the stage row)."""
+def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, progress=None, *,
+              settings: Settings | None = None) -> str | None:
+    """Transcribe one episode and store its transcript; returns the error message or None (recorded on the stage row).
+
+    ``settings`` name the media storage the episode is read from (``media.storage.local_media``).
+    """
     with db.session() as session:
         episode = session.get(Episode, episode_id)
         row = stage_row(session, episode, "transcribe")
@@ -82,7 +87,7 @@ def run_stage(db: Database, episode_id: int, job: TranscribeJob, transcriber, pr
         spoken = episode.client.languages_spoken
         speakers = diarize_options(speakers_setting(episode.client.speakers))
     try:
-        audio = decode_audio(media_path, expected_seconds=duration)
+        audio = decode_audio(local_media(settings, media_path), expected_seconds=duration)
         levels = measure_levels(audio)
         if levels.is_silent:
             raise MediaError(f"contains only silence (RMS {levels.rms_dbfs:.0f} dBFS)", source=media_path)

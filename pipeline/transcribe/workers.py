@@ -45,6 +45,7 @@ def _worker_init(database_url: str, home: str, engine: str, threads: int, events
     settings = load_settings(Path(home))
     _worker_state.update(
         db=Database(database_url, auto_migrate=False),
+        settings=settings,
         transcriber=get_transcriber(engine, ModelStore(settings.models_dir, settings.models)),
         events=events,
         threads=threads,
@@ -55,7 +56,8 @@ def _worker_transcribe(episode_id: int, source: str, job: TranscribeJob) -> str 
     events = _worker_state["events"]
     options = dataclasses.replace(job.options, threads=_worker_state["threads"])
     progress = lambda seconds: events.put((source, seconds))
-    return run_stage(_worker_state["db"], episode_id, TranscribeJob(job.engine, options), _worker_state["transcriber"], progress)
+    return run_stage(_worker_state["db"], episode_id, TranscribeJob(job.engine, options), _worker_state["transcriber"], progress,
+                     settings=_worker_state["settings"])
 
 
 def transcribe_in_pool(db: Database, settings, todo: list[tuple[int, str]], job: TranscribeJob, workers: int, *,

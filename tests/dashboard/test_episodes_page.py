@@ -147,3 +147,29 @@ def test_a_bad_speaker_name_shows_the_library_message(fresh_db):
     assert any("longer than 40 characters" in plain(e.value) for e in app.error)
     with fresh_db.session() as session:
         assert session.get(Episode, episode_id).speaker_names == {}
+
+
+def test_on_postgresql_the_page_shows_the_queues_jobs_and_cancels_one(postgres_url, castmill_home, monkeypatch,
+                                                                      tmp_path):
+    from pipeline.core.settings import load_settings
+    from pipeline.jobs.enqueue import enqueue_batch
+    from pipeline.store.db import Database
+    from pipeline.transcribe.stage import TranscribeJob
+    from tests.helpers import media as mf
+
+    monkeypatch.setenv("CASTMILL_DATABASE_URL", postgres_url)
+    settings = load_settings(castmill_home)
+    db = Database(postgres_url)
+    with db.session() as session:
+        upsert_client(session, build_profile(slug="acme", name="Acme"))
+    episode = mf.speech_mp3(tmp_path / "queued.mp3", "An episode waiting for a worker.")
+    report = enqueue_batch(db, settings, "acme", [str(episode)], job=TranscribeJob.from_settings(settings.transcribe))
+    app = open_as_va(db)
+    assert app.toggle(key="add_queued").value is True, "on PostgreSQL new episodes go to the queue by default"
+    jobs = app.dataframe[0].value
+    assert list(jobs["job"]) == [report.sources[0].job_id]
+    assert list(jobs["stage"]) == ["ingest"] and list(jobs["status"]) == ["todo"]
+    app.button(key="job_cancel").click().run()
+    assert not app.exception, app.exception
+    assert list(app.dataframe[0].value["status"]) == ["cancelled"]
+    db.dispose()

@@ -128,22 +128,34 @@ class PostgresServer:
                 "-c full_page_writes=off"
             )
             self._running = True
+            self._opts = opts
             atexit.register(self.stop)
-            self._run(
-                os.path.join(self.bindir, "pg_ctl"),
-                "-D", self.datadir,
-                "-l", os.path.join(self.tmpdir, "pg.log"),
-                "-o", opts,
-                "-w", "-t", str(int(self.startup_timeout)),
-                "start",
-                timeout=self.startup_timeout + 10,
-            )
+            self._pg_ctl_start()
             self._wait_and_create_db()
         except BaseException:
             self.stop()
             raise
         self.url = f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{DATABASE}"
         return self
+
+    def _pg_ctl_start(self) -> None:
+        self._run(
+            os.path.join(self.bindir, "pg_ctl"),
+            "-D", self.datadir,
+            "-l", os.path.join(self.tmpdir, "pg.log"),
+            "-o", self._opts,
+            "-w", "-t", str(int(self.startup_timeout)),
+            "start",
+            timeout=self.startup_timeout + 10,
+        )
+
+    def pause(self) -> None:
+        """Stop the server as a crash would (clients lose their connections), keeping its data."""
+        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port."""
+        self._pg_ctl_start()
 
     def _wait_and_create_db(self) -> None:
         import psycopg
