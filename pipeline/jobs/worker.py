@@ -21,6 +21,7 @@ import procrastinate
 from procrastinate.jobs import Status
 from procrastinate.worker import Worker
 
+from pipeline.core.clock import utcnow
 from pipeline.core.errors import CastmillError
 from pipeline.core.settings import Settings
 from pipeline.jobs.app import ensure_schema, queue_app
@@ -118,7 +119,7 @@ async def release_stalled(app: procrastinate.App, context: WorkerContext, option
                 await asyncio.to_thread(_record_parked, context, job, runs)
                 log.warning("job %s (%s) parked: its worker died on each of %d attempts", job.id, job.task_name, runs)
             else:
-                await app.job_manager.retry_job(job)
+                await app.job_manager.retry_job_by_id_async(job.id, utcnow())  # no retry loop: another worker may win the race
                 log.warning("job %s (%s) requeued: its worker stopped answering", job.id, job.task_name)
         except procrastinate.exceptions.ConnectorException as exc:  # another worker got there first
             log.debug("job %s already handled: %s", job.id, first_line(exc))
@@ -137,7 +138,7 @@ async def release_lost(app: procrastinate.App, worker: Worker, suspects: set[int
     running = {ctx.job.id for ctx in worker._running_jobs.values()}  # noqa: SLF001 - no public view of it
     found = {job.id: job for job in doing if job.id not in running}
     for job_id in set(found) & suspects:
-        await app.job_manager.retry_job(found[job_id])
+        await app.job_manager.retry_job_by_id_async(job_id, utcnow())
         log.warning("job %s (%s) requeued: this worker lost track of it with the database connection",
                     job_id, found[job_id].task_name)
     return set(found) - suspects

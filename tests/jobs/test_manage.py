@@ -51,32 +51,46 @@ def test_list_cancel_and_retry_waiting_jobs(queue_home, tmp_path):
     assert "no job 999999" in castmill("jobs", "retry", "999999").stderr
 
 
-def test_a_dead_workers_job_is_requeued_then_parked_after_its_attempts(queue_home, queue_db, tmp_path):
-    from pipeline.jobs.app import queue_app
-    from pipeline.jobs.tasks import WorkerContext
+def test_a_dead_workers_job_is_requeued_then_parked_after_its_attempts(queue_home, queue_db):
+    from pipeline.jobs.app import ensure_schema, queue_app
+    from pipeline.jobs.tasks import WorkerContext, defer_stage
     from pipeline.jobs.worker import release_stalled
+    from pipeline.store.clients import build_profile, upsert_client
+    from pipeline.store.models import Episode
 
-    home, _ = queue_home
-    _queue(tmp_path, "gamma")
+    home, url = queue_home
     settings = load_settings(home)
     options = QueueOptions.from_settings(settings.queue, max_attempts=2)
-    with queue_db.session() as session:  # a worker that stopped answering a minute ago, running the job
-        dead = session.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
-                                    "VALUES (now() - interval '1 minute') RETURNING id")).scalar()
-        session.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w"), {"w": dead})
+    with queue_db.session() as session:
+        client, _ = upsert_client(session, build_profile(slug="acme", name="Acme"))
+        episode = Episode(client=client, source_uri="/a.mp3", media_path="/a.mp3", sha256="a" * 64, title="Heavy")
+        session.add(episode)
+        session.flush()
+        episode_id = episode.id
+    ensure_schema(url)
+    app = queue_app(settings, options)
+    with app.open():
+        job_id = defer_stage(app, "transcribe", episode_id, engine="", model="")
+
+    def worker_dies_running_it():  # as if its worker took it, then stopped answering a minute ago
+        with queue_db.session() as session:
+            dead = session.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                                        "VALUES (now() - interval '1 minute') RETURNING id")).scalar()
+            session.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w"), {"w": dead})
 
     async def release():
         app = queue_app(settings, options)
         async with app.open_async():
             return await release_stalled(app, WorkerContext(queue_db, settings, "test:1"), options)
 
-    job_id = asyncio.run(release())[0]
-    assert castmill_json("jobs", "list")[1][0]["status"] == "todo"
-    with queue_db.session() as session:
-        session.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w"), {"w": dead})
+    worker_dies_running_it()
+    assert asyncio.run(release()) == [job_id]
+    assert castmill_json("jobs", "list")[1][0]["status"] == "todo", "the first death: back on the queue"
+    worker_dies_running_it()
     assert asyncio.run(release()) == [job_id]
     row = castmill_json("jobs", "list")[1][0]
-    assert (row["status"], row["attempts"]) == ("failed", 2)
+    assert (row["status"], row["attempts"], row["episode_id"]) == ("failed", 2, episode_id)
+    assert row["error"].startswith("parked after 2 attempt(s): the worker running it stopped each time")
     assert asyncio.run(release()) == [], "a parked job stays parked"
     assert castmill("jobs", "retry", str(job_id)).exit_code == 0
     assert castmill_json("jobs", "list")[1][0]["status"] == "todo"
