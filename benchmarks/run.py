@@ -28,6 +28,7 @@ import bench_languages  # noqa: E402
 import bench_diarization  # noqa: E402
 import bench_reframe  # noqa: E402
 import bench_longform  # noqa: E402
+import bench_queue  # noqa: E402
 
 BENCHES = {
     "transcribe": ("bench_transcribe.py", "transcribe"),
@@ -41,9 +42,11 @@ BENCHES = {
     "diarization": ("bench_diarization.py", "diarization"),
     "reframe": ("bench_reframe.py", "reframe"),
     "longform": ("bench_longform.py", "longform"),
+    "queue": ("bench_queue.py", "queue"),
 }
 # Benchmarks that render their own section and Targets rows from their saved result.
-OWN_SECTIONS = ((bench_diarization, "diarization"), (bench_reframe, "reframe"), (bench_longform, "longform"))
+OWN_SECTIONS = ((bench_diarization, "diarization"), (bench_reframe, "reframe"), (bench_longform, "longform"),
+                (bench_queue, "queue"))
 
 
 def mib(n: float) -> str:
@@ -95,6 +98,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     w(".venv/bin/python benchmarks/bench_languages.py --write-section   # section 8 alone, in place")
     w(".venv/bin/python benchmarks/bench_diarization.py --long --write-section   # section 9 alone, in place")
     w(".venv/bin/python benchmarks/bench_reframe.py --write-section      # section 10 alone, in place")
+    w(".venv/bin/python benchmarks/bench_queue.py --write-section        # section 12 alone, in place "
+      "(--quick: 100 jobs, 4 episodes, 1 round)")
     w(".venv/bin/python benchmarks/run.py --report-only      # re-render this file from bench-data/results/")
     w("```")
     w("")
