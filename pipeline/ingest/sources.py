@@ -35,9 +35,13 @@ class Source:
     uri: str
     local_path: Path | None = None
     feed_item: FeedItem | None = None
+    # The title it was given where it was found: a queue worker reads the file from a copy named by its hash.
+    given_title: str = ""
 
     @property
     def title(self) -> str:
+        if self.given_title:
+            return self.given_title
         if self.feed_item:
             return self.feed_item.title
         return self.local_path.stem.replace("_", " ") if self.local_path else self.uri

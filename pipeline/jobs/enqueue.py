@@ -15,7 +15,7 @@ from pipeline.access.permissions import require_staff
 from pipeline.core.settings import Settings
 from pipeline.ingest.sources import Source, resolve_inputs
 from pipeline.jobs.app import ensure_schema, queue_app
-from pipeline.jobs.tasks import defer_ingest, feed_item_to_dict
+from pipeline.jobs.tasks import defer_ingest
 from pipeline.media.download import sha256_file
 from pipeline.media.storage import episode_key, open_storage
 from pipeline.store.clients import get_client
@@ -60,8 +60,7 @@ def enqueue_batch(db: Database, settings: Settings, client_slug: str, inputs: li
     with app.open():
         for source in sources:
             ref = storage.put(source.local_path, media_key(client_slug, source)) if source.local_path else None
-            job_id = defer_ingest(app, client_slug, source.uri, ref, feed_item_to_dict(source.feed_item),
-                                  job.engine, job.options.model)
+            job_id = defer_ingest(app, client_slug, source, ref, job.engine, job.options.model)
             report.sources.append(QueuedSource(source.uri, job_id))
     return report
 

@@ -114,27 +114,29 @@ def defer_stage(app: procrastinate.App, stage: str, episode_id: int, **kwargs) -
         return None
 
 
-def defer_ingest(app: procrastinate.App, client: str, uri: str, media_ref: str | None, feed_item: dict | None,
-                 engine: str, model: str) -> int | None:
-    lock = source_lock(client, uri)
+def defer_ingest(app: procrastinate.App, client: str, source, media_ref: str | None, engine: str,
+                 model: str) -> int | None:
+    """Queue the ingest of ``source`` (a ``Source``), its media already at ``media_ref`` when it is a local file."""
+    lock = source_lock(client, source.uri)
     try:
         return app.configure_task(task_name("ingest"), lock=lock, queueing_lock=lock).defer(
-            client=client, uri=uri, media_ref=media_ref, feed_item=feed_item, engine=engine, model=model)
+            client=client, uri=source.uri, title=source.title, media_ref=media_ref,
+            feed_item=feed_item_to_dict(source.feed_item), engine=engine, model=model)
     except AlreadyEnqueued:
         return None
 
 
 # --- the jobs -------------------------------------------------------------------------------------
 
-def ingest_job(context, client: str, uri: str, media_ref: str | None, feed_item: dict | None, engine: str,
-               model: str) -> int:
+def ingest_job(context, client: str, uri: str, title: str, media_ref: str | None, feed_item: dict | None,
+               engine: str, model: str) -> int:
     from pipeline.ingest.sources import Source
     from pipeline.ingest.stage import run_stage
     from pipeline.media.storage import local_media
 
     worker = worker_context(context)
     local = local_media(worker.settings, media_ref) if media_ref else None
-    source = Source(uri=uri, local_path=local, feed_item=feed_item_from_dict(feed_item))
+    source = Source(uri=uri, local_path=local, feed_item=feed_item_from_dict(feed_item), given_title=title)
     ingested = run_stage(worker.db, worker.settings, client, source)
     _note_worker(worker, ingested.episode_id, "ingest")
     if ingested.error:

@@ -23,7 +23,7 @@ TOPICS = ["pricing sponsorships", "recording at home", "short clips", "guest boo
 EPISODES = [f"Today we talk about {topic}. The biggest mistake is waiting too long to start. "
             f"My advice on {topic} is simple: try one small change every single week and measure it."
             for topic in TOPICS]
-PROFILE = ('slug = "acme"\nname = "Acme"\nspeakers = "off"\n'
+PROFILE = ('slug = "acme"\nname = "Acme"\nspeakers = "off"\nplatforms = ["x", "linkedin"]\n'
            '[highlights]\nmin_seconds = 3\nmax_seconds = 30\n'
            '[clips]\nkinds = ["audio"]\n')
 STAGE_TASKS = ("castmill.transcribe", "castmill.highlights", "castmill.clips", "castmill.drafts")
@@ -114,7 +114,7 @@ def test_three_workers_finish_a_batch_through_a_kill_and_a_database_outage(queue
     assert len(per_episode_stage) == 4 * 12
     assert max(attempts for _, _, _, attempts in jobs) >= 1, "the killed worker's job was run again"
     assert sorted(count for _, count in transcripts) == [1] * 12, "no transcript twice"
-    assert versions == drafts, "no draft rewritten"
+    assert drafts >= 2 * 12 and versions == drafts, "no draft rewritten"
     assert len(workers_seen - {None}) >= 2, "the work was shared"
 
     queued = _outputs(queue_db)
