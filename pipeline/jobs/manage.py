@@ -20,7 +20,7 @@ from pipeline.core.settings import Settings
 from pipeline.jobs.app import queue_app
 from pipeline.jobs.tasks import TASK_PREFIX, stage_of
 from pipeline.store.db import Database
-from pipeline.store.models import Client, Episode, EpisodeStage
+from pipeline.store.models import Client, Episode, EpisodeStage, QueueJobError
 
 JOB_STATUSES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
 RETRYABLE = ("failed", "cancelled", "aborted")
@@ -124,20 +124,24 @@ def _with_episodes(session: Session, raw) -> list[JobRow]:
     stages = {(s.episode_id, s.stage): s for s in session.scalars(
         select(EpisodeStage).where(EpisodeStage.episode_id.in_(episode_ids)))}
     clients = {c.id: c.slug for c in session.scalars(select(Client))}
-    return [_row(r, episodes, stages, clients) for r in raw]
+    errors = dict(session.execute(select(QueueJobError.job_id, QueueJobError.error)
+                                  .where(QueueJobError.job_id.in_([r["id"] for r in raw]))).all())
+    return [_row(r, episodes, stages, clients, errors) for r in raw]
 
 
-def _row(raw, episodes: dict, stages: dict, clients: dict) -> JobRow:
+def _row(raw, episodes: dict, stages: dict, clients: dict, errors: dict) -> JobRow:
     stage, args = stage_of(raw["task_name"]), raw["args"]
     episode = episodes.get(args.get("episode_id"))
     row = stages.get((episode.id, stage)) if episode else None
-    failed = raw["status"] in ("failed", "aborted") or (row is not None and row.status == "failed")
+    # The last failure of a failed job, or of one waiting for its retry.
+    failed = raw["status"] in ("failed", "aborted") or (raw["status"] == "todo" and raw["attempts"] > 0)
+    stage_error = row.error if row is not None and row.status == "failed" else ""
     return JobRow(
         # procrastinate counts a run once it is over: the running one is added here.
         id=raw["id"], stage=stage, status=str(raw["status"]),
         attempts=raw["attempts"] + (raw["status"] in ("doing", "aborting")),
         client=clients.get(episode.client_id, "") if episode else args.get("client", ""),
         episode_id=episode.id if episode else None, title=episode.title if episode else args.get("uri", ""),
-        worker=(row.worker or "") if row else "", error=(row.error or "") if row is not None and failed else "",
+        worker=(row.worker or "") if row else "", error=(errors.get(raw["id"]) or stage_error or "") if failed else "",
         updated_at=raw["updated_at"],
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -23,11 +24,13 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued, JobAborted
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
-from pipeline.core.errors import CastmillError
+from pipeline.core.clock import utcnow
+from pipeline.core.errors import CastmillError, IngestError
 from pipeline.core.settings import Settings
 from pipeline.core.vocab import STAGES
 from pipeline.jobs.options import QueueOptions
 from pipeline.store.db import Database
+from pipeline.store.stages import mark_failed, mark_stage
 
 log = logging.getLogger("castmill.jobs")
 
@@ -135,12 +138,15 @@ def ingest_job(context, client: str, uri: str, title: str, media_ref: str | None
     from pipeline.media.storage import local_media
 
     worker = worker_context(context)
-    local = local_media(worker.settings, media_ref) if media_ref else None
-    source = Source(uri=uri, local_path=local, feed_item=feed_item_from_dict(feed_item), given_title=title)
-    ingested = run_stage(worker.db, worker.settings, client, source)
-    _note_worker(worker, ingested.episode_id, "ingest")
-    if ingested.error:
-        raise StageFailed(ingested.error)
+    with errors_recorded(worker, context, "ingest"):
+        local = local_media(worker.settings, media_ref) if media_ref else None
+        if local is not None and not local.is_file():
+            raise IngestError("the file is gone: it was moved or deleted after it was queued", source=media_ref)
+        source = Source(uri=uri, local_path=local, feed_item=feed_item_from_dict(feed_item), given_title=title)
+        ingested = run_stage(worker.db, worker.settings, client, source)
+        _note_worker(worker, ingested.episode_id, "ingest")
+        if ingested.error:
+            raise StageFailed(ingested.error)
     defer_stage(context.app, "transcribe", ingested.episode_id, engine=engine, model=model)
     return ingested.episode_id
 
@@ -150,14 +156,9 @@ def _stage_job(stage: str) -> Callable:
 
     def job(context, episode_id: int, **kwargs) -> None:
         worker = worker_context(context)
-        _note_worker(worker, episode_id, stage)
-        try:
+        with errors_recorded(worker, context, stage, episode_id):
+            _note_worker(worker, episode_id, stage)
             runner(worker, episode_id, **kwargs)
-        except CastmillError:
-            raise
-        except Exception as exc:
-            _note_error(worker, episode_id, stage, exc, context.job.attempts)
-            raise
         if context.should_abort():  # cancelled while it ran: the stage is done, nothing after it is queued
             raise JobAborted(f"{stage} of episode {episode_id} cancelled")
         if stage in NEXT_STAGE:
@@ -218,15 +219,37 @@ def _note_worker(worker: WorkerContext, episode_id: int, stage: str) -> None:
         stage_row(session, session.get(Episode, episode_id), stage).worker = worker.name
 
 
-def _note_error(worker: WorkerContext, episode_id: int, stage: str, exc: Exception, attempts: int) -> None:
-    """Best effort: the database may be the thing that is down."""
-    from pipeline.store.stages import mark_failed, mark_stage
-
-    message = f"attempt {attempts + 1}: {first_line(exc)}"
+@contextmanager
+def errors_recorded(worker: WorkerContext, context, stage: str, episode_id: int | None = None):
+    """Why a job failed, kept where `castmill jobs list` finds it: bad input as the stage said it, trouble with
+    its attempt number, also on the episode's stage row (the stage itself records bad input there)."""
     try:
-        mark_stage(worker.db, episode_id, stage, mark_failed, message)
-    except Exception:  # noqa: BLE001 - the job's own failure is what matters; it is logged by the worker
-        log.debug("could not record the failure of %s:%s", stage, episode_id, exc_info=True)
+        yield
+    except CastmillError as exc:
+        said = str(exc)
+        _best_effort(lambda: record_job_error(worker.db, context.job.id, said))
+        raise
+    except Exception as exc:
+        message = f"attempt {context.job.attempts + 1}: {first_line(exc)}"
+        _best_effort(lambda: record_job_error(worker.db, context.job.id, message))
+        if episode_id is not None:
+            _best_effort(lambda: mark_stage(worker.db, episode_id, stage, mark_failed, message))
+        raise
+
+
+def record_job_error(db: Database, job_id: int, message: str) -> None:
+    from pipeline.store.models import QueueJobError
+
+    with db.session() as session:
+        session.merge(QueueJobError(job_id=job_id, error=message, at=utcnow()))
+
+
+def _best_effort(write: Callable[[], None]) -> None:
+    """The database may be the thing that is down; the job's own failure is what matters (the worker logs it)."""
+    try:
+        write()
+    except Exception:  # noqa: BLE001
+        log.debug("could not record a job's failure", exc_info=True)
 
 
 def first_line(exc: BaseException) -> str:

@@ -26,7 +26,7 @@ from pipeline.core.errors import CastmillError
 from pipeline.core.settings import Settings
 from pipeline.jobs.app import ensure_schema, queue_app
 from pipeline.jobs.options import QueueOptions
-from pipeline.jobs.tasks import WorkerContext, first_line, stage_of
+from pipeline.jobs.tasks import WorkerContext, first_line, record_job_error, stage_of
 from pipeline.store.db import Database
 
 log = logging.getLogger("castmill.worker")
@@ -152,6 +152,7 @@ def parked_message(runs: int) -> str:
 def _record_parked(context: WorkerContext, job, runs: int) -> None:
     from pipeline.store.stages import mark_failed, mark_stage
 
+    record_job_error(context.db, job.id, parked_message(runs))
     episode_id = job.task_kwargs.get("episode_id")
     if episode_id is not None:
         mark_stage(context.db, episode_id, stage_of(job.task_name), mark_failed, parked_message(runs))

@@ -112,6 +112,17 @@ class EpisodeStage(Base):
     episode: Mapped[Episode] = relationship(back_populates="stages")
 
 
+class QueueJobError(Base):
+    """Why a job of the queue (``pipeline.jobs``) failed last, one line: an ingest job that never made an
+    episode has no stage row to hold it. Keyed by procrastinate's job id."""
+
+    __tablename__ = "queue_job_errors"
+
+    job_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    error: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Transcript(Base):
     __tablename__ = "transcripts"
 

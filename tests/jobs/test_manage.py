@@ -51,6 +51,15 @@ def test_list_cancel_and_retry_waiting_jobs(queue_home, tmp_path):
     assert "no job 999999" in castmill("jobs", "retry", "999999").stderr
 
 
+def test_a_failed_ingest_job_says_why_in_the_job_list(queue_home, tmp_path):
+    (job_id,) = _queue(tmp_path, "epsilon")
+    (tmp_path / "epsilon.mp3").unlink()  # gone before a worker gets to it (the default store keeps files in place)
+    assert castmill("worker", "--until-idle").exit_code == 0
+    row = castmill_json("jobs", "list")[1][0]
+    assert (row["id"], row["status"], row["attempts"], row["episode_id"]) == (job_id, "failed", 1, None)
+    assert row["error"] == f"{tmp_path / 'epsilon.mp3'}: the file is gone: it was moved or deleted after it was queued"
+
+
 def test_a_dead_workers_job_is_requeued_then_parked_after_its_attempts(queue_home, queue_db):
     from pipeline.jobs.app import ensure_schema, queue_app
     from pipeline.jobs.tasks import WorkerContext, defer_stage
