@@ -15,13 +15,14 @@ from dashboard.components import flash
 from dashboard.data import database
 from pipeline.access import auth
 from pipeline.core.errors import CastmillError
-from pipeline.core.vocab import ROLES, STAFF_ROLES
+from pipeline.core.vocab import ADMIN, ROLES, STAFF_ROLES
 
 IDENTITY_KEY = "identity"
 LINK_TOKEN_KEY = "review_link_token"  # the ?token= already tried in this session
 
 STAFF = STAFF_ROLES
 EVERYONE = ROLES
+ADMINS = (ADMIN,)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ PAGES = (
     PageSpec("calendar", "views/calendar.py", "Calendar", ":material/calendar_month:", EVERYONE),
     PageSpec("clients", "views/clients.py", "Clients & settings", ":material/tune:", STAFF),
     PageSpec("activity", "views/activity.py", "Activity", ":material/list_alt:", EVERYONE),
+    PageSpec("health", "views/health.py", "Health", ":material/monitor_heart:", ADMINS),
 )
 SIGN_IN = PageSpec("sign-in", "views/sign_in.py", "Sign in", ":material/login:", ())
 

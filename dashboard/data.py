@@ -132,3 +132,10 @@ def draft_preview(identity, draft_id: int, parts: list[str]) -> str | None:
 
     with session() as s:
         return review.draft_preview(s, identity, draft_id, parts)
+
+
+def health(identity):
+    """``castmill doctor``'s checks on this database and settings (admins only; the library refuses others)."""
+    from pipeline.health import checks_for
+
+    return checks_for(identity, database(), settings())

@@ -13,6 +13,13 @@ from tests.fakes.http_server import FakeHTTPServer
 from tests.helpers.media import SAMPLE_EPISODE
 
 
+@pytest.fixture(autouse=True)
+def _fake_servers_allowed(monkeypatch):
+    """The fake servers listen on 127.0.0.1, which safe_fetch refuses by default: every test allows it through
+    the environment (read even where a test builds its Settings itself). Tests of the refusals remove it."""
+    monkeypatch.setenv("CASTMILL_NETWORK_ALLOW", "127.0.0.1")
+
+
 @pytest.fixture
 def castmill_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"

@@ -295,7 +295,30 @@ def identity_from_review_link(session: Session, token: str, *, now: datetime | N
     if as_utc(now or utcnow()) >= expires_at:
         raise ReviewLinkInvalid("this review link has expired")
     client = session.get(Client, client_id)
-    if client is None or client.slug != slug:
+    if client is None or client.slug != slug or _created_after(client, signed_at):
         raise ReviewLinkInvalid("this review link is not valid")
     return Identity(user_id=None, email=f"review link {slug}", role="client", client_id=client.id, client_slug=slug,
                     display_name=client.name, timezone=client.timezone, expires_at=expires_at)
+
+
+def _created_after(client: Client, signed_at: datetime) -> bool:
+    """True when ``client`` was created after the token was signed: the client the link named was erased and
+    one was added again under the same slug (SQLite may even give it the same id). The token's time has
+    whole seconds; one second of slack keeps a link made at once after its client valid."""
+    return client.created_at is not None and as_utc(client.created_at) > as_utc(signed_at) + timedelta(seconds=1)
+
+
+def check_active(session: Session, identity: Identity, *, now: datetime | None = None) -> None:
+    """Raise SessionExpired unless ``identity`` still stands: not expired; a signed-in user still exists with the
+    same role and client and is not disabled; a client identity's client still exists under the same slug (an
+    erased client's sessions and review links stop here)."""
+    check_session(identity, now)
+    if identity.user_id is not None:
+        user = session.get(User, identity.user_id)
+        if user is None or user.disabled or user.role != identity.role or user.client_id != identity.client_id:
+            raise SessionExpired("your account has changed; sign in again")
+    if identity.client_id is not None:
+        client = session.get(Client, identity.client_id)
+        if client is None or client.slug != identity.client_slug:
+            raise SessionExpired("this review link is not valid any more" if identity.is_review_link
+                                 else "your account has changed; sign in again")

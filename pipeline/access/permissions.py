@@ -1,6 +1,6 @@
 """The permission rules, each once: who may approve at which stage, send a draft back, edit a
-client's settings, process episodes. The library calls them before acting; the dashboard calls
-the same functions only to decide which buttons to draw.
+client's settings, process episodes, export or erase a client's data. The library calls them before
+acting; the dashboard calls the same functions only to decide which buttons to draw.
 """
 
 from __future__ import annotations
@@ -56,6 +56,32 @@ def require_staff(identity: Identity, what: str) -> None:
     check_session(identity)
     if not may_manage_clients(identity):
         raise PermissionDenied(f"only a VA or an admin can {what}")
+
+
+def may_handle_client_data(identity: Identity) -> bool:
+    """Export or erase all of a client's data: an admin only (a VA prepares drafts; it does not hand a
+    client's whole archive over, nor wipe it)."""
+    return identity.role == ADMIN
+
+
+def require_admin(identity: Identity, what: str) -> None:
+    """Refuse ``what`` (e.g. "export a client's data") to anyone but an admin."""
+    check_session(identity)
+    if not may_handle_client_data(identity):
+        raise PermissionDenied(f"only an admin can {what}")
+
+
+def may_see_health(identity: Identity) -> bool:
+    """The health checks (``castmill doctor``, the dashboard's Health page): admins only. They show every
+    client's accounts, stuck posts and queue errors, and the machines' state."""
+    return identity.role == ADMIN
+
+
+def require_health_access(identity: Identity) -> None:
+    """Refuse the health checks to anyone but an admin."""
+    check_session(identity)
+    if not may_see_health(identity):
+        raise PermissionDenied("only an admin can see the health checks")
 
 
 def client_scope(query: Select, identity: Identity, client_id_column) -> Select:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.calendar import parse_time
-from pipeline.cli.support import database_of, friendly_errors
+from pipeline.cli.support import database_of, friendly_errors, settings_of
 from pipeline.core.errors import ConfigError
 
 
@@ -132,10 +132,11 @@ def accounts_check(ctx, client_slug, as_json) -> None:
 
         castmill accounts check
     """
+    from pipeline.media.safe_fetch import safe_session
     from pipeline.publish.credentials import check_accounts
 
-    with database_of(ctx).session() as session:
-        checks = check_accounts(session, client_slug=client_slug)
+    with database_of(ctx).session() as session, safe_session(settings_of(ctx).network) as http:
+        checks = check_accounts(session, client_slug=client_slug, http=http)
     if as_json:
         click.echo(json.dumps([c.to_dict() for c in checks], indent=2))
     else:

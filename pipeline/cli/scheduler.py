@@ -63,8 +63,9 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     db = database_of(ctx)
     options = SchedulerOptions(worker=worker_id or default_worker_id(), batch_size=batch_size,
                                lease_seconds=lease_seconds, publish=PublishOptions(max_attempts=max_attempts))
-    notifier = Notifier.from_settings(load_notify_settings(settings))
-    runner = Scheduler(db.session, default_publisher_factory(settings.home), options, notifier=notifier)
+    notifier = Notifier.from_settings(load_notify_settings(settings), network=settings.network)
+    runner = Scheduler(db.session, default_publisher_factory(settings.home, settings.network), options,
+                       notifier=notifier)
     startup = runner.startup()  # also logged
     if not as_json:
         click.echo("\n".join(startup.lines()))
@@ -109,17 +110,20 @@ def _metrics_job(ctx) -> None:
     from pipeline.publish.metrics import fetch_metrics
     from pipeline.publish.attempts import default_publisher_factory
 
-    report = fetch_metrics(database_of(ctx).session, default_publisher_factory(settings_of(ctx).home), now=_now())
+    settings = settings_of(ctx)
+    report = fetch_metrics(database_of(ctx).session, default_publisher_factory(settings.home, settings.network),
+                           now=_now())
     logging.getLogger("castmill.metrics").info("metrics: %d fetched, %d platforms without numbers, %d problems",
                                                report.fetched, report.unsupported, len(report.problems))
 
 
 def _credentials_job(ctx) -> None:
+    from pipeline.media.safe_fetch import safe_session
     from pipeline.publish.credentials import check_accounts
 
     log = logging.getLogger("castmill.credentials")
-    with database_of(ctx).session() as session:
-        checks = check_accounts(session, now=_now())
+    with database_of(ctx).session() as session, safe_session(settings_of(ctx).network) as http:
+        checks = check_accounts(session, now=_now(), http=http)
     for check in checks:
         name = f"{check.client_slug}/{check.platform}/{check.name}"
         if not check.ok:
@@ -158,8 +162,9 @@ def metrics_fetch(ctx, client_slug, as_json) -> None:
 
         with database_of(ctx).session() as session:
             get_client(session, client_slug)  # an unknown slug is an error, not "0 fetched"
-    report = fetch_metrics(database_of(ctx).session, default_publisher_factory(settings_of(ctx).home), now=_now(),
-                           client_slug=client_slug)
+    settings = settings_of(ctx)
+    report = fetch_metrics(database_of(ctx).session, default_publisher_factory(settings.home, settings.network),
+                           now=_now(), client_slug=client_slug)
     if as_json:
         click.echo(json.dumps({"fetched": report.fetched, "unsupported": report.unsupported,
                                "problems": [asdict(p) for p in report.problems]}, indent=2))

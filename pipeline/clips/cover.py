@@ -46,10 +46,14 @@ def resolve_cover(settings: Settings, episode: Episode) -> Cover:
     return Cover(None, "title card", note)
 
 
+def feed_cover_path(settings: Settings, url: str) -> Path:
+    """Where the artwork at ``url`` is kept once downloaded (one file per URL)."""
+    return settings.home / "covers" / f"{hashlib.sha256(url.encode()).hexdigest()[:24]}.img"
+
+
 def _feed_cover(settings: Settings, url: str) -> Path:
-    digest = hashlib.sha256(url.encode()).hexdigest()[:24]
-    dest = settings.home / "covers" / f"{digest}.img"
+    dest = feed_cover_path(settings, url)
     if not dest.is_file():
         download(url, dest, max_bytes=MAX_COVER_BYTES, timeout=settings.ingest.http_timeout,
-                 allowed_types=IMAGE_TYPES, error_cls=MediaError)
+                 allowed_types=IMAGE_TYPES, error_cls=MediaError, what="feed artwork URL", network=settings.network)
     return dest

@@ -6,6 +6,7 @@ Precedence, lowest first: the defaults below (mirrored in config/castmill.toml),
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -196,6 +197,55 @@ class NotifySettings(BaseModel):
         return bool(self.webhook_url or (self.email_to and self.smtp_host))
 
 
+# A host name in [network] allow: letters, digits, hyphens (and underscores) in dot-separated labels,
+# optionally "*." in front for every name under a domain.
+_HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$")
+
+
+class NetworkSettings(BaseModel):
+    """Where Castmill may fetch user-supplied URLs: feeds, enclosures, feed artwork and webhooks."""
+
+    # Feeds, enclosures, cover art and webhooks are fetched only from public internet addresses, over http or
+    # https. Loopback (this machine), private (a LAN: 10/8, 172.16/12, 192.168/16, fc00::/7), link-local
+    # (169.254/16 with the cloud metadata address 169.254.169.254, fe80::/10), multicast, reserved and
+    # unspecified addresses are refused unless listed here. An entry is an IP address ("192.168.1.20"), a
+    # network ("192.168.1.0/24", "fd00::/8") or a host name ("nas.local"; "*.lan" for every name under lan)
+    # that may then point anywhere. No ports, no URLs. Empty: public addresses only.
+    allow: list[str] = []  # or CASTMILL_NETWORK_ALLOW, comma-separated: "192.168.1.20,nas.local"
+
+    @field_validator("allow")
+    @classmethod
+    def _entries(cls, value: list[str]) -> list[str]:
+        return [allow_entry(entry) for entry in value]
+
+
+def allow_entry(text: str) -> str:
+    """One [network] allow entry in its canonical form (an address, a network or a lower-case host name);
+    a ValueError in one line says what is wrong with anything else."""
+    entry = str(text).strip()
+    hint = "write an IP address (192.168.1.20), a network (192.168.1.0/24) or a host name (nas.local)"
+    if not entry:
+        raise ValueError(f"an empty entry; {hint}")
+    if "://" in entry:
+        raise ValueError(f"{entry!r} is a URL; {hint}")
+    bare = entry[1:-1] if entry.startswith("[") and entry.endswith("]") else entry
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    if "/" in bare:
+        try:
+            return str(ipaddress.ip_network(bare, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not a network; {hint}") from None
+    name = bare.lower().rstrip(".")
+    if ":" in name and _HOST_NAME.match(name.rsplit(":", 1)[0]):
+        raise ValueError(f"{entry!r} has a port; entries are hosts without ports: {name.rsplit(':', 1)[0]!r}")
+    if len(name) > 253 or not _HOST_NAME.match(name):
+        raise ValueError(f"{entry!r} is not an address, a network or a host name; {hint}")
+    return name
+
+
 class QueueSettings(BaseModel):
     """The PostgreSQL job queue behind ``castmill worker`` and ``castmill process --queue``."""
 
@@ -217,6 +267,7 @@ class Settings(BaseModel):
     drafts: DraftSettings = DraftSettings()
     notify: NotifySettings = NotifySettings()
     queue: QueueSettings = QueueSettings()
+    network: NetworkSettings = NetworkSettings()
 
     @property
     def rewrite_llm(self) -> LLMSettings | None:
@@ -431,6 +482,14 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError("not UTF-8 text", source=path) from exc
 
 
+NETWORK_ALLOW_ENV = "CASTMILL_NETWORK_ALLOW"
+
+
+def env_list(value: str) -> list[str]:
+    """A comma-separated environment value as a list, blanks dropped."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def _env_overrides() -> dict:
     overrides: dict = {}
     for variable, key in (("CASTMILL_DATABASE_URL", "database_url"), ("CASTMILL_MEDIA_URL", "media_url"),
@@ -443,7 +502,10 @@ def _env_overrides() -> dict:
         overrides.setdefault("models", {})["openai_base_url"] = base
     if key := os.environ.get("CASTMILL_LLM_API_KEY"):
         overrides.setdefault("highlights", {}).setdefault("llm", {})["api_key"] = key
+    if allow := os.environ.get(NETWORK_ALLOW_ENV):
+        overrides.setdefault("network", {})["allow"] = env_list(allow)
     return overrides
+
 
 
 def _merge(base: dict, extra: dict) -> dict:

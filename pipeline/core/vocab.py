@@ -112,6 +112,12 @@ OUTBOX: Final = "outbox"  # the publisher used when the client has no account fo
 # --- audit ------------------------------------------------------------------------------------------
 AUDIT_ENTITIES: Final = ("draft", "post", "user", "client", "episode")
 
+# --- health checks (castmill doctor, the dashboard's Health page) ----------------------------------
+HEALTH_OK: Final = "ok"
+HEALTH_WARN: Final = "warn"  # works now, but needs a look soon (an expiring token, low disk, a failed job)
+HEALTH_FAIL: Final = "fail"  # broken, or about to break work: `castmill doctor` exits 1
+HEALTH_STATUSES: Final = (HEALTH_OK, HEALTH_WARN, HEALTH_FAIL)
+
 
 def base_language(code: str) -> str:
     """The Whisper language of a code with a region ("pt-BR" -> "pt")."""

@@ -10,7 +10,9 @@ import feedparser
 import requests
 
 from pipeline.media.download import USER_AGENT
+from pipeline.media.safe_fetch import RefusedURL, fetch, safe_session
 from pipeline.core.errors import IngestError
+from pipeline.core.settings import NetworkSettings
 
 MEDIA_TYPE_PREFIXES = ("audio/", "video/")
 MAX_FEED_BYTES = 50 * 1024**2  # the largest real podcast feeds are a few MB
@@ -31,16 +33,21 @@ class FeedItem:
     image: str | None = None
 
 
-def fetch_feed(url: str, timeout: float) -> bytes:
+def fetch_feed(url: str, timeout: float, network: NetworkSettings | None = None) -> bytes:
+    """The feed's body, fetched through ``safe_fetch`` with the ``[network]`` settings (default: loaded)."""
     try:
-        response = requests.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT})
+        with safe_session(network) as session:
+            response = fetch(session, url, what="feed URL", timeout=timeout, headers={"User-Agent": USER_AGENT})
+            body = response.content
+    except RefusedURL as exc:
+        raise IngestError(exc.reason, source=url) from None
     except requests.RequestException as exc:
         raise IngestError(f"cannot fetch feed: {type(exc).__name__}", source=url) from exc
     if response.status_code >= 400:
         raise IngestError(f"feed returned HTTP {response.status_code}", source=url)
-    if len(response.content) > MAX_FEED_BYTES:
+    if len(body) > MAX_FEED_BYTES:
         raise IngestError(f"feed is larger than {MAX_FEED_BYTES:,} bytes", source=url)
-    return response.content
+    return body
 
 
 def parse_feed(url: str, body: bytes) -> list[FeedItem]:
@@ -93,5 +100,5 @@ def _int(value) -> int:
         return 0
 
 
-def latest_items(url: str, timeout: float, latest: int) -> list[FeedItem]:
-    return parse_feed(url, fetch_feed(url, timeout))[:latest]
+def latest_items(url: str, timeout: float, latest: int, network: NetworkSettings | None = None) -> list[FeedItem]:
+    return parse_feed(url, fetch_feed(url, timeout, network))[:latest]

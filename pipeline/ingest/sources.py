@@ -74,7 +74,8 @@ def resolve_inputs(
 
 def _resolve_one(raw: str, settings: Settings, latest: int | None) -> list[Source]:
     if is_url(raw):
-        items = latest_items(raw, settings.ingest.http_timeout, latest or settings.ingest.feed_latest)
+        items = latest_items(raw, settings.ingest.http_timeout, latest or settings.ingest.feed_latest,
+                             network=settings.network)
         return [Source(uri=item.url, feed_item=item) for item in items]
     path = Path(raw).expanduser()
     if not path.exists():
@@ -107,6 +108,8 @@ def fetch_source(source: Source, settings: Settings, client_slug: str) -> Path:
         max_bytes=settings.ingest.max_download_bytes,
         timeout=settings.ingest.http_timeout,
         allowed_types=ENCLOSURE_TYPES,
+        what="enclosure URL",
+        network=settings.network,
     ).path
 
 

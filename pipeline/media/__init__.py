@@ -1,1 +1,2 @@
-"""Media files: probing with ffprobe, streaming audio decode and levels, resumable downloads."""
+"""Media files: probing with ffprobe, streaming audio decode and levels, resumable downloads, and safe fetching
+of user-supplied URLs."""

@@ -1,4 +1,8 @@
-"""Streamed, resumable HTTP downloads with a size cap and a content-type check."""
+"""Streamed, resumable HTTP downloads with a size cap and a content-type check.
+
+A URL is user-supplied unless the caller says ``trusted=True`` (the model hub): it is then fetched through
+``safe_fetch`` (public addresses only unless ``[network] allow`` admits them, every redirect checked).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from pipeline.core.errors import IngestError
+from pipeline.core.settings import NetworkSettings
+from pipeline.media.safe_fetch import RefusedURL, fetch, safe_session
 
 CHUNK_BYTES = 1 << 20
 USER_AGENT = "castmill/0.1 (+podcast to social pipeline)"
@@ -45,13 +51,13 @@ def _check_type(url: str, content_type: str, allowed: tuple[str, ...] | None, er
     wait=wait_exponential(multiplier=0.5, max=8),
     reraise=True,
 )
-def _fetch(url, dest, *, max_bytes, timeout, allowed_types, error_cls) -> Downloaded:
+def _fetch(url, dest, *, max_bytes, timeout, allowed_types, error_cls, get) -> Downloaded:
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": USER_AGENT}
     if have:
         headers["Range"] = f"bytes={have}-"
-    with requests.get(url, headers=headers, stream=True, timeout=timeout) as response:
+    with get(url, headers=headers, stream=True, timeout=timeout) as response:
         if response.status_code >= 500:
             raise RetryableHTTPError(f"HTTP {response.status_code}")
         if response.status_code == 416 and have:  # we already hold the whole file
@@ -102,19 +108,36 @@ def download(
     timeout: float = 30,
     allowed_types: tuple[str, ...] | None = None,
     error_cls: type = IngestError,
+    what: str = "URL",
+    network: NetworkSettings | None = None,
+    trusted: bool = False,
 ) -> Downloaded:
     """Download ``url`` to ``dest`` atomically, resuming a previous ``.part`` file.
 
     ``allowed_types`` are Content-Type prefixes; anything else is refused
     before a byte is written (an HTML error page served as an enclosure).
+
+    ``url`` is fetched through ``safe_fetch`` with the ``[network]`` settings ``network`` (default: loaded);
+    a refusal is one ``error_cls`` line that calls the URL ``what`` ("enclosure URL"). ``trusted=True`` is
+    only for URLs from Castmill's own configuration (the model hub): fetched as they are.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return _fetch(
-            url, dest, max_bytes=max_bytes, timeout=timeout, allowed_types=allowed_types, error_cls=error_cls
-        )
-    except (RetryableHTTPError, requests.RequestException) as exc:
-        raise error_cls(f"download failed: {_short(exc)}", source=url) from exc
+    with requests.Session() if trusted else safe_session(network) as session:
+        if trusted:
+            def get(target, **kwargs):
+                return session.get(target, **kwargs)
+        else:
+            def get(target, **kwargs):
+                return fetch(session, target, what=what, **kwargs)
+        try:
+            return _fetch(
+                url, dest, max_bytes=max_bytes, timeout=timeout, allowed_types=allowed_types, error_cls=error_cls,
+                get=get,
+            )
+        except RefusedURL as exc:
+            raise error_cls(exc.reason, source=url) from None
+        except (RetryableHTTPError, requests.RequestException) as exc:
+            raise error_cls(f"download failed: {_short(exc)}", source=url) from exc
 
 
 def _short(exc: Exception) -> str:

@@ -82,6 +82,11 @@ class MediaStorage:
         """Remove what ``put`` stored under ``ref``; a file this storage did not store is left alone."""
         raise NotImplementedError
 
+    def delete_under(self, prefix: str) -> int:
+        """Remove everything stored under the key prefix ``prefix`` (a client's ``<slug>``: every key of its
+        episodes and clips starts with it); how many files or objects went. Nothing with the default storage."""
+        raise NotImplementedError
+
     def fetch(self, ref: str, dest: Path) -> Path:
         """A copy of ``ref`` at ``dest``, written atomically (a rendered clip put back where its row says it is)."""
         source, dest = self.local_path(ref), Path(dest)
@@ -134,6 +139,20 @@ class LocalStorage(MediaStorage):
         path = self._path(ref)
         if self._owns(path):
             path.unlink(missing_ok=True)
+
+    def delete_under(self, prefix: str) -> int:
+        if self.root is None:
+            return 0
+        folder = self.root / check_key(prefix.strip("/"))
+        if not folder.is_dir() or folder.is_symlink():
+            return 0
+        count = sum(1 for path in folder.rglob("*") if not path.is_dir() or path.is_symlink())
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            raise StorageError(f"cannot remove from the shared media folder: {exc.strerror or exc}",
+                               source=folder) from exc
+        return count
 
     def _owns(self, path: Path) -> bool:
         return self.root is not None and path.is_relative_to(self.root)
@@ -229,6 +248,28 @@ class S3Storage(MediaStorage):
         with self._lock(ref):
             self._cached(ref).unlink(missing_ok=True)
             self._meta_file(ref).unlink(missing_ok=True)
+
+    def delete_under(self, prefix: str) -> int:
+        bucket, name = _split(self.ref(check_key(prefix.strip("/"))))
+        name += "/"  # "acme/", never "acme-2/"
+        base = f"{S3_SCHEME}{bucket}/{name}"
+
+        def keys() -> list[str]:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=name)
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+        found = self._call(base, "listing", keys)
+        for start in range(0, len(found), 1000):  # at most 1000 keys a request
+            batch = [{"Key": key} for key in found[start:start + 1000]]
+            answer = self._call(base, "delete", lambda: self.client.delete_objects(
+                Bucket=bucket, Delete={"Objects": batch, "Quiet": True}))
+            if answer.get("Errors"):
+                error = answer["Errors"][0]
+                raise StorageError(f"delete failed: {self.where} refused {len(answer['Errors'])} of them "
+                                   f"({error.get('Code', '')}: {error.get('Key', '')})", source=base)
+        for folder in (self.cache_dir / bucket / name, self.cache_dir / _META / bucket / name):
+            shutil.rmtree(folder, ignore_errors=True)  # this machine's cached copies
+        return len(found)
 
     # --- requests ------------------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ from pipeline.access import audit
 from pipeline.publish.options import PublishOptions
 from pipeline.core.clock import Clock, as_utc, system_clock
 from pipeline.core.errors import CastmillError
-from pipeline.core.settings import Settings
+from pipeline.core.settings import NetworkSettings, Settings
+from pipeline.media.safe_fetch import safe_session
 from pipeline.media.storage import local_media
 from pipeline.store.models import Client, Clip, Draft, DraftVersion, Episode, Highlight, PublishAttempt, ScheduledPost
 from pipeline.publish.publishers import (AuthError, MediaFile, OutcomeUnknown, Post, Published,
@@ -129,9 +130,10 @@ def _stored_ref(session: Session | None, path: str) -> str:
     return next(((probe or {}).get("stored") for probe in probes if (probe or {}).get("stored")), "")
 
 
-def default_publisher_factory(home: Path) -> PublisherFactory:
+def default_publisher_factory(home: Path, network: NetworkSettings | None = None) -> PublisherFactory:
     """Publishers from the stored accounts (tokens resolved by ``pipeline.publish.credentials``); a post without
-    an account goes to the outbox folder ``<home>/outbox/<client>``."""
+    an account goes to the outbox folder ``<home>/outbox/<client>``. Their calls go through ``safe_fetch`` with
+    the ``[network]`` settings ``network`` (default: loaded)."""
 
     def publisher_for(session: Session, row: ScheduledPost) -> Publisher:
         from pipeline.publish.credentials import account_for_post
@@ -142,7 +144,7 @@ def default_publisher_factory(home: Path) -> PublisherFactory:
         account = account_for_post(session, row)
         if account.platform == "outbox" and not account.base_url:
             account = replace(account, base_url=str(home / "outbox" / (account.handle or "default")))
-        return get_publisher(account)
+        return get_publisher(account, safe_session(network) if network is not None else None)
 
     return publisher_for
 

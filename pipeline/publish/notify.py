@@ -32,7 +32,8 @@ import requests
 from sqlalchemy import and_, or_, select, update
 
 from pipeline.core.clock import as_utc
-from pipeline.core.settings import NotifySettings, Settings
+from pipeline.core.settings import NetworkSettings, NotifySettings, Settings
+from pipeline.media.safe_fetch import RefusedURL, safe_session
 from pipeline.core.errors import CastmillError
 from pipeline.core.vocab import MISSED, POST_FAILED
 from pipeline.store.models import Client, ScheduledPost
@@ -86,9 +87,10 @@ def _summary(notices: list[Notice]) -> str:
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(self, url: str, http: requests.Session | None = None):
+    def __init__(self, url: str, http: requests.Session | None = None, network: NetworkSettings | None = None):
         self.url = url
-        self.http = http or requests.Session()
+        # The URL is user-supplied: safe_fetch's checks with the [network] settings (default: loaded).
+        self.http = http or safe_session(network)
 
     def send(self, notices: list[Notice]) -> None:
         payload = {"source": "castmill", "event": "posts_need_attention",
@@ -96,6 +98,8 @@ class WebhookChannel:
                    "posts": [asdict(n) for n in notices]}
         try:
             response = self.http.post(self.url, json=payload, timeout=NOTIFY_TIMEOUT)
+        except RefusedURL as exc:  # only the host is named: a hook's path is its secret
+            raise NotifyError(str(exc.seen_from(self.url, "notification webhook URL", redact=True))) from None
         except requests.RequestException as exc:
             raise NotifyError(f"webhook {_host(self.url)} unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 300:
@@ -137,10 +141,12 @@ class Notifier:
         self.channels = channels
 
     @classmethod
-    def from_settings(cls, settings: NotifySettings, http: requests.Session | None = None) -> "Notifier":
+    def from_settings(cls, settings: NotifySettings, http: requests.Session | None = None,
+                      network: NetworkSettings | None = None) -> "Notifier":
+        """``network``: the ``[network]`` settings the webhook is checked with (default: loaded)."""
         channels: list = []
         if settings.webhook_url:
-            channels.append(WebhookChannel(settings.webhook_url, http))
+            channels.append(WebhookChannel(settings.webhook_url, http, network))
         if settings.email_to and settings.smtp_host:
             channels.append(EmailChannel(settings))
         return cls(channels)

@@ -351,7 +351,8 @@ class Approval(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to which entity, with the state before and after. Never updated or deleted.
+    """Who did what to which entity, with the state before and after. Never updated; deleted only when its
+    client is erased (pipeline/clientdata/erase.py), which leaves one content-free "client.erase" event.
 
     No foreign keys on purpose: the trail outlives the users, clients and drafts it names.
     """

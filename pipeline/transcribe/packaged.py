@@ -56,6 +56,11 @@ PACKAGED_MODELS = {
 }
 
 
+def assembled_dir(model: PackagedModel, cache_dir: Path) -> Path:
+    """Where ``model`` is joined under ``cache_dir``; complete once it holds the ``COMPLETE`` marker."""
+    return Path(cache_dir) / "packaged" / model.name
+
+
 def packaged_model_dir(model: PackagedModel, cache_dir: Path) -> Path:
     """The assembled CTranslate2 folder for ``model`` under ``cache_dir``, assembling it on first use.
 
@@ -63,7 +68,7 @@ def packaged_model_dir(model: PackagedModel, cache_dir: Path) -> Path:
     under a lock while the others wait, then use its folder (a second assembly would delete the
     folder the first worker is loading).
     """
-    target = Path(cache_dir) / "packaged" / model.name
+    target = assembled_dir(model, cache_dir)
     if (target / COMPLETE).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +79,7 @@ def packaged_model_dir(model: PackagedModel, cache_dir: Path) -> Path:
 
 
 def _assemble(model: PackagedModel, target: Path) -> None:
-    parts = [_part_file(model, index) for index in range(len(model.packages))]
+    parts = part_files(model)
     first_data = parts[0].parent
     scratch = target.with_name(f".{model.name}.assembling-{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
@@ -92,6 +97,12 @@ def _assemble(model: PackagedModel, target: Path) -> None:
         os.replace(scratch, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def part_files(model: PackagedModel) -> list[Path]:
+    """The installed ``model.bin`` parts of ``model``, in joining order, without reading them; a TranscribeError
+    names the package to reinstall when one is missing (``castmill doctor`` asks this of a model not yet joined)."""
+    return [_part_file(model, index) for index in range(len(model.packages))]
 
 
 def _part_file(model: PackagedModel, index: int) -> Path:

@@ -116,7 +116,7 @@ class ModelStore:
         if dest.is_file():
             return True
         try:
-            download(url, dest, max_bytes=MAX_MODEL_BYTES, timeout=60, error_cls=ModelDownloadError)
+            download(url, dest, max_bytes=MAX_MODEL_BYTES, timeout=60, error_cls=ModelDownloadError, trusted=True)
         except ModelDownloadError as exc:
             if optional and getattr(exc, "http_status", None) == 404:
                 return False
@@ -132,7 +132,8 @@ class ModelStore:
         if target.is_file() and sha256_file(target) == expected_sha:
             return target
         url = f"{self.settings.openai_base_url.rstrip('/')}/{OPENAI_CHECKPOINTS[name]}"
-        download(url, target, max_bytes=MAX_MODEL_BYTES, timeout=60, error_cls=ModelDownloadError)
+        download(url, target, max_bytes=MAX_MODEL_BYTES, timeout=60, error_cls=ModelDownloadError,
+                 trusted=True)
         if sha256_file(target) != expected_sha:
             target.unlink()
             raise ModelDownloadError("downloaded checkpoint failed its SHA-256 check; removed it", source=url)

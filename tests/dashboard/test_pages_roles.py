@@ -13,7 +13,7 @@ from tests.dashboard.conftest import APP, run_app, texts
 
 VIEWS = Path(APP).parent / "views"
 ALLOWED = {
-    "admin": {"review", "versions", "episodes", "calendar", "clients", "activity"},
+    "admin": {"review", "versions", "episodes", "calendar", "clients", "activity", "health"},
     "va": {"review", "versions", "episodes", "calendar", "clients", "activity"},
     "acme": {"review", "versions", "calendar", "activity"},
     "budi": {"review", "versions", "calendar", "activity"},

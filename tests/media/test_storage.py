@@ -160,6 +160,19 @@ def test_delete_removes_the_stored_file_and_its_local_copy(storage, tmp_path):
     storage.delete(ref)  # already gone: nothing to do
 
 
+def test_delete_under_removes_every_file_of_one_client_and_its_local_copies(storage, tmp_path):
+    keys = ("acme/episodes/a.mp3", "acme/clips/episode-1/c.mp4", "acme-2/episodes/b.mp3", "budi/episodes/a.mp3")
+    refs = [storage.put(media_file(tmp_path / f"{n}.mp3", 1000), key) for n, key in enumerate(keys)]
+    local = storage.local_path(refs[1])
+    assert storage.delete_under("acme") == 2
+    assert [storage.exists(ref) for ref in refs] == [False, False, True, True]
+    assert not local.exists()
+    assert storage.delete_under("acme") == 0  # nothing left: nothing to do
+    with pytest.raises(StorageError, match="is not a storage key"):
+        storage.delete_under("..")
+    assert LocalStorage(None).delete_under("budi") == 0  # the default stores nothing
+
+
 def test_keys_cannot_climb_out_of_the_storage(storage, tmp_path):
     for key in ("../escape.mp3", "/abs.mp3", "acme//x.mp3", ""):
         with pytest.raises(StorageError, match="is not a storage key"):

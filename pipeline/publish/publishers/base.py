@@ -49,6 +49,7 @@ from typing import ClassVar
 import requests
 
 from pipeline.core.errors import CastmillError
+from pipeline.media.safe_fetch import RefusedURL, safe_session
 
 # Seconds for connecting and for each read; a publish that outlives these is OutcomeUnknown.
 CONNECT_TIMEOUT = 10
@@ -158,7 +159,9 @@ class Publisher:
 
     def __init__(self, account: Account, http: requests.Session | None = None):
         self.account = account
-        self.http = http or requests.Session()
+        # An account's URL is user-supplied (a webhook, a Mastodon instance, a WordPress site): by default
+        # every call goes through safe_fetch's checks with the [network] settings loaded from CASTMILL_HOME.
+        self.http = http or safe_session()
 
     def publish(self, post: Post) -> Published:
         raise NotImplementedError
@@ -185,6 +188,8 @@ class Publisher:
         kwargs.setdefault("timeout", (CONNECT_TIMEOUT, READ_TIMEOUT))
         try:
             response = self.http.request(method, url, **kwargs)
+        except RefusedURL as exc:  # nothing was sent; the path may hold a secret, so only the host is named
+            raise PublishError(str(exc.seen_from(url, f"{self.name} URL", redact=True))) from None
         except requests.ConnectTimeout as exc:
             raise PublishError(f"{self.name}: could not connect to {self._host()}", retryable=True) from exc
         except (requests.Timeout, requests.ConnectionError) as exc:
