@@ -49,6 +49,7 @@ from pipeline.cli.backup import backup, restore  # noqa: E402
 from pipeline.cli.calendar import calendar_group, schedule_group  # noqa: E402
 from pipeline.cli.clients import client  # noqa: E402
 from pipeline.cli.clips import clips  # noqa: E402
+from pipeline.cli.deploy import deploy  # noqa: E402
 from pipeline.cli.doctor import doctor  # noqa: E402
 from pipeline.cli.drafts import drafts, templates  # noqa: E402
 from pipeline.cli.highlights import feedback, highlights, refit  # noqa: E402
@@ -56,12 +57,13 @@ from pipeline.cli.jobs import jobs, worker  # noqa: E402
 from pipeline.cli.longform import chapters, notes  # noqa: E402
 from pipeline.cli.process import episodes, process  # noqa: E402
 from pipeline.cli.scheduler import metrics, report, scheduler  # noqa: E402
+from pipeline.cli.serve import dashboard, serve  # noqa: E402
 from pipeline.cli.transcribe import transcribe  # noqa: E402
 from pipeline.cli.users import review_link, user  # noqa: E402
 
 for command in (client, doctor, process, worker, jobs, episodes, transcribe, highlights, feedback, refit, chapters, notes, drafts,
                 templates, clips, schedule_group, calendar_group, accounts_group, user, review_link, scheduler, metrics, report,
-                backup, restore):
+                backup, restore, serve, dashboard, deploy):
     cli.add_command(command)
 
 

@@ -257,6 +257,43 @@ class QueueSettings(BaseModel):
     graceful_timeout: float = Field(0, ge=0)  # on SIGTERM, seconds to let running jobs finish (0: wait until they do)
 
 
+class ServerSettings(BaseModel):
+    """Castmill run as a service (``castmill serve``, the systemd units of ``castmill deploy``)."""
+
+    # The address clients open, e.g. "https://review.example.com": review links, notices and
+    # `castmill deploy`'s Caddy site use it. Or CASTMILL_PUBLIC_URL.
+    public_url: str = "http://127.0.0.1:8501"
+    # Where Streamlit listens. Behind Caddy keep 127.0.0.1: only the proxy is reachable from outside.
+    dashboard_address: str = "127.0.0.1"
+    dashboard_port: int = Field(8501, gt=0, lt=65536)
+    # `castmill worker` processes `castmill serve` starts (PostgreSQL only; 0: none).
+    workers: int = Field(0, ge=0, le=32)
+    # Largest upload through the dashboard, in MB (Streamlit's server.maxUploadSize; Caddy allows the same).
+    max_upload_mb: int = Field(2048, ge=1, le=20480)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) address like https://review.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r} has a query or fragment; give the address the dashboard is opened at")
+        return url
+
+
+class BackupSettings(BaseModel):
+    """The daily backup `castmill serve` takes (and the systemd timer of `castmill deploy`)."""
+
+    # Folder for the daily archives; empty: <home>/backups. Better on another disk or a mounted share.
+    folder: str = ""
+    # When to take it, HH:MM in this machine's local time; "" turns the daily backup off.
+    daily_at: str = Field("03:30", pattern=r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # Archives kept in that folder; older ones are deleted after each successful backup.
+    keep: int = Field(14, ge=1, le=3650)
+
+
 class Settings(BaseModel):
     home: Path
     storage: StorageSettings = StorageSettings()
@@ -268,6 +305,8 @@ class Settings(BaseModel):
     notify: NotifySettings = NotifySettings()
     queue: QueueSettings = QueueSettings()
     network: NetworkSettings = NetworkSettings()
+    server: ServerSettings = ServerSettings()
+    backup: BackupSettings = BackupSettings()
 
     @property
     def rewrite_llm(self) -> LLMSettings | None:
@@ -502,6 +541,8 @@ def _env_overrides() -> dict:
         overrides.setdefault("models", {})["openai_base_url"] = base
     if key := os.environ.get("CASTMILL_LLM_API_KEY"):
         overrides.setdefault("highlights", {}).setdefault("llm", {})["api_key"] = key
+    if public_url := os.environ.get("CASTMILL_PUBLIC_URL"):
+        overrides.setdefault("server", {})["public_url"] = public_url
     if allow := os.environ.get(NETWORK_ALLOW_ENV):
         overrides.setdefault("network", {})["allow"] = env_list(allow)
     return overrides

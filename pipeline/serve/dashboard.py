@@ -1,0 +1,61 @@
+"""The dashboard's Streamlit command line, the same for `make dashboard`, `castmill serve`, the systemd unit
+and the tests: where it listens, the public address it answers for, its cookie secret and upload limit."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pipeline.access.auth import secret_key
+from pipeline.core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "app.py"
+# Streamlit reads its cookie secret from here; on the command line it would show in `ps`.
+COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
+
+
+def public_origin(public_url: str) -> tuple[str, str, int, str]:
+    """(origin, host, port, path) of the address clients open, e.g. https://review.example.com/castmill."""
+    parts = urlsplit(public_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    default_port = port == (443 if parts.scheme == "https" else 80)
+    origin = f"{parts.scheme}://{parts.hostname}" + ("" if default_port else f":{port}")
+    return origin, parts.hostname or "", port, parts.path.strip("/")
+
+
+def cookie_secret(home: Path) -> str:
+    """Streamlit's cookie key, derived from the home's secret key: stable across restarts (an open tab's
+    XSRF cookie stays valid) and the same for every dashboard of one home, never written anywhere."""
+    return hmac.new(secret_key(home).encode(), b"castmill streamlit cookie secret", hashlib.sha256).hexdigest()
+
+
+def streamlit_command(settings: Settings, *, python: str | None = None, port: int | None = None,
+                      address: str | None = None) -> list[str]:
+    """`python -m streamlit run dashboard/app.py` with the flags a dashboard behind a proxy needs."""
+    server = settings.server
+    origin, host, public_port, path = public_origin(server.public_url)
+    return [
+        python or sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.address", address or server.dashboard_address,
+        "--server.port", str(port or server.dashboard_port),
+        "--server.baseUrlPath", path,
+        # Same-origin checks against the address the browser shows, not the one Streamlit listens on.
+        "--server.enableCORS", "true",
+        "--server.corsAllowedOrigins", origin,
+        "--server.enableXsrfProtection", "true",
+        "--browser.serverAddress", host,
+        "--browser.serverPort", str(public_port),
+        "--server.maxUploadSize", str(server.max_upload_mb),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
+def streamlit_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
+    """The environment for the dashboard process: ``base`` plus the home and the cookie secret."""
+    return {**base, "CASTMILL_HOME": str(settings.home), COOKIE_SECRET_ENV: cookie_secret(settings.home)}
