@@ -79,7 +79,9 @@ def current_identity():
     if identity is None:
         return None
     try:
-        auth.check_session(identity)
+        # Every run, not only at sign-in: a disabled user or an erased client is signed out at the next click.
+        with database().session() as session:
+            auth.check_active(session, identity)
     except auth.SessionExpired as exc:
         sign_out(f"{exc}.")
         return None

@@ -60,8 +60,8 @@ def ensure_user(session, user: DemoUser, client_slug: str, password: str) -> str
 
 @click.command()
 @click.option("--client", "client_slug", default="acme", show_default=True, help="Client of the client user.")
-@click.option("--base-url", default="http://127.0.0.1:8501", show_default=True, help="Dashboard address for the review link.")
-def main(client_slug: str, base_url: str) -> None:
+@click.option("--base-url", help="Dashboard address for the review link (default: [server] public_url).")
+def main(client_slug: str, base_url: str | None) -> None:
     """Create (or reset) the demo users and print their passwords."""
     settings = load_settings()
     db = Database(settings.database_url)
@@ -82,7 +82,8 @@ def main(client_slug: str, base_url: str) -> None:
     click.echo("Demo users (email / password / role):")
     for line in lines:
         click.echo(f"  {line}")
-    click.echo(f"Review link for {client_slug} ({auth.REVIEW_LINK_HOURS} h): {base_url.rstrip('/')}/?token={token}")
+    link = auth.review_link_url(base_url or settings.server.public_url, token)
+    click.echo(f"Review link for {client_slug} ({auth.REVIEW_LINK_HOURS} h): {link}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 have fc-match || missing+=(fontconfig)  # caption fonts are looked up by family name
 have chromium || missing+=(chromium)  # the real-browser dashboard test (Playwright drives it)
 have node && have npm || missing+=(nodejs npm)  # the Bluesky server of the publisher test (needs Node >= 18)
+have caddy || missing+=(caddy)  # the HTTPS proxy of `castmill deploy`, and its real-browser test
+have certutil || missing+=(libnss3-tools)  # that test trusts Caddy's local CA in a throwaway browser profile
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -283,6 +283,11 @@ def make_review_link_token(session: Session, client_slug: str, hours: int = REVI
     return token
 
 
+def review_link_url(public_url: str, token: str) -> str:
+    """The address a review link opens: the dashboard's public address ([server] public_url) with the token."""
+    return f"{public_url.rstrip('/')}/?token={token}"
+
+
 def identity_from_review_link(session: Session, token: str, *, now: datetime | None = None,
                               home: Path | None = None) -> Identity:
     """A client identity for that client only, expiring with the token."""

@@ -15,7 +15,6 @@ from pipeline.core.vocab import ROLES
 from pipeline.cli.support import database_of, err_console, friendly_errors, settings_of
 
 ROLE_CHOICE = click.Choice(ROLES)
-DEFAULT_BASE_URL = "http://127.0.0.1:8501"
 
 
 @click.group()
@@ -117,7 +116,7 @@ def user_list(ctx, as_json: bool) -> None:
 @click.argument("client_slug", metavar="CLIENT")
 @click.option("--hours", type=click.IntRange(1, 24 * 90), default=ACCESS.review_link_hours, show_default=True,
               help="How long the link works.")
-@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="Where the dashboard runs.")
+@click.option("--base-url", help="The dashboard's address for clients (default: [server] public_url).")
 @click.pass_context
 @friendly_errors
 def review_link(ctx, client_slug, hours, base_url) -> None:
@@ -127,12 +126,13 @@ def review_link(ctx, client_slug, hours, base_url) -> None:
 
         castmill review-link acme --hours 48 --base-url https://review.example.com
     """
-    from pipeline.access.auth import make_review_link_token
+    from pipeline.access.auth import make_review_link_token, review_link_url
     from pipeline.core.clock import utcnow
 
+    settings = settings_of(ctx)
     with database_of(ctx).session() as session:
-        token = make_review_link_token(session, client_slug, hours, home=settings_of(ctx).home, actor="cli")
-    click.echo(f"{base_url.rstrip('/')}/?token={token}")
+        token = make_review_link_token(session, client_slug, hours, home=settings.home, actor="cli")
+    click.echo(review_link_url(base_url or settings.server.public_url, token))
     until = utcnow() + timedelta(hours=hours)
     err_console.print(f"valid for {hours} hours, until {until:%Y-%m-%d %H:%M} UTC; anyone with it can review "
                       f"{client_slug}'s drafts", highlight=False)

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from pipeline.access import auth
-from pipeline.store.models import AuditEvent
+from pipeline.clientdata.erase import erase_client
+from pipeline.store.models import AuditEvent, User
 from tests.dashboard.conftest import run_app, texts
 from tests.dashboard.seed import PASSWORD
 
@@ -109,3 +110,27 @@ def test_sign_in_is_audited(world):
     with world.db.session() as session:
         actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.actor == world.acme.user_email)))
     assert "user.login" in actions
+
+
+def test_a_user_disabled_while_signed_in_is_signed_out_at_the_next_click(world):
+    app = submit(run_app(), world.acme.user_email, PASSWORD)
+    assert app.title[0].value == "Review queue"
+    with world.db.session() as session:
+        session.scalars(select(User).where(User.email == world.acme.user_email)).one().disabled = True
+        session.commit()
+    app.run()
+    assert "identity" not in app.session_state
+    assert any("your account has changed" in w.value for w in app.warning)
+    assert app.text_input(key="sign_in_email") and not app.text_area
+
+
+def test_an_erased_clients_open_review_link_tab_is_signed_out(world, settings):
+    with world.db.session() as session:
+        token = auth.make_review_link_token(session, "acme", home=settings.home)
+    app = run_app(query={"token": token})
+    assert app.session_state["identity"].client_slug == "acme"
+    erase_client(world.identity("admin"), world.db, settings, "acme", confirm="acme")
+    app.run()
+    assert "identity" not in app.session_state
+    assert any("this review link is not valid any more" in w.value for w in app.warning)
+    assert not app.text_area

@@ -108,6 +108,21 @@ def test_review_link_prints_a_url_whose_token_opens_that_client(home, monkeypatc
     assert (home / "secret.key").is_file()
 
 
+def test_review_link_is_on_the_public_address_from_the_settings(home, monkeypatch):
+    (home / "castmill.toml").write_text('[server]\npublic_url = "https://review.acme.example/castmill/"\n')
+    url = urlparse(castmill("review-link", "acme").stdout.strip())
+    assert (url.scheme, url.netloc, url.path) == ("https", "review.acme.example", "/castmill/")
+    monkeypatch.setenv("CASTMILL_PUBLIC_URL", "https://other.example")
+    assert castmill("review-link", "acme").stdout.startswith("https://other.example/?token=")
+
+
+def test_a_public_address_that_is_not_http_is_refused_in_one_line(home):
+    (home / "castmill.toml").write_text('[server]\npublic_url = "review.acme.example"\n')
+    result = castmill("review-link", "acme")
+    assert result.exit_code != 0
+    assert "public_url" in result.stderr and "https://review.example.com" in result.stderr
+
+
 def test_review_link_for_an_unknown_client_fails_cleanly(home):
     result = castmill("review-link", "nope")
     assert result.exit_code == 1 and "unknown client 'nope'" in result.stderr
