@@ -17,6 +17,9 @@ Timed: ``create_backup`` to a plain .tar and to a .tar.gz (gzip level 6), and ``
 .tar into a new, empty home (both passes over the archive, one fsync per restored file, the row counts, the
 posts settled); the median of the runs. Also the database snapshot alone (``database.snapshot``). The page
 cache is warm (the home was just written): these are times without disk reads of the media.
+
+The peer, timed in the same run on the same home: GNU tar writing the home to a .tar and extracting it
+(no snapshot, no checksums, no fsync, no checks); the ratios say what Castmill's safety costs.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import gzip
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -112,6 +116,26 @@ def time_restores(archive: Path, folder: Path, runs: int) -> dict:
             "in_flight": len(result.in_flight), "due": len(result.due)}
 
 
+def time_gnu_tar(settings, folder: Path, runs: int) -> dict:
+    """The peer: `tar -cf` of the whole home and `tar -xf` of that archive into an empty folder."""
+    create, extract, size = [], [], 0
+    for n in range(runs):
+        archive = folder / f"peer-{n}.tar"
+        began = time.perf_counter()
+        subprocess.run(["tar", "-cf", str(archive), "-C", str(settings.home), "."], check=True)
+        create.append(time.perf_counter() - began)
+        size = archive.stat().st_size
+        target = folder / f"peer-{n}"
+        target.mkdir()
+        began = time.perf_counter()
+        subprocess.run(["tar", "-xf", str(archive), "-C", str(target)], check=True)
+        extract.append(time.perf_counter() - began)
+        archive.unlink()
+        shutil.rmtree(target)
+    return {"create_runs_s": create, "create_median_s": statistics.median(create), "extract_runs_s": extract,
+            "extract_median_s": statistics.median(extract), "bytes": size}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_RUNS} run of each, media a tenth of the size")
@@ -141,12 +165,14 @@ def main() -> int:
         log(f"backup .tar.gz: median {gzipped['median_s']:.2f} s, {gzipped['bytes'] / MB:.1f} MB")
         restore = time_restores(Path(plain["path"]), folder, runs)
         log(f"restore of the .tar: median {restore['median_s']:.2f} s")
+        peer = time_gnu_tar(settings, folder, runs)
+        log(f"GNU tar of the home: create {peer['create_median_s']:.2f} s, extract {peer['extract_median_s']:.2f} s")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     data = {"machine": machine_info(), "git_at_start": git_start, "elapsed_s": time.perf_counter() - started,
             "quick": args.quick, "quiet_wait_s": waited, "scale": scale, "episode_bytes": int(EPISODE_BYTES * scale),
             "clip_bytes": int(CLIP_BYTES * scale), "snapshot": snap, "tar": plain, "tar_gz": gzipped,
-            "restore": restore}
+            "restore": restore, "gnu_tar": peer}
     save_result("backup", data, quick=args.quick)
     print(render_section(data))
     if args.write_section and not args.quick:
@@ -175,7 +201,8 @@ def render_section(data: dict) -> str:
              f"| `castmill backup` (.tar) | **{plain['median_s']:.1f} s** | **{plain['bytes'] / MB:,.0f} MB** |",
              f"| `castmill backup --gzip` (.tar.gz, level 6) | {gzipped['median_s']:.1f} s | "
              f"{gzipped['bytes'] / MB:,.0f} MB ({saved:.1%} smaller) |",
-             f"| `castmill restore` of the .tar | **{restore['median_s']:.1f} s** | |", "",
+             f"| `castmill restore` of the .tar | **{restore['median_s']:.1f} s** | |",
+             *_peer_rows(data), "",
              f"The restore reads the archive twice (every member's checksum before anything is written, then again "
              f"as each file is written and fsynced), checks every table's row count ({plain['rows']:,} rows) and "
              "settled "
@@ -183,6 +210,18 @@ def render_section(data: dict) -> str:
              f"{'is not worth its time here: the media do not compress' if saved < 0.05 else 'pays off here'}; "
              "plain .tar stays the default, `--gzip` is there for a home whose database is most of it.", ""]
     return "\n".join(lines)
+
+
+def _peer_rows(data: dict) -> list[str]:
+    peer = data.get("gnu_tar")
+    if not peer:
+        return []
+    backup = data["tar"]["median_s"] / peer["create_median_s"]
+    restore = data["restore"]["median_s"] / peer["extract_median_s"]
+    return [f"| Peer, same run: GNU `tar -cf` of the whole home | {peer['create_median_s']:.1f} s | "
+            f"{peer['bytes'] / MB:,.0f} MB |",
+            f"| Peer, same run: GNU `tar -xf` of it | {peer['extract_median_s']:.1f} s | |",
+            f"| **Ratio** backup / tar, restore / untar | **{backup:.2f}×**, **{restore:.2f}×** | |"]
 
 
 def _load_note(data: dict) -> str:
@@ -198,10 +237,12 @@ def _sizes_note(data: dict) -> str:
 
 
 def target_rows(data: dict) -> list[str]:
-    plain, restore = data["tar"], data["restore"]
+    plain, restore, peer = data["tar"], data["restore"], data.get("gnu_tar")
+    ratios = (f" ({plain['median_s'] / peer['create_median_s']:.2f}× / {restore['median_s'] / peer['extract_median_s']:.2f}× "
+              "GNU tar's, same run)") if peer else ""
     return [f"{TARGET_PREFIX} backup / restore of {plain['drafts']:,} drafts and {plain['episodes']} episodes, "
-            f"{plain['bytes'] / MB:,.0f} MB (no target) | {plain['median_s']:.1f} s / {restore['median_s']:.1f} s "
-            "| — |"]
+            f"{plain['bytes'] / MB:,.0f} MB (no target) | {plain['median_s']:.1f} s / {restore['median_s']:.1f} s"
+            f"{ratios} | — |"]
 
 
 def write_section(data: dict) -> None:

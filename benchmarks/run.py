@@ -29,6 +29,7 @@ import bench_diarization  # noqa: E402
 import bench_reframe  # noqa: E402
 import bench_longform  # noqa: E402
 import bench_queue  # noqa: E402
+import bench_backup  # noqa: E402
 
 BENCHES = {
     "transcribe": ("bench_transcribe.py", "transcribe"),
@@ -43,10 +44,11 @@ BENCHES = {
     "reframe": ("bench_reframe.py", "reframe"),
     "longform": ("bench_longform.py", "longform"),
     "queue": ("bench_queue.py", "queue"),
+    "backup": ("bench_backup.py", "backup"),
 }
 # Benchmarks that render their own section and Targets rows from their saved result.
 OWN_SECTIONS = ((bench_diarization, "diarization"), (bench_reframe, "reframe"), (bench_longform, "longform"),
-                (bench_queue, "queue"))
+                (bench_queue, "queue"), (bench_backup, "backup"))
 
 
 def mib(n: float) -> str:
