@@ -7,7 +7,9 @@ whose input is unchanged is skipped (its row says ``done`` for the same key), so
 after its worker died mid-way redoes only what did not finish, and never duplicates rows.
 
 Bad input (``CastmillError``) is recorded on the episode's stage row and fails the job for good;
-a transient failure (database or media store unreachable) is retried with backoff.
+a transient failure (the database unreachable) is retried with backoff. A media store that stays
+unreachable through its own retries (``media.storage``) fails the stage like bad input; `castmill jobs
+retry` runs it again.
 """
 
 from __future__ import annotations
