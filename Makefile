@@ -69,8 +69,7 @@ demo-run: setup
 	$(PY) scripts/demo_users.py --client acme --base-url http://$(DASHBOARD_ADDRESS):$(DASHBOARD_PORT)
 
 dashboard: setup
-	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --server.port $(DASHBOARD_PORT) \
-		--server.address $(DASHBOARD_ADDRESS) --browser.gatherUsageStats false
+	$(CASTMILL) dashboard --port $(DASHBOARD_PORT) --address $(DASHBOARD_ADDRESS)
 
 demo: demo-run dashboard
 

@@ -14,6 +14,7 @@ have chromium || missing+=(chromium)  # the real-browser dashboard test (Playwri
 have node && have npm || missing+=(nodejs npm)  # the Bluesky server of the publisher test (needs Node >= 18)
 have caddy || missing+=(caddy)  # the HTTPS proxy of `castmill deploy`, and its real-browser test
 have certutil || missing+=(libnss3-tools)  # that test trusts Caddy's local CA in a throwaway browser profile
+have systemd-analyze || missing+=(systemd)  # `systemd-analyze verify` checks deploy's units (init is left as it is)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

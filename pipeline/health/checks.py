@@ -40,6 +40,7 @@ from pipeline.jobs.manage import list_jobs
 from pipeline.jobs.tasks import TASK_PREFIX
 from pipeline.publish.attempts import RECONCILE_FAILED
 from pipeline.publish.credentials import GENERATE_HINT, SECRET_KEY_ENV, decrypt_token, label, list_accounts
+from pipeline.serve.daily_backup import STATUS_FILE, backup_folder, newest_backup, read_status
 from pipeline.store.db import MIGRATIONS_DIR, Database, current_revision, head_revision, safe_url
 from pipeline.store.models import Client, Episode, EpisodeStage, PublishAttempt, ScheduledPost
 from pipeline.transcribe.packaged import COMPLETE, PACKAGED_MODELS, assembled_dir, part_files
@@ -53,6 +54,9 @@ from pipeline.transcribe.weights import (
 # not fit, below 1 GiB an ingest, a decode or a render fails part-way.
 DISK_WARN_BYTES = 5 * 1024**3
 DISK_FAIL_BYTES = 1 * 1024**3
+# With daily backups on, a newest backup older than this was missed: a day, plus the backup's own time and an
+# hour of a daylight-saving change.
+BACKUP_STALE_HOURS = 26
 # A platform token that expires within this many days: renew it before the posts due then fail.
 CREDENTIAL_WARN_DAYS = 7
 # A post due this long and still not claimed means no scheduler is running: a running one claims due posts
@@ -71,6 +75,7 @@ DATABASE = "database"
 FFMPEG = "ffmpeg"
 SPEECH_MODELS = "speech models"
 DISK_SPACE = "disk space"
+BACKUPS = "backups"
 CREDENTIALS = "credentials"
 SCHEDULER = "scheduler"
 STUCK_POSTS = "stuck posts"
@@ -141,7 +146,8 @@ def _all_checks(database: Finding, db: Database | None, settings: Settings, now:
     findings = [database,
                 _guarded(FFMPEG, check_ffmpeg),
                 _guarded(SPEECH_MODELS, check_speech_models, settings),
-                _guarded(DISK_SPACE, check_disk_space, settings)]
+                _guarded(DISK_SPACE, check_disk_space, settings),
+                _guarded(BACKUPS, check_backups, settings, now)]
     with_database: list[tuple[str, Callable[..., Finding], tuple]] = [
         (CREDENTIALS, check_credentials, (db, now)),
         (SCHEDULER, check_scheduler, (db, now)),
@@ -389,7 +395,37 @@ def _gib(size: int) -> str:
     return f"{size / 1024**3:.1f} GiB"
 
 
-# --- 5. platform credentials ---------------------------------------------------------------------------
+# --- 5. backups ----------------------------------------------------------------------------------------
+
+def check_backups(settings: Settings, now: datetime) -> Finding:
+    """With [backup] daily_at set: the last daily backup did not fail, and the newest backup (the status file
+    `castmill serve` keeps, or an archive in the folder, whoever wrote it) is under BACKUP_STALE_HOURS old."""
+    daily_at, folder = settings.backup.daily_at, backup_folder(settings)
+    status = read_status(settings.home)
+    newest = newest_backup(settings, status)
+    seen = f"newest backup {_when(newest.at)}, {_ago(now - newest.at)}: {newest.where}" if newest else \
+        f"no backup in {folder} yet"
+    if not daily_at:
+        return Finding(BACKUPS, HEALTH_OK, f"daily backups are off ([backup] daily_at is empty); {seen}")
+    take_one = f"take one now: `castmill backup --to {folder} --keep {settings.backup.keep}`"
+    last = status.last
+    if last is not None and not last.ok and (newest is None or last.began >= newest.at):
+        return Finding(BACKUPS, HEALTH_WARN,
+                       f"the last daily backup, {_when(last.began)}, failed: {last.error}; {seen}",
+                       "fix what the error names (free space on that disk, or a [backup] folder this user can create "
+                       f"and write), then {take_one}; `castmill serve` tries again daily at {daily_at}")
+    keep_serving = (f"keep `castmill serve` running: it backs up daily at {daily_at} this machine's time and records "
+                    f"each outcome in {settings.home / STATUS_FILE}; or enable the castmill-backup.timer that "
+                    f"`castmill deploy` writes (`systemctl status castmill-backup` says why one failed); {take_one}")
+    if newest is None:
+        return Finding(BACKUPS, HEALTH_WARN, f"{seen} (daily at {daily_at})", keep_serving)
+    if now - newest.at > timedelta(hours=BACKUP_STALE_HOURS):
+        return Finding(BACKUPS, HEALTH_WARN, f"{seen}: over {BACKUP_STALE_HOURS} h old (daily at {daily_at})",
+                       keep_serving)
+    return Finding(BACKUPS, HEALTH_OK, f"{seen}; daily at {daily_at} into {folder}, keeping {settings.backup.keep}")
+
+
+# --- 6. platform credentials ---------------------------------------------------------------------------
 
 def check_credentials(db: Database, now: datetime) -> Finding:
     """Tokens expired or expiring within CREDENTIAL_WARN_DAYS (the account's expiry), and tokens the platform
@@ -420,7 +456,7 @@ def check_credentials(db: Database, now: datetime) -> Finding:
                    "--token-env VAR --expires YYYY-MM-DD` (or --token-prompt), then try it: `castmill accounts check`")
 
 
-# --- 6. the scheduler ----------------------------------------------------------------------------------
+# --- 7. the scheduler ----------------------------------------------------------------------------------
 
 def check_scheduler(db: Database, now: datetime) -> Finding:
     """Due posts waiting longer than SCHEDULER_SILENT_MINUTES mean no scheduler runs.
@@ -456,7 +492,7 @@ def last_scheduler_activity(session) -> datetime | None:
     return max((as_utc(m) for m in moments if m is not None), default=None)
 
 
-# --- 7. stuck work -------------------------------------------------------------------------------------
+# --- 8. stuck work -------------------------------------------------------------------------------------
 
 def check_stuck_posts(db: Database, now: datetime) -> Finding:
     """Posts left ``publishing`` past their lease (their worker died), and ``unknown`` posts nobody holds:
@@ -568,7 +604,7 @@ def _job(job) -> str:
     return f"job {job.id} ({job.stage}, {job.client or '?'}, {about})"
 
 
-# --- 8. the secret key ---------------------------------------------------------------------------------
+# --- 9. the secret key ---------------------------------------------------------------------------------
 
 def check_secret_key(db: Database) -> Finding:
     """CASTMILL_SECRET_KEY set, and opening every stored token, when any account keeps one encrypted."""

@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -354,6 +355,17 @@ class _SkipNoise(logging.Filter):
 
 def run_forever(scheduler: Scheduler, *, interval: float, metrics_job=None, credentials_job=None) -> None:
     """Block, ticking every ``interval`` seconds, until SIGTERM/SIGINT; then finish the current post and exit."""
+    started: list = []  # the runner, once it exists
+
+    def stop(signum, _frame) -> None:
+        log.info("signal %s: finishing the current post, then stopping", signum)
+        scheduler.stopping.set()
+        if started:  # shutdown(wait=True) waits for running jobs; not from inside the signal handler's frame
+            threading.Thread(target=_shutdown, args=(started[0],), daemon=True).start()
+
+    # Before anything slow: a stop that comes while the runner is being built is honoured, not fatal.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     logging.getLogger("apscheduler.scheduler").addFilter(_SkipNoise())
@@ -367,21 +379,18 @@ def run_forever(scheduler: Scheduler, *, interval: float, metrics_job=None, cred
     if credentials_job is not None:
         runner.add_job(_safely(credentials_job, "credentials"), "interval", hours=CREDENTIALS_EVERY_HOURS,
                        id="credentials", max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=5))
-
-    def stop(signum, _frame) -> None:
-        log.info("signal %s: finishing the current post, then stopping", signum)
-        scheduler.stopping.set()
-        # shutdown(wait=True) waits for running jobs; not from inside the signal handler's frame.
-        threading.Thread(target=_shutdown, args=(runner,), daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    started.append(runner)
+    if scheduler.stopping.is_set():
+        return
     runner.start()
 
 
-def _shutdown(runner) -> None:
+def _shutdown(runner, wait_for_start: float = 5.0) -> None:
     from apscheduler.schedulers import SchedulerNotRunningError
 
+    deadline = time.monotonic() + wait_for_start
+    while not runner.running and time.monotonic() < deadline:  # a stop between building and starting
+        time.sleep(0.02)
     try:
         runner.shutdown(wait=True)
     except SchedulerNotRunningError:

@@ -31,7 +31,7 @@ from tests.helpers.calendar import add_client, add_draft, add_post
 from tests.helpers.cli import castmill
 
 NOW = utcnow()
-NAMES = ["database", "ffmpeg", "speech models", "disk space", "credentials", "scheduler", "stuck posts",
+NAMES = ["database", "ffmpeg", "speech models", "disk space", "backups", "credentials", "scheduler", "stuck posts",
          "stuck stages", "job queue", "secret key"]
 
 
@@ -96,7 +96,7 @@ def test_no_database_file_and_an_unreachable_server_fail(settings, tmp_path):
     database = findings[0]
     assert (database.status, database.detail) == (HEALTH_FAIL, f"no database at {settings.home / 'castmill.db'}")
     assert "`castmill init`" in database.fix
-    assert {f.status for f in findings[4:]} == {HEALTH_WARN}, "the database's checks wait for the database"
+    assert {f.status for f in findings[5:]} == {HEALTH_WARN}, "the database's checks wait for the database"
     assert not settings.home.exists(), "the doctor creates nothing, not even the home folder"
 
     port = closed_port()
@@ -212,7 +212,57 @@ def test_free_disk_space_thresholds(settings, monkeypatch, free, status):
     assert asked == [settings.home.parent], "a home not made yet is measured on the disk it will be on"
 
 
-# --- 5. platform credentials ----------------------------------------------------------------------------
+# --- 5. backups -----------------------------------------------------------------------------------------
+
+def test_daily_backups_off_is_ok_and_says_so(settings):
+    finding = checks.check_backups(with_settings(settings, backup={"daily_at": ""}), NOW)
+    assert finding == Finding("backups", HEALTH_OK, "daily backups are off ([backup] daily_at is empty); no backup in "
+                                                    f"{settings.home / 'backups'} yet")
+
+
+def test_no_backup_yet_or_one_over_26_hours_old_warns_and_a_fresh_one_is_ok(settings, fresh_db, tmp_path):
+    from pipeline.store.backup import create_backup
+
+    folder = tmp_path / "backups"
+    settings = with_settings(settings, backup={"folder": str(folder), "daily_at": "02:15", "keep": 5})
+    finding = checks.check_backups(settings, NOW)
+    assert finding.status == HEALTH_WARN
+    assert finding.detail == f"no backup in {folder} yet (daily at 02:15)"
+    assert finding.fix.startswith("keep `castmill serve` running: it backs up daily at 02:15")
+    assert finding.fix.endswith(f"take one now: `castmill backup --to {folder} --keep 5`")
+
+    old = create_backup(settings, folder, now=NOW - timedelta(hours=checks.BACKUP_STALE_HOURS, minutes=5))
+    finding = checks.check_backups(settings, NOW)
+    assert finding.status == HEALTH_WARN
+    assert finding.detail.endswith(f"{old.path}: over 26 h old (daily at 02:15)")
+    assert "castmill serve" in finding.fix
+
+    assert castmill("backup", "--to", str(folder)).exit_code == 0  # written by hand, not by the daily job
+    finding = checks.check_backups(settings, utcnow())
+    assert finding.status == HEALTH_OK and finding.fix == ""
+    assert finding.detail.endswith(f"; daily at 02:15 into {folder}, keeping 5")
+
+
+def test_a_failed_daily_backup_warns_until_a_later_one_succeeds(settings, fresh_db, tmp_path):
+    from pipeline.serve.daily_backup import run_daily_backup
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings = with_settings(settings, backup={"folder": str(blocker / "backups")})
+    failed = run_daily_backup(settings)
+    finding = checks.check_backups(settings, utcnow())
+    assert finding.status == HEALTH_WARN
+    assert finding.detail.startswith(f"the last daily backup, {failed.began:%Y-%m-%d %H:%M} UTC, failed: "
+                                     f"{blocker / 'backups'}: cannot create the backup folder: ")
+    assert finding.fix.startswith("fix what the error names (free space on that disk, or a [backup] folder")
+    assert finding.fix.endswith("`castmill serve` tries again daily at 03:30")
+
+    blocker.unlink()
+    assert run_daily_backup(settings, now=utcnow() + timedelta(seconds=1)).ok
+    assert checks.check_backups(settings, utcnow() + timedelta(seconds=2)).status == HEALTH_OK
+
+
+# --- 6. platform credentials ----------------------------------------------------------------------------
 
 def _account(db, expires_in: timedelta | None, *, platform="mastodon", error: str = "", token: str | None = None):
     with db.session() as session:
@@ -247,7 +297,7 @@ def test_credentials_expiring_expired_and_refused(fresh_db):
     assert "refused at the last check: acme/x/default: the platform refused the token (401) (checked " in finding.detail
 
 
-# --- 6. the scheduler -----------------------------------------------------------------------------------
+# --- 7. the scheduler -----------------------------------------------------------------------------------
 
 def test_due_posts_nobody_claims_warn_and_name_the_newest_trace(fresh_db):
     with fresh_db.session() as session:
@@ -270,7 +320,7 @@ def test_due_posts_nobody_claims_warn_and_name_the_newest_trace(fresh_db):
     assert finding.fix.startswith("start the scheduler and keep it running: `castmill scheduler run`")
 
 
-# --- 7. stuck work --------------------------------------------------------------------------------------
+# --- 8. stuck work --------------------------------------------------------------------------------------
 
 def test_a_post_publishing_past_its_lease_fails_and_an_unsettled_unknown_warns(fresh_db):
     with fresh_db.session() as session:
@@ -372,7 +422,7 @@ def test_failed_jobs_and_a_dead_workers_job_on_postgresql(postgres_url, castmill
         db.dispose()
 
 
-# --- 8. the secret key ----------------------------------------------------------------------------------
+# --- 9. the secret key ----------------------------------------------------------------------------------
 
 def test_stored_tokens_need_the_secret_key_that_encrypted_them(fresh_db, monkeypatch):
     monkeypatch.delenv("CASTMILL_SECRET_KEY", raising=False)
