@@ -67,18 +67,10 @@ def postgres_server():
 @pytest.fixture
 def postgres_url(postgres_server):
     """A fresh, empty database on the session's server for one test."""
-    import uuid
+    from tests.helpers.pg_server import fresh_database
 
-    from sqlalchemy import create_engine, text
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database(postgres_server.url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

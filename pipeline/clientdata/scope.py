@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.core.errors import NotFoundError
+from pipeline.store.clients import get_client
 from pipeline.store.models import (Account, Approval, AuditEvent, Client, Clip, Comment, Draft, DraftVersion, Episode,
                                    EpisodeStage, Highlight, HighlightFeedback, LoginAttempt, Metric, PublishAttempt,
                                    ScheduledPost, Transcript, User)
@@ -97,9 +97,6 @@ def scope_of(client: Client) -> ClientScope:
 
 
 def find_client(session: Session, slug: str) -> Client:
-    """The client ``slug``; an unknown one is a one-line NotFoundError naming the known slugs."""
-    client = session.scalar(select(Client).where(Client.slug == slug))
-    if client is None:
-        known = ", ".join(session.scalars(select(Client.slug).order_by(Client.slug))) or "none"
-        raise NotFoundError(f"unknown client {slug!r} (known: {known})")
-    return client
+    """The client ``slug``; an unknown one is a one-line NotFoundError naming the known slugs (nothing to add:
+    exporting or erasing a client that is not there is a mistaken slug)."""
+    return get_client(session, slug, hint="")

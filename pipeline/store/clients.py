@@ -11,11 +11,15 @@ from pipeline.core.errors import ConfigError, NotFoundError
 from pipeline.store.models import Client
 
 
-def get_client(session: Session, slug: str) -> Client:
+ADD_CLIENT_HINT = "; add it with `castmill client add`"
+
+
+def get_client(session: Session, slug: str, hint: str = ADD_CLIENT_HINT) -> Client:
+    """The client ``slug``; an unknown one is a one-line NotFoundError naming the known slugs, then ``hint``."""
     client = session.scalar(select(Client).where(Client.slug == slug))
     if client is None:
         known = ", ".join(session.scalars(select(Client.slug).order_by(Client.slug))) or "none yet"
-        raise NotFoundError(f"unknown client {slug!r} (known: {known}); add it with `castmill client add`")
+        raise NotFoundError(f"unknown client {slug!r} (known: {known}){hint}")
     return client
 
 

@@ -87,6 +87,7 @@ def test_a_client_edits_and_approves_a_draft_in_a_real_browser(fresh_db, castmil
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)  # expect() has its own 5 s default; a busy machine needs more
             page.goto(base_url)
             page.get_by_role("textbox", name="Email").fill(acme.user_email)
             page.get_by_role("textbox", name="Password").fill(PASSWORD)

@@ -17,6 +17,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.helpers.processes import stop_process
+
 CADDY = "/usr/bin/caddy"
 STARTUP_SECONDS = 20
 
@@ -64,14 +66,7 @@ class CaddyServer:
         return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
     def __enter__(self) -> "CaddyServer":
         return self.start()

@@ -16,21 +16,16 @@ from __future__ import annotations
 
 import atexit
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 
+from tests.helpers.processes import free_port, stop_process
+
 # Moto accepts any key; these are not real credentials anywhere.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "castmill-test-key", "AWS_SECRET_ACCESS_KEY": "castmill-test-secret"}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class S3Server:
@@ -77,13 +72,7 @@ class S3Server:
         urllib.request.urlopen(request, timeout=5).close()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if self.process is not None and self.process.stderr:
             self.process.stderr.close()
 

@@ -142,8 +142,11 @@ def check_cross_site_refusals(url: str, https_port: int, root_crt: Path) -> None
 
 
 def new_page(browser):
+    from playwright.sync_api import expect
+
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)  # expect() has its own 5 s default; a busy machine needs more
     return page
 
 

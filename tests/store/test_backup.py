@@ -11,13 +11,12 @@ import subprocess
 import tarfile
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from pipeline.core.settings import load_settings
 from pipeline.publish.attempts import default_publisher_factory
@@ -29,6 +28,7 @@ from pipeline.store.backup import archive as archive_module
 from pipeline.store.db import Database
 from pipeline.store.models import PublishAttempt, ScheduledPost
 from tests.helpers.backup import home_checksums, moved, seed_home, table_rows
+from tests.helpers.pg_server import fresh_database
 from tests.helpers.scheduler import T0, World, make_posts
 
 SETTLED_COLUMNS = {"status", "lease_until", "next_attempt_at", "error", "updated_at"}
@@ -298,16 +298,8 @@ def _claim_in_flight(db, ids: list[int], at: datetime) -> None:
 
 @pytest.fixture
 def second_postgres_url(postgres_server):
-    from sqlalchemy import create_engine
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database(postgres_server.url) as url:
+        yield url
 
 
 @pytest.mark.slow
