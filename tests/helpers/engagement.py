@@ -33,20 +33,25 @@ def past_mondays(weeks: int, now: datetime = NOW) -> list[date]:
 
 
 def seed_history(session: Session, client: Client, *, platform: str, times: list[tuple[str, str]], weeks: int,
-                 rate: Callable[[str, str], float], seed: int, views: int | None = 1200,
-                 now: datetime = NOW) -> list[int]:
-    rng = np.random.default_rng(seed)
+                 rate: Callable[[str, str], float], seed: int, views: int | None = 1200, now: datetime = NOW,
+                 shuffle: int | None = None) -> list[int]:
+    """The posts of ``history`` written to the database; ``shuffle`` writes the same posts in a random order."""
+    rows = history(client, times=times, weeks=weeks, rate=rate, seed=seed, views=views, now=now)
+    if shuffle is not None:
+        np.random.default_rng(shuffle).shuffle(rows)
     episode = Episode(client_id=client.id, source_uri="file:///history.mp3", media_path="/tmp/history.mp3",
                       sha256=secrets.token_hex(32), title="History")
     session.add(episode)
     session.flush()
-    ids = []
-    for monday in past_mondays(weeks, now):
-        for day, hhmm in times:
-            at = local_instant(client, monday, day, hhmm)
-            ids.append(add_published(session, client, episode, platform, at,
-                                     *_numbers(rng, rate(day, hhmm), views)).id)
-    return ids
+    return [add_published(session, client, episode, platform, *row).id for row in rows]
+
+
+def history(client: Client, *, times: list[tuple[str, str]], weeks: int, rate: Callable[[str, str], float],
+            seed: int, views: int | None = 1200, now: datetime = NOW) -> list[tuple]:
+    """(instant, likes, reposts, replies, views) of one post per week and time, drawn from ``rate``."""
+    rng = np.random.default_rng(seed)
+    return [(local_instant(client, monday, day, hhmm), *_numbers(rng, rate(day, hhmm), views))
+            for monday in past_mondays(weeks, now) for day, hhmm in times]
 
 
 def _numbers(rng, true_rate: float, views: int | None) -> tuple[int, int, int, int | None]:
