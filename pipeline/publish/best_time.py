@@ -291,7 +291,8 @@ def _pooled_sigma(rated: list[tuple[tuple[int, int], float, str]]) -> float:
     return math.sqrt(math.fsum((r - centre) ** 2 for r in rates) / max(1, len(rates) - 1))
 
 
-def _estimates(rated, prior: float, sigma: float, current_bins: set, options: BestTimeOptions) -> tuple[BinEstimate, ...]:
+def _estimates(rated, prior: float, sigma: float, current_bins: set,
+               options: BestTimeOptions) -> tuple[BinEstimate, ...]:
     z = NormalDist().inv_cdf(0.5 + options.confidence / 2)
     k = options.prior_posts
     rates: dict[tuple[int, int], list[float]] = defaultdict(list)

@@ -64,7 +64,8 @@ def test_a_va_accepts_and_the_clients_linkedin_slots_change_audited(db):
         assert actions[:3] == ["slots.accept", "client.update", "slots.propose"]
         assert events[0].entity_id == proposal_id and events[0].actor == "va@castmill.test"
         assert events[0].before == {"posting_slots": [CURRENT[0]]} and events[0].after["posting_slots"] == proposed
-        with pytest.raises(ProposalError, match=f"slot proposal {proposal_id} was already accepted by va@castmill.test"):
+        already = f"slot proposal {proposal_id} was already accepted by va@castmill.test"
+        with pytest.raises(ProposalError, match=already):
             accept(session, va, proposal_id, now=NOW)
         with pytest.raises(NotFoundError, match="no slot proposal 999"):
             reject(session, va, 999, now=NOW)
@@ -117,7 +118,8 @@ def test_only_staff_propose_and_decide_and_a_client_sees_only_its_own(fresh_db):
         owner = client_identity(session, "acme")
         other = client_identity(session, "budi")
     with fresh_db.session() as session:
-        for act in (lambda: propose(session, owner, "acme", now=NOW), lambda: accept(session, owner, proposal_id, now=NOW),
+        for act in (lambda: propose(session, owner, "acme", now=NOW),
+                    lambda: accept(session, owner, proposal_id, now=NOW),
                     lambda: reject(session, other, proposal_id, now=NOW)):
             with pytest.raises(PermissionDenied, match="only a VA or an admin can"):
                 act()
