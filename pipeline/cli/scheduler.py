@@ -192,16 +192,19 @@ def report() -> None:
 @click.pass_context
 @friendly_errors
 def report_weekly(ctx, client_slug, week, fmt, out) -> None:
-    """The week's posts (published, failed, missed), approvals and engagement, with a chart.
+    """The week's posts (published, failed, missed), approvals and engagement, with a chart, and the best
+    time to post per platform (a heatmap in the HTML).
 
     Example:
 
         castmill report weekly --client acme --week 2026-W48 --format html --out acme-w48.html
     """
+    from pipeline.publish.options import BestTimeOptions
     from pipeline.publish.reports import build_weekly, render_weekly
 
+    best_time = BestTimeOptions.from_settings(settings_of(ctx).best_time)
     with database_of(ctx).session() as session:
-        data = build_weekly(session, client_slug, week=week, now=_now())
+        data = build_weekly(session, client_slug, week=week, now=_now(), best_time=best_time)
     text = render_weekly(data, fmt)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

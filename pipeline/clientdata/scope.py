@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from pipeline.store.clients import get_client
 from pipeline.store.models import (Account, Approval, AuditEvent, Client, Clip, Comment, Draft, DraftVersion, Episode,
                                    EpisodeStage, Highlight, HighlightFeedback, LoginAttempt, Metric, PublishAttempt,
-                                   ScheduledPost, Transcript, User)
+                                   ScheduledPost, SlotProposal, Transcript, User)
 
 # Children before parents: the order rows are deleted in.
 TABLES = (Metric, PublishAttempt, ScheduledPost, Approval, Comment, DraftVersion, Draft, HighlightFeedback, Clip,
-          Highlight, Transcript, EpisodeStage, Episode, Account, AuditEvent, LoginAttempt, User, Client)
+          Highlight, Transcript, EpisodeStage, Episode, Account, SlotProposal, AuditEvent, LoginAttempt, User, Client)
 
 # Tables that hold no client's rows, or hold them without a key to the client: why each is left out.
 NOT_OWNED = {
@@ -76,6 +76,7 @@ class ClientScope:
             Comment: lambda: Comment.draft_id.in_(self.drafts()),
             Approval: lambda: Approval.draft_id.in_(self.drafts()),
             Account: lambda: Account.client_id == self.client_id,
+            SlotProposal: lambda: SlotProposal.client_id == self.client_id,
             ScheduledPost: lambda: ScheduledPost.id.in_(self.posts()),
             PublishAttempt: lambda: PublishAttempt.post_id.in_(self.posts()),
             Metric: lambda: Metric.post_id.in_(self.posts()),

@@ -294,6 +294,40 @@ class BackupSettings(BaseModel):
     keep: int = Field(14, ge=1, le=3650)
 
 
+class BestTimeSettings(BaseModel):
+    """Posting slots learned from the client's own engagement (``castmill slots propose``)."""
+
+    # Published posts with settled numbers a platform needs before any proposal is made for it.
+    min_posts: int = Field(30, ge=5, le=10000)
+    # Width of a time-of-week bin in hours (a divisor of 24): 3 gives 7 x 8 = 56 bins, enough posts per
+    # bin for a client posting a few times a week; 1 needs hundreds of posts to say anything.
+    block_hours: int = 3
+    # Only posts published within this many days count (older audiences and habits differ).
+    lookback_days: int = Field(182, ge=7, le=3660)
+    # A post's numbers count once they were fetched at least this many hours after publishing
+    # (most engagement comes on the first day; a fresh post would look poor).
+    settle_hours: float = Field(24, ge=0, le=720)
+    # The prior's weight in posts: a bin's estimate is pulled toward the current slots' rate as if it
+    # had this many more posts at that rate.
+    prior_posts: float = Field(8, gt=0, le=1000)
+    # A bin proposed instead of a current slot must beat that slot's estimate by this share (0.2: 20 %),
+    # and the lower end of its interval must be above the current slots' rate.
+    margin: float = Field(0.2, ge=0, le=5)
+    # Posts a bin needs of its own before it can be proposed.
+    min_bin_posts: int = Field(4, ge=1, le=1000)
+    # Two-sided coverage of the intervals shown and tested (0.9: 90 %).
+    confidence: float = Field(0.9, gt=0.5, lt=1)
+    # Slots proposed for a platform that has none yet.
+    new_slots: int = Field(3, ge=1, le=50)
+
+    @field_validator("block_hours")
+    @classmethod
+    def _divides_the_day(cls, value: int) -> int:
+        if value < 1 or 24 % value:
+            raise ValueError(f"block_hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), not {value}")
+        return value
+
+
 class Settings(BaseModel):
     home: Path
     storage: StorageSettings = StorageSettings()
@@ -307,6 +341,7 @@ class Settings(BaseModel):
     network: NetworkSettings = NetworkSettings()
     server: ServerSettings = ServerSettings()
     backup: BackupSettings = BackupSettings()
+    best_time: BestTimeSettings = BestTimeSettings()
 
     @property
     def rewrite_llm(self) -> LLMSettings | None:

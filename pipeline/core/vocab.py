@@ -109,8 +109,19 @@ POST_STATUS_COLOURS: Final = {
 DEFAULT_LATE_MINUTES: Final = 60
 OUTBOX: Final = "outbox"  # the publisher used when the client has no account for the draft's platform
 
+# --- posting-slot proposals (learned from the client's engagement) ----------------------------------
+PROPOSED: Final = "proposed"  # waiting for the VA's decision
+ACCEPTED: Final = "accepted"  # the client's slots for the platform were changed to it
+# REJECTED (above) when the VA turns it down.
+SUPERSEDED: Final = "superseded"  # a newer, different proposal for the same client and platform replaced it
+PROPOSAL_STATUSES: Final = (PROPOSED, ACCEPTED, REJECTED, SUPERSEDED)
+# How a post's engagement rate is measured: interactions per view when the platform reports views,
+# interactions per post when it does not (see publish/best_time.py).
+PER_VIEW: Final = "per_view"
+PER_POST: Final = "per_post"
+
 # --- audit ------------------------------------------------------------------------------------------
-AUDIT_ENTITIES: Final = ("draft", "post", "user", "client", "episode")
+AUDIT_ENTITIES: Final = ("draft", "post", "user", "client", "episode", "slot_proposal")
 
 # --- health checks (castmill doctor, the dashboard's Health page) ----------------------------------
 HEALTH_OK: Final = "ok"

@@ -51,3 +51,45 @@ class SchedulerOptions:
             raise ConfigError("a scheduler worker needs a name")
         if self.batch_size < 1 or self.lease_seconds < 1:
             raise ConfigError("batch_size and lease_seconds must be at least 1")
+
+
+@dataclass(frozen=True)
+class BestTimeOptions:
+    """How posting slots are learned from engagement (``publish/best_time.py``); see ``[best_time]``."""
+
+    # Published posts with settled numbers a platform needs before anything is proposed for it.
+    min_posts: int = 30
+    # Hours per time-of-week bin; must divide 24.
+    block_hours: int = 3
+    # Only posts published within this many days count.
+    lookback_days: int = 182
+    # A post counts once its newest numbers were fetched at least this many hours after publishing.
+    settle_hours: float = 24.0
+    # The prior's weight in posts (the pull of each bin toward the current slots' rate).
+    prior_posts: float = 8.0
+    # The share by which a bin must beat the current slot it replaces.
+    margin: float = 0.2
+    # Posts a bin needs of its own before it can be proposed.
+    min_bin_posts: int = 4
+    # Two-sided coverage of the intervals.
+    confidence: float = 0.9
+    # Slots proposed for a platform that has none yet.
+    new_slots: int = 3
+
+    def __post_init__(self) -> None:
+        if self.block_hours < 1 or 24 % self.block_hours:
+            raise ConfigError(f"block_hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), not {self.block_hours}")
+        if self.min_bin_posts < 1 or self.min_posts < self.min_bin_posts:
+            raise ConfigError("min_bin_posts must be at least 1 and at most min_posts")
+        if self.prior_posts <= 0 or self.margin < 0:
+            raise ConfigError("prior_posts must be above 0 and margin 0 or more")
+        if not 0.5 < self.confidence < 1:
+            raise ConfigError("confidence must be between 0.5 and 1 (0.9 = 90 %)")
+        if self.lookback_days < 1 or self.settle_hours < 0 or self.new_slots < 1:
+            raise ConfigError("lookback_days and new_slots must be at least 1, settle_hours 0 or more")
+
+    @classmethod
+    def from_settings(cls, settings, **overrides) -> "BestTimeOptions":
+        """The settings file's ``[best_time]`` table (a ``BestTimeSettings``), any non-None override laid over it."""
+        values = {**settings.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(**values)

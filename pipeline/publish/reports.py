@@ -4,6 +4,8 @@
 Markdown or HTML through the templates in ``templates/reports/`` (Jinja2's sandbox; HTML
 autoescaped). The HTML carries an SVG bar chart of posts per day; its geometry is computed here so
 the template only draws rectangles. The week runs Monday 00:00 to Monday 00:00 in the client's zone.
+Both carry the best time to post per platform (``best_time``): the proposal and its evidence as a table,
+and in the HTML a PNG heatmap embedded as a data: URI, so the report stays one file.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from pipeline.core.vocab import (CANCELLED, DECISIONS, MISSED, NEEDS_ATTENTION, 
 from pipeline.core.clock import as_utc
 from pipeline.core.errors import CastmillError
 from pipeline.store.clients import get_client
+from pipeline.publish.best_time import Analysis, analyse_client
 from pipeline.publish.metrics import latest_metrics
+from pipeline.publish.options import BestTimeOptions
+from pipeline.publish.slot_proposals import open_proposal_ids
 from pipeline.store.models import Approval, Draft, DraftVersion, ScheduledPost
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "reports"
@@ -114,6 +119,8 @@ class WeeklyReport:
     platforms: tuple[PlatformLine, ...]
     top: tuple[PostLine, ...]  # most engagement first
     generated_at: str
+    best_time: tuple[Analysis, ...] = ()  # one per platform, as of generated_at
+    open_proposals: tuple[tuple[str, int], ...] = ()  # (platform, id of its open slot proposal)
 
     @property
     def attention(self) -> tuple[PostLine, ...]:
@@ -142,7 +149,8 @@ def week_bounds(week: str | None, tz: str, now: datetime) -> tuple[str, date, da
 
 # --- gathering -----------------------------------------------------------------------------------------
 
-def build_weekly(session: Session, client_slug: str, *, week: str | None = None, now: datetime) -> WeeklyReport:
+def build_weekly(session: Session, client_slug: str, *, week: str | None = None, now: datetime,
+                 best_time: BestTimeOptions | None = None) -> WeeklyReport:
     client = get_client(session, client_slug)
     label, monday, start, end = week_bounds(week, client.timezone or "UTC", now)
     zone = ZoneInfo(client.timezone or "UTC")
@@ -159,7 +167,9 @@ def build_weekly(session: Session, client_slug: str, *, week: str | None = None,
         first_day=monday, last_day=monday + timedelta(days=6), counts=counts,
         approvals=_approvals(session, client.id, start, end), posts=posts,
         days=_days(rows, monday, zone), platforms=_platforms(posts), top=top,
-        generated_at=as_utc(now).strftime("%Y-%m-%d %H:%M UTC"))
+        generated_at=as_utc(now).strftime("%Y-%m-%d %H:%M UTC"),
+        best_time=analyse_client(session, client.slug, now=now, options=best_time),
+        open_proposals=tuple(sorted(open_proposal_ids(session, client.id).items())))
 
 
 def _line(post: ScheduledPost, parts: list, metric, zone: ZoneInfo) -> PostLine:
@@ -242,4 +252,12 @@ def render_weekly(report: WeeklyReport, fmt: str = "md") -> str:
         raise ReportError(f"unknown report format {fmt!r}; use md or html")
     peak = max([d.count(s) for d in report.days for s, _ in CHART_SERIES] + [0])
     return _environment(fmt).get_template(f"weekly.{fmt}.j2").render(
-        r=report, chart=day_chart(report.days), peak=peak, series=[s for s, _ in CHART_SERIES])
+        r=report, chart=day_chart(report.days), peak=peak, series=[s for s, _ in CHART_SERIES],
+        heatmaps=_heatmaps(report) if fmt == "html" else {}, proposal_ids=dict(report.open_proposals))
+
+
+def _heatmaps(report: WeeklyReport) -> dict[str, str]:
+    """platform -> the heatmap as a data: URI, for each platform with enough posts to estimate."""
+    from pipeline.publish.best_time_plot import data_uri, heatmap_png  # matplotlib only when drawing
+
+    return {a.platform: data_uri(heatmap_png(a)) for a in report.best_time if a.bins}

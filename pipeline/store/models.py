@@ -456,3 +456,24 @@ class Metric(Base):
     reposts: Mapped[int] = mapped_column(Integer, default=0)
     replies: Mapped[int] = mapped_column(Integer, default=0)
     views: Mapped[int | None] = mapped_column(Integer)
+
+
+class SlotProposal(Base):
+    """Posting slots for one platform of a client, proposed from its engagement (``publish/best_time.py``).
+
+    status: proposed | accepted | rejected | superseded (``vocab.PROPOSAL_STATUSES``). Accepting replaces the
+    platform's slots in the client's profile with ``slots``, only while they still equal ``current_slots``.
+    """
+
+    __tablename__ = "slot_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    slots: Mapped[list] = mapped_column(JSON, default=list)  # PostingSlot dicts of this platform
+    current_slots: Mapped[list] = mapped_column(JSON, default=list)  # the platform's slots when proposed
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)  # measure, posts, rates, intervals per slot
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
+    decided_by: Mapped[str] = mapped_column(String(320), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

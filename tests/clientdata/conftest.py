@@ -28,7 +28,7 @@ from pipeline.publish.publishers.outbox import file_stem
 from pipeline.store.clients import build_profile
 from pipeline.store.db import Database
 from pipeline.store.models import (Clip, Draft, DraftVersion, Episode, EpisodeStage, Highlight, Metric, PublishAttempt,
-                                   Transcript)
+                                   SlotProposal, Transcript)
 from tests.review.conftest import cheap_hashing  # noqa: F401  (fixture: cheap argon2 for every sign-in)
 
 PASSWORD = "correct horse battery"
@@ -215,6 +215,9 @@ def seed_client(db: Database, settings: Settings, tmp_path: Path, slug: str, adm
         session.add(PublishAttempt(post_id=published.id, worker="w1", outcome="published",
                                    remote_url=published.remote_url, finished_at=T0))
         session.add(Metric(post_id=published.id, likes=3, reposts=1, replies=0, views=40))
+        session.add(SlotProposal(client_id=client_id, platform="x", status="proposed",
+                                 slots=[{"platform": "x", "days": ["tue"], "time": "09:00"}], current_slots=[],
+                                 evidence={"posts": 40, "note": f"proposal of {mark}"}))
         post_ids = [published.id, waiting.id]
         outbox = home / "outbox" / slug / file_stem(published.idempotency_key)
         files.append(write_file(outbox.with_suffix(".json"), f'{{"text": "{mark}"}}'.encode()))

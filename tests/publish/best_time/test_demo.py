@@ -1,0 +1,50 @@
+"""scripts/demo_best_time.py: seeds labelled DEMO history only while it is needed, proposes, writes the report."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from pipeline.store.models import DraftVersion, Episode, ScheduledPost, SlotProposal
+from tests.helpers.calendar import add_client
+
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "demo_best_time.py"
+SLOTS = [{"platform": "linkedin", "days": ["tue", "thu"], "time": "09:00"},
+         {"platform": "x", "days": ["mon", "wed", "fri"], "time": "12:30"}]
+
+
+def load_demo(monkeypatch):
+    spec = importlib.util.spec_from_file_location("demo_best_time", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "demo_best_time", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_demo_seeds_once_proposes_and_writes_the_report(fresh_db, settings, monkeypatch):
+    with fresh_db.session() as session:
+        add_client(session, "acme", "America/New_York", SLOTS)
+    demo = load_demo(monkeypatch)
+    first = CliRunner().invoke(demo.main, ["--client", "acme"])
+    assert first.exit_code == 0, first.output
+    assert "seeded 72 DEMO posts with synthetic engagement on linkedin" in first.output
+    [path] = re.findall(r"weekly report with the best-time heatmaps: (\S+\.html)", first.output)
+    assert Path(path).parent == settings.home / "reports"
+    assert Path(path).read_text().count('src="data:image/png;base64,') == 2
+    assert re.search(r"linkedin: proposal \d+: .*wed 17:00", first.output)
+    with fresh_db.session() as session:
+        assert session.scalar(select(Episode.title)) == demo.DEMO_TITLE
+        texts = list(session.scalars(select(DraftVersion.parts)))
+        assert texts and all(parts[0].startswith("[demo] ") for parts in texts)
+        assert set(session.scalars(select(ScheduledPost.remote_id))) == {""}  # never sent to a platform for numbers
+        posts = session.scalar(select(func.count()).select_from(ScheduledPost))
+    second = CliRunner().invoke(demo.main, ["--client", "acme"])
+    assert second.exit_code == 0 and "seeded" not in second.output and "(already open)" in second.output
+    with fresh_db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ScheduledPost)) == posts
+        assert session.scalar(select(func.count()).select_from(SlotProposal)) == 2
