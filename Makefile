@@ -65,6 +65,9 @@ demo-run: setup
 	$(PY) scripts/demo_publish.py --client acme
 	$(CASTMILL) schedule auto --client acme
 	$(CASTMILL) calendar list --client acme
+	@# Best time to post: DEMO engagement history where a platform has too few posts, the slot proposals,
+	@# and this week's HTML report with the heatmaps in $$CASTMILL_HOME/reports/.
+	$(PY) scripts/demo_best_time.py --client acme
 	@# Sign-in details for the dashboard (fresh random passwords on every run).
 	$(PY) scripts/demo_users.py --client acme --base-url http://$(DASHBOARD_ADDRESS):$(DASHBOARD_PORT)
 
