@@ -17,6 +17,7 @@ from pipeline.core.settings import NotifySettings, Settings
 from pipeline.publish.notices import NoticeService
 from pipeline.publish.options import NoticeOptions
 from pipeline.store.db import Database
+from tests.fakes.server import FakeServer, Request, Response
 from tests.fakes.smtp_servers import PASSWORD as SMTP_PASSWORD, USER as SMTP_USER, Authenticator, LocalController, Recorder
 from tests.review.conftest import PASSWORD, add_client, add_draft, add_episode, cheap_hashing  # noqa: F401
 
@@ -56,6 +57,31 @@ class MailServer:
                 if address in envelope.rcpt_tos]
 
 
+def smtp_settings(port: int) -> NotifySettings:
+    """[notify]'s SMTP server for the tests: aiosmtpd on ``port`` with its test account."""
+    return NotifySettings(smtp_host="127.0.0.1", smtp_port=port, email_from=SENDER, smtp_username=SMTP_USER,
+                          smtp_password=SMTP_PASSWORD)
+
+
+class Hook(FakeServer):
+    """A user's (or the team's) webhook: takes JSON with a ``text`` and answers 200, keeping what it got."""
+
+    def __init__(self):
+        super().__init__()
+        self.received: list[Request] = []
+        self.route("POST", r"/hook/(?P<name>\w+)", self.catch)
+
+    def catch(self, request: Request, name: str) -> Response:
+        payload = request.json()
+        if not isinstance(payload.get("text"), str):
+            return Response(400, {"error": "text is required"})
+        self.received.append(request)
+        return Response(200, body=b"ok", content_type="text/plain")
+
+    def payloads(self, name: str) -> list[dict]:
+        return [r.json() for r in self.received if r.path.endswith(f"/hook/{name}")]
+
+
 @dataclass
 class World:
     db: Database
@@ -71,9 +97,7 @@ class World:
     t0: datetime = field(default_factory=utcnow)  # when the drafts reached their clients (within a second)
 
     def service(self, worker: str = "w1", **changes) -> NoticeService:
-        values = dict(email=NotifySettings(smtp_host="127.0.0.1", smtp_port=self.mail.port, email_from=SENDER,
-                                           smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD),
-                      options=NoticeOptions(), public_url=PUBLIC_URL, home=self.settings.home, worker=worker)
+        values = dict(email=smtp_settings(self.mail.port), options=NoticeOptions(), public_url=PUBLIC_URL, home=self.settings.home, worker=worker)
         values.update(changes)
         return NoticeService(self.db.session, **values)
 
