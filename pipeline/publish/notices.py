@@ -49,7 +49,7 @@ from pipeline.core.vocab import (APPROVAL_REMINDER, APPROVAL_STALLED, CHANGES_RE
 from pipeline.media.safe_fetch import safe_session
 from pipeline.platforms import UnknownPlatform, get_platform
 from pipeline.publish.attempts import SessionFactory, retry_when_locked
-from pipeline.publish.notify import (DraftNotice, EmailChannel, Notifier, NotifyError, NotifyUnknown,
+from pipeline.publish.notify import (DraftNotice, EmailChannel, Notice, Notifier, NotifyError, NotifyUnknown,
                                      claim_posts_to_report, digest_key, load_notify_settings, post_json, post_notices,
                                      send_email)
 from pipeline.publish.options import NoticeOptions, default_worker_id
@@ -487,8 +487,10 @@ def _changes_summary(back: SentBack) -> str:
 
 
 def _digest_subject(notices: list) -> str:
-    clients = sorted({n.client for n in notices})
-    return f"Castmill: {len(notices)} notice(s) ({', '.join(clients)})"
+    clients = ", ".join(sorted({n.client for n in notices}))
+    if all(isinstance(n, Notice) for n in notices):
+        return f"Castmill: {len(notices)} post(s) need attention ({clients})"
+    return f"Castmill: {len(notices)} notice(s) ({clients})"
 
 
 def _webhook_payload(recipient: Recipient, notices: list, review_url: str) -> dict:

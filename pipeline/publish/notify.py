@@ -46,7 +46,7 @@ from pipeline.media.safe_fetch import RefusedURL, safe_session
 from pipeline.core.errors import CastmillError
 from pipeline.core.vocab import MISSED, POST_FAILED, POST_NOTICE_KINDS
 from pipeline.store.models import Client, ScheduledPost
-from pipeline.publish.attempts import RECONCILE_FAILED, SessionFactory
+from pipeline.publish.attempts import RECONCILE_FAILED
 from pipeline.publish.publishers.newsletter import wire_bytes
 from pipeline.publish.smtp import SmtpServer, open_smtp
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline import review
 from pipeline.access import auth
 from pipeline.access.permissions import PermissionDenied
 from pipeline.core.errors import ConfigError
