@@ -68,6 +68,8 @@ demo-run: setup
 	@# Best time to post: DEMO engagement history where a platform has too few posts, the slot proposals,
 	@# and this week's HTML report with the heatmaps in $$CASTMILL_HOME/reports/.
 	$(PY) scripts/demo_best_time.py --client acme
+	@# A draft left waiting past its deadline: the client's reminder (with a fresh review link) lands in the mail sink.
+	$(PY) scripts/demo_notices.py --client acme
 	@# Sign-in details for the dashboard (fresh random passwords on every run).
 	$(PY) scripts/demo_users.py --client acme --base-url http://$(DASHBOARD_ADDRESS):$(DASHBOARD_PORT)
 

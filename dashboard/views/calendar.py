@@ -1,4 +1,6 @@
-"""Calendar: scheduled posts by week or month, in the viewer's zone and the client's; reschedule or cancel."""
+"""Calendar: scheduled posts by week or month, in the viewer's zone and the client's; reschedule or cancel.
+``?post=ID`` (the link in a notice about a failed or missed post) shows that post first, the calendar around
+its day, and picks it in "Move or cancel a post"."""
 
 import calendar as monthcal
 from datetime import date, datetime, time, timedelta
@@ -33,7 +35,33 @@ def shown_days(view: str, anchor: date) -> list[date]:
     return [day for week in weeks for day in week]
 
 
-def filters() -> dict:
+def focused_post():
+    """The post ``?post=ID`` names, when the viewer may see it (another client's answers "not found")."""
+    raw = st.query_params.get("post")
+    if raw is None:
+        return None
+    try:
+        with data.session() as session:
+            return cal.post_entry(session, identity, int(raw) if raw.isdigit() else -1)
+    except CastmillError as exc:
+        show_error(exc)
+        return None
+
+
+def show_focused(entry, tz: str) -> None:
+    with st.container(border=True):
+        st.markdown(f"**Post {entry.post_id}** (draft {entry.draft_id}) · {entry_line(entry, tz)}")
+        st.caption(f"due {entry.due_in(tz):%Y-%m-%d %H:%M} ({tz}) · {entry.due_local_client:%Y-%m-%d %H:%M %Z} "
+                   f"(client)")
+        if entry.error:
+            st.text(f"Why: {entry.error}")
+        st.text(entry.text_preview)
+        if st.button("Show the whole calendar", key="unfocus_post", icon=":material/arrow_back:"):
+            del st.query_params["post"]
+            st.rerun()
+
+
+def filters(anchor=None) -> dict:
     columns = st.columns(4)
     chosen = {"client_slug": None}
     if identity.is_staff:
@@ -43,7 +71,7 @@ def filters() -> dict:
     chosen["platform"] = None if platform == "all" else platform
     chosen["view"] = columns[2].segmented_control("View", ["Week", "Month"], default="Week", key="calendar_view",
                                                   required=True)
-    chosen["anchor"] = columns[3].date_input("Around", value="today", key="calendar_anchor")
+    chosen["anchor"] = columns[3].date_input("Around", value=anchor or "today", key="calendar_anchor")
     return chosen
 
 
@@ -100,14 +128,18 @@ def legend() -> None:
                                              for status, colour in cal.STATUS_COLOURS.items()))
 
 
-def move_or_cancel(entries: list, tz: str) -> None:
+def move_or_cancel(entries: list, tz: str, focus=None) -> None:
     movable = [e for e in entries if e.status in RESCHEDULABLE]
+    if focus is not None and focus.status in RESCHEDULABLE and focus.post_id not in {e.post_id for e in movable}:
+        movable.insert(0, focus)
     if not movable:
         return
-    with st.expander("Move or cancel a post", icon=":material/edit_calendar:"):
+    with st.expander("Move or cancel a post", icon=":material/edit_calendar:", expanded=focus is not None):
         labels = {e.post_id: f"post {e.post_id} · {get_platform(e.platform).label} · {e.due_in(tz):%Y-%m-%d %H:%M}"
                   for e in movable}
-        post_id = st.selectbox("Post", list(labels), format_func=labels.get, key="move_post")
+        ids = list(labels)
+        first = ids.index(focus.post_id) if focus is not None and focus.post_id in ids else 0
+        post_id = st.selectbox("Post", ids, index=first, format_func=labels.get, key="move_post")
         entry = next(e for e in movable if e.post_id == post_id)
         zones = list(dict.fromkeys([tz, entry.client_timezone]))
         columns = st.columns(3)
@@ -148,7 +180,10 @@ def schedule_approved() -> None:
 
 
 tz = viewer_zone()
-chosen = filters()
+focus = focused_post()
+if focus is not None:
+    show_focused(focus, tz)
+chosen = filters(focus.due_in(tz).date() if focus is not None else None)
 days = shown_days(chosen["view"], chosen["anchor"])
 try:
     entries = load(chosen, days, tz)
@@ -161,5 +196,5 @@ if entries:
     post_table(entries, tz)
 else:
     st.info(f"No posts between {days[0]:%d %b} and {days[-1]:%d %b %Y}.")
-move_or_cancel(entries, tz)
+move_or_cancel(entries, tz, focus)
 schedule_approved()

@@ -13,7 +13,7 @@ _FROM = {
     "PREVIEW_CHARS": "scheduling", "ScheduleError": "scheduling", "auto_schedule": "scheduling", "cancel": "scheduling",
     "next_free_slot": "scheduling", "reschedule": "scheduling", "resolve": "scheduling", "schedule": "scheduling",
     "slot_times": "scheduling",
-    "CalendarEntry": "views", "entries": "views", "local_day_range": "views",
+    "CalendarEntry": "views", "entries": "views", "post_entry": "views", "local_day_range": "views",
     "export_ics": "ics",
 }
 _RENAMED = {"export_ics": "client_feed", "STATUS_COLOURS": "POST_STATUS_COLOURS"}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from pipeline.core.clock import as_utc
 from pipeline.access.auth import Identity, check_session
 from pipeline.calendar.scheduling import PREVIEW_CHARS
 from pipeline.core.clock import to_local, to_utc
+from pipeline.core.errors import NotFoundError
 from pipeline.core.vocab import OUTBOX, POST_STATUS_COLOURS
 from pipeline.store.models import Account, Client, Draft, DraftVersion, ScheduledPost
 
@@ -55,15 +56,9 @@ def entries(session: Session, identity: Identity, *, start_utc: datetime, end_ut
             statuses: list[str] | tuple[str, ...] | None = None) -> list[CalendarEntry]:
     """Posts due in [start_utc, end_utc) that ``identity`` may see, in due order; one query."""
     check_session(identity)
-    query = (select(ScheduledPost, Draft.platform, Client.slug, Client.timezone, DraftVersion.parts, Account.name)
-             .join(Draft, Draft.id == ScheduledPost.draft_id)
-             .join(Client, Client.id == ScheduledPost.client_id)
-             .join(DraftVersion, DraftVersion.id == ScheduledPost.version_id)
-             .outerjoin(Account, Account.id == ScheduledPost.account_id)
+    query = (_visible_posts(identity)
              .where(ScheduledPost.due_at >= as_utc(start_utc), ScheduledPost.due_at < as_utc(end_utc))
              .order_by(ScheduledPost.due_at, ScheduledPost.id))
-    if not identity.is_staff:
-        query = query.where(ScheduledPost.client_id == identity.client_id)
     if client_slug:
         query = query.where(Client.slug == client_slug)
     if platform:
@@ -71,6 +66,27 @@ def entries(session: Session, identity: Identity, *, start_utc: datetime, end_ut
     if statuses:
         query = query.where(ScheduledPost.status.in_(list(statuses)))
     return [_entry(*row) for row in session.execute(query)]
+
+
+def post_entry(session: Session, identity: Identity, post_id: int) -> CalendarEntry:
+    """One post as the calendar shows it (a notice's link opens it); another client's post is "not found"."""
+    check_session(identity)
+    row = session.execute(_visible_posts(identity).where(ScheduledPost.id == post_id)).first()
+    if row is None:
+        raise NotFoundError(f"no scheduled post {post_id}")
+    return _entry(*row)
+
+
+def _visible_posts(identity: Identity) -> Select:
+    """Posts with what an entry shows, narrowed to those ``identity`` may see."""
+    query = (select(ScheduledPost, Draft.platform, Client.slug, Client.timezone, DraftVersion.parts, Account.name)
+             .join(Draft, Draft.id == ScheduledPost.draft_id)
+             .join(Client, Client.id == ScheduledPost.client_id)
+             .join(DraftVersion, DraftVersion.id == ScheduledPost.version_id)
+             .outerjoin(Account, Account.id == ScheduledPost.account_id))
+    if not identity.is_staff:
+        query = query.where(ScheduledPost.client_id == identity.client_id)
+    return query
 
 
 def _entry(post: ScheduledPost, platform: str, slug: str, client_tz: str, parts: list, account: str | None

@@ -55,6 +55,7 @@ from pipeline.cli.drafts import drafts, templates  # noqa: E402
 from pipeline.cli.highlights import feedback, highlights, refit  # noqa: E402
 from pipeline.cli.jobs import jobs, worker  # noqa: E402
 from pipeline.cli.longform import chapters, notes  # noqa: E402
+from pipeline.cli.notices import notices  # noqa: E402
 from pipeline.cli.process import episodes, process  # noqa: E402
 from pipeline.cli.scheduler import metrics, report, scheduler  # noqa: E402
 from pipeline.cli.serve import dashboard, serve  # noqa: E402
@@ -63,8 +64,8 @@ from pipeline.cli.transcribe import transcribe  # noqa: E402
 from pipeline.cli.users import review_link, user  # noqa: E402
 
 for command in (client, doctor, process, worker, jobs, episodes, transcribe, highlights, feedback, refit, chapters, notes, drafts,
-                templates, clips, schedule_group, calendar_group, accounts_group, slots, user, review_link, scheduler, metrics,
-                report, backup, restore, serve, dashboard, deploy):
+                templates, clips, schedule_group, calendar_group, accounts_group, slots, user, review_link, scheduler, notices,
+                metrics, report, backup, restore, serve, dashboard, deploy):
     cli.add_command(command)
 
 

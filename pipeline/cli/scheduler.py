@@ -28,7 +28,8 @@ def scheduler() -> None:
 
 
 @scheduler.command("run")
-@click.option("--once", is_flag=True, help="One pass (reconcile, publish what is due, notify), then exit.")
+@click.option("--once", is_flag=True, help="One pass (reconcile, publish what is due, send reminders and notices), "
+                                         "then exit.")
 @click.option("--worker-id", default=None, help="Name of this worker in claims and attempts (default host:pid).")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=5.0, show_default=True,
               help="Seconds between passes of the claim loop.")
@@ -54,7 +55,7 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
         castmill scheduler run --interval 5
         castmill scheduler run --once --json
     """
-    from pipeline.publish.notify import Notifier, load_notify_settings
+    from pipeline.publish.notices import NoticeService
     from pipeline.publish.attempts import PublishOptions, default_publisher_factory
     from pipeline.publish.scheduler import Scheduler, SchedulerOptions, default_worker_id, run_forever
 
@@ -63,9 +64,9 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     db = database_of(ctx)
     options = SchedulerOptions(worker=worker_id or default_worker_id(), batch_size=batch_size,
                                lease_seconds=lease_seconds, publish=PublishOptions(max_attempts=max_attempts))
-    notifier = Notifier.from_settings(load_notify_settings(settings), network=settings.network)
+    notices = NoticeService.from_settings(settings, db.session, worker=options.worker)
     runner = Scheduler(db.session, default_publisher_factory(settings.home, settings.network), options,
-                       notifier=notifier)
+                       notices=notices)
     startup = runner.startup()  # also logged
     if not as_json:
         click.echo("\n".join(startup.lines()))

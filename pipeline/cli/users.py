@@ -1,4 +1,5 @@
-"""``castmill user add|list`` and ``castmill review-link``: dashboard accounts and client review links."""
+"""``castmill user add|list|notify`` and ``castmill review-link``: dashboard accounts, how each is told about
+reminders and notices, and client review links."""
 
 from __future__ import annotations
 
@@ -110,6 +111,53 @@ def user_list(ctx, as_json: bool) -> None:
         table.add_row(row["email"], row["role"], row["client"] or "", row["name"], row["timezone"],
                       "yes" if row["disabled"] else "")
     Console().print(table)
+
+
+@user.command("notify")
+@click.argument("email")
+@click.option("--email/--no-email", "by_email", default=None,
+              help="Tell this user by email (the [notify] SMTP server); --no-email turns notifications off.")
+@click.option("--webhook", "webhook_url", metavar="URL", help="Tell this user by a JSON POST to URL instead of email.")
+@click.option("--off", "turn_off", is_flag=True, help="No reminders or notices for this user.")
+@click.option("--digest", type=click.Choice(["daily", "off"]),
+              help="daily: one mail a day at [notices] digest_hour in the user's zone; off: each pass at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def user_notify(ctx, email, by_email, webhook_url, turn_off, digest, as_json) -> None:
+    """Show or change how EMAIL is told: reminders (client users) and notices (VA and admins).
+
+    Without options it shows the current choice (default: email, at once).
+
+    Example:
+
+        castmill user notify budi@acme.test --email --digest daily
+
+        castmill user notify va@example.com --webhook https://hooks.example.com/castmill
+    """
+    from pipeline.access.identity import system_identity
+    from pipeline.core.errors import ConfigError
+    from pipeline.core.vocab import NOTIFY_DAILY, NOTIFY_EMAIL, NOTIFY_IMMEDIATE, NOTIFY_OFF, NOTIFY_WEBHOOK
+    from pipeline.publish.preferences import get_preferences, set_preferences
+
+    chosen = [c for c, given in ((NOTIFY_EMAIL, by_email is True), (NOTIFY_WEBHOOK, bool(webhook_url)),
+                                 (NOTIFY_OFF, turn_off or by_email is False)) if given]
+    if len(chosen) > 1:
+        raise ConfigError("choose one of --email, --webhook URL and --off (or --no-email)")
+    cadence = {None: None, "daily": NOTIFY_DAILY, "off": NOTIFY_IMMEDIATE}[digest]
+    with database_of(ctx).session() as session:
+        if chosen or cadence:
+            found = set_preferences(session, system_identity("cli"), email, channel=chosen[0] if chosen else None,
+                                    cadence=cadence, webhook_url=webhook_url)
+        else:
+            found = get_preferences(session, system_identity("cli"), email)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2))
+        return
+    how = {NOTIFY_EMAIL: f"by email to {found.email}", NOTIFY_OFF: "not told (off)",
+           NOTIFY_WEBHOOK: f"by webhook to {found.to_dict()['webhook']}"}[found.channel]
+    when = " in a daily digest" if found.cadence == NOTIFY_DAILY and found.channel != NOTIFY_OFF else ""
+    click.echo(f"{found.email}: {how}{when}")
 
 
 @click.command("review-link")

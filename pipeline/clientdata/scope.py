@@ -2,8 +2,9 @@
 
 A row belongs to the client when it names the client (``client_id``), or hangs under a row that does:
 an episode's stages, transcripts, highlights and clips; a draft's versions, comments and approvals; a
-post's attempts and metrics. Beside those: the client's own users, their sign-in attempts (by email),
-and the audit events of the client, of its users and of its review links.
+post's attempts and metrics; the notifications about them (a client user is only ever told about its
+own client). Beside those: the client's own users, their notification preferences and sign-in attempts
+(by email), and the audit events of the client, of its users and of its review links.
 
 ``TABLES`` is in deletion order, children before parents. A new table with a key to one of these
 must be added here: ``tests/clientdata/test_erase.py`` fails for any table it does not find in ``TABLES``
@@ -19,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from pipeline.store.clients import get_client
 from pipeline.store.models import (Account, Approval, AuditEvent, Client, Clip, Comment, Draft, DraftVersion, Episode,
-                                   EpisodeStage, Highlight, HighlightFeedback, LoginAttempt, Metric, PublishAttempt,
-                                   ScheduledPost, SlotProposal, Transcript, User)
+                                   EpisodeStage, Highlight, HighlightFeedback, LoginAttempt, Metric, Notification,
+                                   NotificationPreference, PublishAttempt, ScheduledPost, SlotProposal, Transcript, User)
 
 # Children before parents: the order rows are deleted in.
-TABLES = (Metric, PublishAttempt, ScheduledPost, Approval, Comment, DraftVersion, Draft, HighlightFeedback, Clip,
-          Highlight, Transcript, EpisodeStage, Episode, Account, SlotProposal, AuditEvent, LoginAttempt, User, Client)
+TABLES = (Notification, NotificationPreference, Metric, PublishAttempt, ScheduledPost, Approval, Comment, DraftVersion,
+          Draft, HighlightFeedback, Clip, Highlight, Transcript, EpisodeStage, Episode, Account, SlotProposal, AuditEvent,
+          LoginAttempt, User, Client)
 
 # Tables that hold no client's rows, or hold them without a key to the client: why each is left out.
 NOT_OWNED = {
@@ -81,6 +83,9 @@ class ClientScope:
             PublishAttempt: lambda: PublishAttempt.post_id.in_(self.posts()),
             Metric: lambda: Metric.post_id.in_(self.posts()),
             User: lambda: User.client_id == self.client_id,
+            NotificationPreference: lambda: NotificationPreference.user_id.in_(self.users()),
+            Notification: lambda: or_(Notification.client_id == self.client_id,
+                                      Notification.draft_id.in_(self.drafts()), Notification.post_id.in_(self.posts())),
             LoginAttempt: lambda: LoginAttempt.email.in_(self.emails()),
             AuditEvent: lambda: or_(AuditEvent.client_id == self.client_id, AuditEvent.user_id.in_(self.users()),
                                     AuditEvent.actor.in_(self.emails()), AuditEvent.actor == self.review_link_actor),

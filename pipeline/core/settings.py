@@ -197,6 +197,45 @@ class NotifySettings(BaseModel):
         return bool(self.webhook_url or (self.email_to and self.smtp_host))
 
 
+class ReminderOverrides(BaseModel):
+    """A client's own reminder timing (the profile's ``[reminders]`` table); unset fields keep [notices]'."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Hours a draft may wait for the client's approval before the client is reminded.
+    after_hours: float | None = Field(None, gt=0, le=24 * 60)
+    # For a draft already on the calendar: remind this many hours before its slot (whichever comes first).
+    before_slot_hours: float | None = Field(None, ge=0, le=24 * 60)
+    # At most one reminder per draft per this many hours while it keeps waiting.
+    every_hours: float | None = Field(None, ge=1, le=24 * 60)
+    # Hours of waiting after which the VA is told the approval stalls.
+    stall_after_hours: float | None = Field(None, gt=0, le=24 * 365)
+    # false: this client gets no reminders (the VA still hears of stalls).
+    enabled: bool | None = None
+
+
+class NoticeSettings(ReminderOverrides):
+    """Reminders to clients whose approval is awaited, and notices to the VA (stalls, changes requested,
+    failed and missed posts). Sent by the scheduler's pass through [notify]'s SMTP server, or to a user's
+    webhook; each user chooses email, webhook or off, at once or in a daily digest (`castmill user notify`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_hours: float = Field(24, gt=0, le=24 * 60)
+    before_slot_hours: float = Field(24, ge=0, le=24 * 60)
+    every_hours: float = Field(24, ge=1, le=24 * 60)
+    stall_after_hours: float = Field(72, gt=0, le=24 * 365)
+    enabled: bool = True
+    # The hour (0-23, in each user's own time zone) of the daily digest for users who chose one.
+    digest_hour: int = Field(8, ge=0, le=23)
+    # Sends of one notification before it is left failed; the wait doubles from backoff_seconds each time.
+    max_attempts: int = Field(8, ge=1, le=50)
+    backoff_seconds: float = Field(60, gt=0)
+    backoff_max_seconds: float = Field(6 * 3600, gt=0)
+    # Hours the review link in a client's reminder works.
+    review_link_hours: int = Field(72, ge=1, le=24 * 90)
+
+
 # A host name in [network] allow: letters, digits, hyphens (and underscores) in dot-separated labels,
 # optionally "*." in front for every name under a domain.
 _HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$")
@@ -337,6 +376,7 @@ class Settings(BaseModel):
     highlights: HighlightSettings = HighlightSettings()
     drafts: DraftSettings = DraftSettings()
     notify: NotifySettings = NotifySettings()
+    notices: NoticeSettings = NoticeSettings()
     queue: QueueSettings = QueueSettings()
     network: NetworkSettings = NetworkSettings()
     server: ServerSettings = ServerSettings()
@@ -496,6 +536,8 @@ class ClientProfile(BaseModel):
     # (Whisper's translate task over the highlight's audio), labelled as such in review.
     # Whisper translates into English only, so this needs language = "en".
     translate_quotes: bool = False
+    # When this client is reminded of drafts waiting for their approval; unset: [notices] of castmill.toml.
+    reminders: ReminderOverrides = ReminderOverrides()
     # Who is speaking: "auto" labels every transcript's speakers (S1, S2 …, their number estimated),
     # a number (1-20) says how many speak, "off" skips diarization.
     speakers: int | Literal["auto", "off"] = "auto"

@@ -120,6 +120,30 @@ PROPOSAL_STATUSES: Final = (PROPOSED, ACCEPTED, REJECTED, SUPERSEDED)
 PER_VIEW: Final = "per_view"
 PER_POST: Final = "per_post"
 
+# --- notices: reminders to clients, notices to the VA (pipeline/publish/notices.py) -----------------
+APPROVAL_REMINDER: Final = "approval_reminder"  # to the client: drafts wait for your approval
+APPROVAL_STALLED: Final = "approval_stalled"  # to the VA: a client has not approved for a long time
+CHANGES_REQUESTED_NOTICE: Final = "changes_requested"  # to the VA: the client asked for changes
+POST_NOTICE_KINDS: Final = {POST_FAILED: "post_failed", MISSED: "post_missed", UNKNOWN: "post_unknown"}
+NOTICE_KINDS: Final = (APPROVAL_REMINDER, APPROVAL_STALLED, CHANGES_REQUESTED_NOTICE, *POST_NOTICE_KINDS.values())
+# A notification's life: pending -> sending -> sent; failed (retried with back-off while next_attempt_at is set);
+# unknown (handed to the server, its answer lost: never resent); skipped (no longer relevant, or nobody to tell).
+NOTICE_PENDING: Final = "pending"
+NOTICE_SENDING: Final = "sending"
+NOTICE_SENT: Final = "sent"
+NOTICE_FAILED: Final = "failed"
+NOTICE_UNKNOWN: Final = "unknown"
+NOTICE_SKIPPED: Final = "skipped"
+NOTICE_STATUSES: Final = (NOTICE_PENDING, NOTICE_SENDING, NOTICE_SENT, NOTICE_FAILED, NOTICE_UNKNOWN, NOTICE_SKIPPED)
+# How a user is told (one channel each), and when: at once or in one daily digest.
+NOTIFY_EMAIL: Final = "email"
+NOTIFY_WEBHOOK: Final = "webhook"
+NOTIFY_OFF: Final = "off"
+NOTIFY_CHANNELS: Final = (NOTIFY_EMAIL, NOTIFY_WEBHOOK, NOTIFY_OFF)
+NOTIFY_IMMEDIATE: Final = "immediate"
+NOTIFY_DAILY: Final = "daily"
+NOTIFY_CADENCES: Final = (NOTIFY_IMMEDIATE, NOTIFY_DAILY)
+
 # --- audit ------------------------------------------------------------------------------------------
 AUDIT_ENTITIES: Final = ("draft", "post", "user", "client", "episode", "slot_proposal")
 

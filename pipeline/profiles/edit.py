@@ -43,7 +43,7 @@ def profile_of(client: Client) -> ClientProfile:
         highlights=dict(client.highlight_settings or {}), clips=dict(client.clip_settings or {}),
         approval_stages=client.approval_stages, posting_slots=list(client.posting_slots or []),
         languages=list(client.spoken_languages or []), translate_quotes=bool(client.translate_quotes),
-        speakers=speakers_setting(client.speakers),
+        speakers=speakers_setting(client.speakers), reminders=dict(client.reminder_settings or {}),
     )
 
 

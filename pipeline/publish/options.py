@@ -93,3 +93,55 @@ class BestTimeOptions:
         """The settings file's ``[best_time]`` table (a ``BestTimeSettings``), any non-None override laid over it."""
         values = {**settings.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class NoticeOptions:
+    """When clients are reminded and the VA is told (the [notices] settings; a client's [reminders] over them)."""
+
+    # Hours a draft may wait for the client's approval before the client is reminded.
+    after_hours: float = 24.0
+    # A draft already on the calendar: reminded this many hours before its slot, when that comes first.
+    before_slot_hours: float = 24.0
+    # At most one reminder per draft per this many hours (the period) while it keeps waiting.
+    every_hours: float = 24.0
+    # Hours of waiting after which the VA is told the approval stalls (once per version).
+    stall_after_hours: float = 72.0
+    # False: the client gets no reminders (the VA still hears of stalls).
+    enabled: bool = True
+    # The hour (in each user's zone) of the daily digest.
+    digest_hour: int = 8
+    # Sends of one notification before it is left failed; the wait between them doubles from backoff_seconds.
+    max_attempts: int = 8
+    backoff_seconds: float = 60.0
+    backoff_max_seconds: float = 6 * 3600.0
+    # Hours the review link in a reminder works.
+    review_link_hours: int = 72
+    # How long a sender holds the notifications it claimed; longer than one SMTP or webhook exchange.
+    lease_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        if min(self.after_hours, self.stall_after_hours) <= 0 or self.before_slot_hours < 0:
+            raise ConfigError("after_hours and stall_after_hours must be above 0, before_slot_hours 0 or more")
+        if self.every_hours < 1:
+            raise ConfigError("every_hours must be at least 1: one reminder per draft per period")
+        if not 0 <= self.digest_hour <= 23:
+            raise ConfigError("digest_hour must be an hour from 0 to 23")
+        if self.max_attempts < 1 or not 0 < self.backoff_seconds <= self.backoff_max_seconds:
+            raise ConfigError("max_attempts must be at least 1, backoff_seconds above 0 and at most backoff_max_seconds")
+        if self.review_link_hours < 1 or self.lease_seconds < 1:
+            raise ConfigError("review_link_hours and lease_seconds must be at least 1")
+
+    @classmethod
+    def from_settings(cls, notices) -> "NoticeOptions":
+        """From the [notices] settings (``pipeline.core.settings.NoticeSettings``)."""
+        return cls(**{name: getattr(notices, name) for name in cls.__dataclass_fields__ if hasattr(notices, name)})
+
+    def for_client(self, overrides: dict | None) -> "NoticeOptions":
+        """These options with a client's [reminders] table (only the fields it sets) laid over them."""
+        from dataclasses import replace
+
+        given = {name: value for name, value in (overrides or {}).items()
+                 if value is not None and name in ("after_hours", "before_slot_hours", "every_hours",
+                                                   "stall_after_hours", "enabled")}
+        return replace(self, **given) if given else self

@@ -8,7 +8,9 @@ One tick:
 1. ``expire_leases``: a post left ``publishing`` past its lease (its worker died) becomes ``unknown``;
 2. ``claim_unknown`` + ``publishing.reconcile``: unknown posts are looked up on the platform;
 3. ``claim_due`` + ``apply_late_policy`` + ``publishing.publish_claimed``, batch after batch;
-4. ``notify.notify_pending``: failed, missed and unresolved unknown posts are reported once.
+4. ``notices.NoticeService.run``: the notification outbox queues and sends reminders to clients whose
+   approval drafts wait for, and the VA's notices (stalled approvals, changes requested, and failed,
+   missed and unresolved unknown posts, each reported once).
 
 ``claim_due`` is one atomic UPDATE … RETURNING, so two workers (processes, machines) never claim the
 same post: SQLite serialises writers, PostgreSQL skips rows another worker has locked.
@@ -54,7 +56,7 @@ class TickReport:
     outcomes: tuple[Outcome, ...] = ()  # publish attempts
     missed: tuple[MissedPost, ...] = ()
     released: tuple[int, ...] = ()  # claimed but not started when asked to stop
-    notified: int = 0
+    notified: int = 0  # notifications delivered by the outbox in this pass
 
     @property
     def published(self) -> int:
@@ -276,7 +278,8 @@ class Scheduler:
     publisher_for: PublisherFactory
     options: SchedulerOptions = field(default_factory=SchedulerOptions)
     clock: Clock = system_clock
-    notifier: object | None = None  # pipeline.publish.notify.Notifier
+    notifier: object | None = None  # pipeline.publish.notify.Notifier: the team's channels only
+    notices: object | None = None  # pipeline.publish.notices.NoticeService: reminders and notices (wins over notifier)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def startup(self) -> StartupReport:
@@ -333,9 +336,11 @@ class Scheduler:
         return outcomes, missed, []
 
     def _notify(self) -> int:
+        if self.notices is not None:
+            return self.notices.run(now=self.clock()).delivered
         if self.notifier is None:
             return 0
-        from pipeline.publish.notify import notify_pending
+        from pipeline.publish.notices import notify_pending
 
         return notify_pending(self.session_factory, self.notifier, now=self.clock())
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.core.vocab import CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, DRAFT_STATUSES, STAGE_CLIENT, STAGE_VA
+from pipeline.core.vocab import (APPROVED, CHANGES_REQUESTED, CLIENT_REVIEW, DRAFT, DRAFT_STATUSES, STAGE_CLIENT,
+                                 STAGE_VA)
 from pipeline.core.clock import as_utc
 from pipeline.access.identity import Identity, check_session
 from pipeline.access.permissions import client_scope
@@ -259,3 +260,84 @@ def comments(session: Session, identity: Identity, draft_id: int) -> list[Commen
                            .join(DraftVersion, DraftVersion.id == Comment.version_id)
                            .where(Comment.draft_id == draft.id).order_by(Comment.created_at, Comment.id))
     return [CommentInfo(c.id, c.draft_id, number, c.author, c.body, as_utc(c.created_at)) for c, number in rows]
+
+
+# --------------------------------------------------------------------------- waiting for the client
+
+@dataclass(frozen=True)
+class AwaitingClient:
+    """A draft whose next step is the client's approval, and since when (what reminders count from)."""
+
+    draft_id: int
+    client_id: int
+    platform: str
+    episode_title: str
+    version_number: int  # the version the client is asked to approve
+    since: datetime  # UTC: when that version reached the client (its VA approval, or its making for one stage)
+
+
+def awaiting_client(session: Session, *, client_id: int | None = None) -> list[AwaitingClient]:
+    """Every draft waiting for its client's approval (``needs_action_by`` says "client"), oldest first.
+
+    That is a draft in ``client_review``, or a one-stage client's draft in ``draft``. It waits since its
+    latest version was made or, when later, since the VA approved that version: an edit restarts the wait,
+    and so does the VA approving again after changes were requested.
+    """
+    newest = (select(DraftVersion.draft_id, func.max(DraftVersion.number).label("number"))
+              .group_by(DraftVersion.draft_id).subquery())
+    query = (select(Draft.id, Draft.client_id, Draft.platform, Episode.title, DraftVersion.id, DraftVersion.number,
+                    DraftVersion.created_at)
+             .join(newest, newest.c.draft_id == Draft.id)
+             .join(DraftVersion, and_(DraftVersion.draft_id == Draft.id, DraftVersion.number == newest.c.number))
+             .join(Client, Client.id == Draft.client_id)
+             .join(Episode, Episode.id == Draft.episode_id)
+             .where(or_(Draft.status == CLIENT_REVIEW, and_(Draft.status == DRAFT, Client.approval_stages == 1))))
+    if client_id is not None:
+        query = query.where(Draft.client_id == client_id)
+    rows = session.execute(query).all()
+    va_approved = _va_approval_times(session, [row[4] for row in rows])
+    waiting = [AwaitingClient(draft_id, owner, platform, title or "", number,
+                              max([as_utc(made)] + ([va_approved[version_id]] if version_id in va_approved else [])))
+               for draft_id, owner, platform, title, version_id, number, made in rows]
+    return sorted(waiting, key=lambda w: (w.since, w.draft_id))
+
+
+def _va_approval_times(session: Session, version_ids: list[int]) -> dict[int, datetime]:
+    """The latest standing VA approval of each version."""
+    if not version_ids:
+        return {}
+    rows = session.execute(select(Approval.version_id, func.max(Approval.at))
+                           .where(Approval.version_id.in_(version_ids), Approval.stage == STAGE_VA,
+                                  Approval.decision == APPROVED, Approval.voided_at.is_(None))
+                           .group_by(Approval.version_id))
+    return {version_id: as_utc(at) for version_id, at in rows}
+
+
+@dataclass(frozen=True)
+class SentBack:
+    """A client's standing request for changes on a draft (the draft is back with the VA)."""
+
+    draft_id: int
+    client_id: int
+    platform: str
+    episode_title: str
+    decision_id: int  # the approval row that records it: one notice per decision
+    actor: str  # who asked: a client user's email, or "review link <client>"
+    reason: str
+    at: datetime  # UTC
+
+
+def sent_back_by_client(session: Session, *, client_id: int | None = None) -> list[SentBack]:
+    """Drafts in ``changes_requested`` whose request came from the client's side, oldest first. An edit voids
+    the request, so a draft the VA has already reworked is not listed."""
+    query = (select(Draft.id, Draft.client_id, Draft.platform, Episode.title, Approval.id, Approval.actor,
+                    Approval.reason, Approval.at)
+             .join(Approval, Approval.draft_id == Draft.id)
+             .join(Episode, Episode.id == Draft.episode_id)
+             .where(Draft.status == CHANGES_REQUESTED, Approval.decision == CHANGES_REQUESTED,
+                    Approval.stage == STAGE_CLIENT, Approval.voided_at.is_(None))
+             .order_by(Approval.at, Approval.id))
+    if client_id is not None:
+        query = query.where(Draft.client_id == client_id)
+    return [SentBack(draft_id, owner, platform, title or "", decision_id, actor, reason or "", as_utc(at))
+            for draft_id, owner, platform, title, decision_id, actor, reason, at in session.execute(query)]

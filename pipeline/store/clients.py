@@ -53,6 +53,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.spoken_languages = list(profile.languages)
     client.translate_quotes = profile.translate_quotes
     client.speakers = str(profile.speakers)
+    client.reminder_settings = profile.reminders.model_dump(exclude_none=True)
     session.flush()
     return client, created
 

@@ -48,6 +48,8 @@ class Client(Base):
     translate_quotes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The profile's ``speakers``: "auto" (diarize, count estimated), "off", or how many speak ("2").
     speakers: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
+    # The profile's [reminders] table: the client's own reminder timing over [notices] (only the fields set).
+    reminder_settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
@@ -477,3 +479,54 @@ class SlotProposal(Base):
     status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
     decided_by: Mapped[str] = mapped_column(String(320), default="")
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- notices: the notification outbox and each user's preferences (migration 0016) ---
+
+
+class NotificationPreference(Base):
+    """How and when one user is told (no row: email, at once). See pipeline/publish/preferences.py."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    channel: Mapped[str] = mapped_column(String(8), default="email")  # email | webhook | off
+    cadence: Mapped[str] = mapped_column(String(12), default="immediate")  # immediate | daily
+    webhook_url: Mapped[str] = mapped_column(Text, default="")  # for channel "webhook"; fetched via safe_fetch
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """One thing to tell one recipient, in the outbox until it is sent (pipeline/publish/notices.py).
+
+    The unique key (kind, recipient, item, period_key) makes a second reminder for the same draft in the same
+    period impossible, whichever scheduler process tries. ``status``: pending | sending | sent | failed |
+    unknown | skipped (vocab.NOTICE_STATUSES). ``handed_at`` is set just before the message leaves: a sender
+    that dies after it leaves the row ``unknown`` (never resent), before it the row is sent again.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("kind", "recipient", "item", "period_key", name="uq_notification_once"),
+                      Index("ix_notifications_status_send_after", "status", "send_after"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # vocab.NOTICE_KINDS
+    recipient: Mapped[str] = mapped_column(String(64))  # "user:<id>", or "team" ([notify]'s email_to and webhook)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(40))  # "draft:<id>" or "post:<id>"
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="CASCADE"), index=True)
+    period_key: Mapped[str] = mapped_column(String(64))  # which reminder period, decision or failure it is about
+    summary: Mapped[str] = mapped_column(Text, default="")  # one line for the message and `castmill notices list`
+    link: Mapped[str] = mapped_column(Text, default="")  # the item in the dashboard (never a review-link token)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    send_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # now, or the recipient's next digest
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a failed one's retry
+    worker: Mapped[str] = mapped_column(String(128), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -23,7 +23,10 @@ from pipeline.core.settings import Settings, load_settings
 from pipeline.highlights.feedback import add_feedback
 from pipeline.media.storage import clip_key, episode_key, open_storage
 from pipeline.profiles.edit import import_profile
+from pipeline.core.settings import NotifySettings
 from pipeline.publish.credentials import add_account
+from pipeline.publish.notices import NoticeService
+from pipeline.publish.preferences import set_preferences
 from pipeline.publish.publishers.outbox import file_stem
 from pipeline.store.clients import build_profile
 from pipeline.store.db import Database
@@ -223,5 +226,8 @@ def seed_client(db: Database, settings: Settings, tmp_path: Path, slug: str, adm
         files.append(write_file(outbox.with_suffix(".json"), f'{{"text": "{mark}"}}'.encode()))
         files.append(write_file(outbox.with_suffix(".media") / "1.mp4", b"clip"))
         token = auth.make_review_link_token(session, slug, 48, home=home, actor="admin@castmill.test")
+        set_preferences(session, admin, f"owner@{slug}.test", cadence="daily")
+    # The VA hears of the client's request for changes: a notification in the outbox (queued, not sent).
+    NoticeService(db.session, email=NotifySettings(smtp_host="127.0.0.1"), home=home).queue(now=T0)
     return Seeded(slug, mark, client_id, [e.id for e, _h in episodes], drafts, post_ids, f"owner@{slug}.test", user,
                   token, secrets, files, stored_refs, original, clip_bytes)

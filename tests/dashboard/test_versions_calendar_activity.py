@@ -182,3 +182,20 @@ def test_scheduling_an_approved_draft_at_a_chosen_time(world):
 def test_only_approved_drafts_are_offered_for_scheduling(world):
     app = run_app(world.identity("va"), page=CALENDAR)
     assert "schedule_draft" not in [s.key for s in app.selectbox]
+
+
+def test_a_notices_link_opens_its_post_on_the_calendar_and_only_for_whom_may_see_it(world):
+    local = future_day() + timedelta(days=20)  # outside this week: the calendar moves to the post's day
+    post_id = schedule_one(world, "budi", world.budi.draft_ids[0], local, "Asia/Jakarta")
+    with world.db.session() as session:
+        post = session.get(ScheduledPost, post_id)
+        post.status, post.error = "failed", "x: HTTP 401: token revoked"
+    app = run_app(world.identity("va"), page=CALENDAR, query={"post": str(post_id)})
+    shown = texts(app)
+    assert f"Post {post_id}" in shown and "Why: x: HTTP 401: token revoked" in shown
+    assert app.date_input(key="calendar_anchor").value == local.date()
+    assert list(app.dataframe[0].value["post"]) == [post_id]
+    assert app.selectbox(key="move_post").value == post_id
+
+    other = run_app(world.identity("acme"), page=CALENDAR, query={"post": str(post_id)})
+    assert f"Post {post_id}" not in texts(other) and f"no scheduled post {post_id}" in texts(other)

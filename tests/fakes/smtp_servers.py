@@ -75,10 +75,10 @@ class Authenticator:
 
 
 class LocalController(Controller):
-    """aiosmtpd on 127.0.0.1 on a free port, AUTH required over plain text (tests only)."""
+    """aiosmtpd on 127.0.0.1 on a free port (or ``port``), AUTH required over plain text (tests only)."""
 
-    def __init__(self, handler, authenticator):
-        super().__init__(handler, hostname="127.0.0.1", port=0, authenticator=authenticator, auth_required=True,
+    def __init__(self, handler, authenticator, port: int = 0):
+        super().__init__(handler, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_required=True,
                          auth_require_tls=False)
         self.authenticator = authenticator
 

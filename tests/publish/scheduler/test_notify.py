@@ -8,9 +8,11 @@ import pytest
 
 from pipeline.core.settings import load_settings
 from pipeline.core.errors import ConfigError
-from pipeline.store.models import ScheduledPost
-from pipeline.publish.notify import (EmailChannel, NotifySettings, Notifier, WebhookChannel, load_notify_settings,
-                             notify_pending)
+from sqlalchemy import select
+
+from pipeline.store.models import Notification, ScheduledPost
+from pipeline.publish.notices import notify_pending
+from pipeline.publish.notify import EmailChannel, NotifySettings, Notifier, WebhookChannel, load_notify_settings
 from pipeline.publish.publishers import AuthError
 from pipeline.publish.scheduler import Scheduler, SchedulerOptions
 from tests.fakes.server import FakeServer, Response
@@ -83,16 +85,24 @@ def test_email_digest_through_smtp_with_auth(fresh_db, monkeypatch):
     assert smtp.auth_seen == [("castmill", "smtp-pass-42")]
 
 
-def test_undeliverable_notification_is_retried_on_the_next_tick(fresh_db):
+def test_undeliverable_notification_is_recorded_and_retried_after_its_back_off(fresh_db):
     world, failing, late = failed_and_missed(fresh_db)
+    clock = [T0]
     with FakeSMTP(refuse_recipients=True) as smtp:
         settings = NotifySettings(email_to=["va@example.com"], smtp_host="127.0.0.1", smtp_port=smtp.port)
-        scheduler = Scheduler(fresh_db.session, world.factory(), SchedulerOptions(worker="w"), clock=lambda: T0,
+        scheduler = Scheduler(fresh_db.session, world.factory(), SchedulerOptions(worker="w"), clock=lambda: clock[0],
                               notifier=Notifier.from_settings(settings))
         assert scheduler.tick().notified == 0
-        assert post_row(fresh_db, failing).notified_at is None
+        with fresh_db.session() as session:
+            rows = session.scalars(select(Notification).order_by(Notification.id)).all()
+        assert {(r.post_id, r.status, r.attempts) for r in rows} == {(failing, "failed", 1), (late, "failed", 1)}
+        assert all("550 5.1.1 mailbox unavailable" in r.last_error for r in rows)
         smtp.refuse_recipients = False
+        assert scheduler.tick().notified == 0  # still waiting out its back-off
+        clock[0] = T0 + timedelta(minutes=2)
         assert scheduler.tick().notified == 2
+        clock[0] = T0 + timedelta(hours=2)
+        assert scheduler.tick().notified == 0
     assert len(smtp.messages) == 1
 
 

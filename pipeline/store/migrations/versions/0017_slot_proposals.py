@@ -1,7 +1,7 @@
 """slot_proposals: posting slots proposed from a client's engagement, and the VA's decision on them
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-08 10:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
