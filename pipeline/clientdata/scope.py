@@ -2,7 +2,7 @@
 
 A row belongs to the client when it names the client (``client_id``), or hangs under a row that does:
 an episode's stages, transcripts, highlights and clips; a draft's versions, comments and approvals; a
-post's attempts and metrics. Beside those: the client's own users, their sign-in attempts (by email),
+post's attempts and metrics; the feeds it watches and the entries seen in them. Beside those: the client's own users, their sign-in attempts (by email),
 and the audit events of the client, of its users and of its review links.
 
 ``TABLES`` is in deletion order, children before parents. A new table with a key to one of these
@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from pipeline.core.errors import NotFoundError
 from pipeline.store.models import (Account, Approval, AuditEvent, Client, Clip, Comment, Draft, DraftVersion, Episode,
-                                   EpisodeStage, Highlight, HighlightFeedback, LoginAttempt, Metric, PublishAttempt,
-                                   ScheduledPost, Transcript, User)
+                                   EpisodeStage, FeedEntry, FeedSubscription, Highlight, HighlightFeedback, LoginAttempt,
+                                   Metric, PublishAttempt, ScheduledPost, Transcript, User)
 
 # Children before parents: the order rows are deleted in.
 TABLES = (Metric, PublishAttempt, ScheduledPost, Approval, Comment, DraftVersion, Draft, HighlightFeedback, Clip,
-          Highlight, Transcript, EpisodeStage, Episode, Account, AuditEvent, LoginAttempt, User, Client)
+          Highlight, Transcript, EpisodeStage, FeedEntry, FeedSubscription, Episode, Account, AuditEvent, LoginAttempt,
+          User, Client)
 
 # Tables that hold no client's rows, or hold them without a key to the client: why each is left out.
 NOT_OWNED = {
@@ -76,6 +77,8 @@ class ClientScope:
             Comment: lambda: Comment.draft_id.in_(self.drafts()),
             Approval: lambda: Approval.draft_id.in_(self.drafts()),
             Account: lambda: Account.client_id == self.client_id,
+            FeedSubscription: lambda: FeedSubscription.client_id == self.client_id,
+            FeedEntry: lambda: FeedEntry.client_id == self.client_id,
             ScheduledPost: lambda: ScheduledPost.id.in_(self.posts()),
             PublishAttempt: lambda: PublishAttempt.post_id.in_(self.posts()),
             Metric: lambda: Metric.post_id.in_(self.posts()),
