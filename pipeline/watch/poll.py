@@ -186,6 +186,7 @@ def poll_feed(db: Database, settings: Settings, feed_id: int, *, now: datetime |
     options = options or WatchOptions.from_settings(settings)
     now = as_utc(now or utcnow())
     feed = _read_feed(db, feed_id)
+    _link_queued(db, feed, now)
     try:
         fetched = _fetch(db, settings, feed, options, now)
         items = [] if fetched.not_modified else parse_feed(feed.url, fetched.body, allow_empty=True)
@@ -205,6 +206,18 @@ def _read_feed(db: Database, feed_id: int) -> _Feed:
         return _Feed(feed.id, feed.client_id, slug, feed.url, feed.title, feed.etag, feed.last_modified,
                      as_utc(feed.added_at), feed.backfill, feed.backfilled_at is not None,
                      feed.last_success_at is not None, feed.failures)
+
+
+def _link_queued(db: Database, feed: _Feed, now: datetime) -> None:
+    """Queued entries whose episode a worker has made since: processed, with their episode."""
+    with db.session() as session:
+        queued = session.scalars(select(FeedEntry).where(FeedEntry.subscription_id == feed.id,
+                                                         FeedEntry.status == ENTRY_QUEUED))
+        for entry in queued:
+            episode_id = session.scalar(select(Episode.id).where(Episode.client_id == feed.client_id,
+                                                                 Episode.source_uri == entry.enclosure_url).limit(1))
+            if episode_id is not None:
+                entry.status, entry.episode_id, entry.updated_at = ENTRY_PROCESSED, episode_id, now
 
 
 def _fetch(db: Database, settings: Settings, feed: _Feed, options: WatchOptions, now: datetime) -> FeedFetch:

@@ -91,7 +91,8 @@ def ingest_only(db, settings, client_slug, sources) -> dict[str, ItemResult]:
             continue
         new = ingested.episode_id not in before
         before.add(ingested.episode_id)
-        results[source.uri] = ItemResult("processed" if new else "duplicate", ingested.episode_id, new_episode=new)
+        status = "duplicate" if not new else "failed" if ingested.error else "processed"
+        results[source.uri] = ItemResult(status, ingested.episode_id, ingested.error or "", new_episode=new)
     return results
 
 
