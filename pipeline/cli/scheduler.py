@@ -60,8 +60,11 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     from pipeline.publish.attempts import PublishOptions, default_publisher_factory
     from pipeline.publish.scheduler import Scheduler, SchedulerOptions, default_worker_id, run_forever
 
+    from pipeline.watch import WatchOptions
+
     configure_logging(verbose)
     settings = settings_of(ctx)
+    WatchOptions.from_settings(settings)  # a wrong [feeds] table stops the start, not a log line every minute
     db = database_of(ctx)
     options = SchedulerOptions(worker=worker_id or default_worker_id(), batch_size=batch_size,
                                lease_seconds=lease_seconds, publish=PublishOptions(max_attempts=max_attempts))

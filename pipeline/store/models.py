@@ -489,8 +489,10 @@ class FeedSubscription(Base):
     last_result: Mapped[str] = mapped_column(Text, default="")  # "2 new episodes", "not modified", "failed" …
     last_error: Mapped[str] = mapped_column(Text, default="")  # the last failure's one-line reason
     failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed polls
-    # Due when this has passed; a poll in progress holds it a while ahead (a claim, see pipeline.watch.poll).
     next_poll_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # Set while a poll holds the subscription (its claim, see pipeline.watch.poll); a claim older than
+    # pipeline.watch.options.POLL_LEASE is taken for a dead poller's.
+    polling_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class FeedEntry(Base):

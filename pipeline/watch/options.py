@@ -8,8 +8,9 @@ from datetime import timedelta
 from pipeline.core.errors import ConfigError
 from pipeline.core.settings import Settings
 
-# A poll in progress holds its subscription this long (a crashed poller's feed is polled again after it).
-POLL_LEASE = timedelta(hours=1)
+# A poll in progress holds its subscription, and its entries being processed, this long: past it, the poller is
+# taken for dead and another takes them over. Long, because processing a long video episode takes a while.
+POLL_LEASE = timedelta(hours=6)
 
 
 @dataclass(frozen=True)

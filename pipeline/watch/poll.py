@@ -19,8 +19,8 @@ One poll of one subscription (``poll_feed``):
 5. the VA is told of each new episode (``notice.tell_new_episode``).
 
 ``poll_due`` polls every subscription that is due; ``castmill scheduler run`` calls it every minute.
-A subscription is claimed before it is polled (its ``next_poll_at`` moved past the poll by one
-guarded UPDATE), so two schedulers never poll the same feed at once.
+A subscription is claimed before it is polled (``polling_since`` set by one guarded UPDATE), so two
+schedulers, or a scheduler and `castmill feeds poll`, never poll the same feed at once.
 """
 
 from __future__ import annotations
@@ -169,11 +169,13 @@ def _candidates(db: Database, now: datetime, client_slug: str | None, force: boo
 
 
 def _claim(db: Database, feed_id: int, seen: datetime, now: datetime) -> bool:
-    """Hold the subscription for this poll: one guarded UPDATE, so one scheduler polls it."""
+    """Hold the subscription for this poll: one guarded UPDATE, so one scheduler (or `castmill feeds poll`)
+    polls it at a time; a claim older than ``POLL_LEASE`` is a dead poller's and may be taken over."""
+    free = or_(FeedSubscription.polling_since.is_(None), FeedSubscription.polling_since <= now - POLL_LEASE)
     with db.session() as session:
         claimed = session.execute(update(FeedSubscription)
-                                  .where(FeedSubscription.id == feed_id, FeedSubscription.next_poll_at == seen)
-                                  .values(next_poll_at=now + POLL_LEASE),
+                                  .where(FeedSubscription.id == feed_id, FeedSubscription.next_poll_at == seen, free)
+                                  .values(polling_since=now),
                                   execution_options={"synchronize_session": False})
         return claimed.rowcount == 1
 
@@ -422,6 +424,7 @@ def _record_success(db: Database, feed: _Feed, now: datetime, options: WatchOpti
             row.etag = row.last_modified = ""
         row.last_poll_at = row.last_success_at = now
         row.last_result, row.last_error, row.failures, row.next_poll_at = result, "", 0, next_poll
+        row.polling_since = None
     log.info("feed %d (%s, %s): %s", feed.id, feed.client, _host(feed.url), result)
     return PollReport(feed.id, feed.client, feed.url, result, next_poll, picked_up=picked, old=plan.old,
                       waiting=plan.waiting)
@@ -433,6 +436,7 @@ def _record_failure(db: Database, feed: _Feed, now: datetime, options: WatchOpti
         row.failures += 1
         next_poll = now + options.backoff(row.failures)
         row.last_poll_at, row.last_result, row.last_error, row.next_poll_at = now, "failed", reason, next_poll
+        row.polling_since = None
         failures = row.failures
     log.warning("feed %d (%s, %s): %s (failure %d; next try %s)", feed.id, feed.client, _host(feed.url), reason,
                 failures, f"{next_poll:%Y-%m-%d %H:%M} UTC")

@@ -124,3 +124,10 @@ def test_the_running_scheduler_polls_the_watched_feeds(db, settings, host, castm
     polled = subscription(db, feed_id)
     assert polled.last_result == "1 older than the subscription, left alone" and polled.failures == 0
     assert [e.status for e in entries(db)] == ["old"] and len(host.requests) == 2  # the add, then one poll
+
+
+def test_the_scheduler_refuses_to_start_with_a_feed_queue_on_sqlite(castmill_home):
+    castmill_home.mkdir(parents=True, exist_ok=True)
+    (castmill_home / "castmill.toml").write_text("[feeds]\nqueue = true\n")
+    result = castmill("scheduler", "run", "--once")
+    assert result.exit_code == 1 and "[feeds] queue = true needs a PostgreSQL database" in result.stderr

@@ -287,3 +287,16 @@ def test_two_schedulers_polling_at_once_process_an_episode_once(db, settings, ho
     for thread in threads:
         thread.join()
     assert processed == [host.enclosure_url("new")] and episode_count(db) == 1
+
+
+def test_a_feed_being_polled_is_not_polled_again_until_its_claim_runs_out(db, settings, host, clock):
+    from pipeline.store.models import FeedSubscription
+    from pipeline.watch.options import POLL_LEASE
+
+    host.add(episode("old", clock.now - timedelta(days=7)))
+    feed_id = subscribe(db, settings, host, clock)
+    with db.session() as session:  # a scheduler's poll in progress
+        session.get(FeedSubscription, feed_id).polling_since = clock.now
+    assert poll_due(db, settings, now=clock.now, options=OPTIONS, force=True) == []
+    [taken_over] = poll_due(db, settings, now=clock.now + POLL_LEASE, options=OPTIONS, force=True)
+    assert taken_over.ok and subscription(db, feed_id).polling_since is None

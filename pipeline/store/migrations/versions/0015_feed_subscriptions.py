@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column('last_error', sa.Text(), nullable=False),
         sa.Column('failures', sa.Integer(), nullable=False),
         sa.Column('next_poll_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('polling_since', sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('client_id', 'url', name='uq_feed_subscription_client_url'),
