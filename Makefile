@@ -49,7 +49,9 @@ test: setup
 demo-run: setup
 	$(CASTMILL) init
 	$(CASTMILL) client import config/clients/example.toml
-	$(CASTMILL) process --client acme samples/sample_episode.mp3 samples/sample_topics.mp3
+	$(CASTMILL) process --client acme samples/sample_episode.mp3
+	@# A watched feed on 127.0.0.1 publishes the second sample; one poll picks it up and processes it.
+	$(PY) scripts/demo_feeds.py --client acme
 	$(CASTMILL) episodes list --client acme
 	$(CASTMILL) highlights $$($(CASTMILL) episodes list --client acme --json | $(PY) -c \
 		'import json,sys; print(next(e["id"] for e in json.load(sys.stdin) if e["title"] == "Castmill Sample Episode"))')

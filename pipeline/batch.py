@@ -32,7 +32,7 @@ from pipeline.transcribe.workers import effective_jobs, transcribe_in_pool
 DUPLICATE = "duplicate"
 
 __all__ = ["BatchReport", "EpisodeOutcome", "TranscribeJob", "effective_jobs", "process_batch", "process_for",
-           "rerun_stage"]
+           "process_sources", "rerun_stage"]
 
 
 @dataclass
@@ -79,14 +79,32 @@ def process_batch(
     reporter: Reporter | None = None,
 ) -> BatchReport:
     reporter = reporter or NullReporter()
-    with db.session() as session:
-        spoken = get_client(session, client_slug).languages_spoken  # fails fast on an unknown client
-    job = TranscribeJob(job.engine, for_speakers(job.options, spoken))
+    job = _for_client(db, client_slug, job)  # fails fast on an unknown client
     report = BatchReport(client_slug)
     sources, failures = resolve_inputs(inputs, settings, latest)
     report.outcomes += [EpisodeOutcome(f.uri, status=FAILED, error=f.error) for f in failures]
     for failure in failures:
         reporter.failed(failure.uri, failure.error)
+    return _run_stages(db, settings, client_slug, sources, job, jobs, reporter, report)
+
+
+def process_sources(db: Database, settings: Settings, client_slug: str, sources: list[Source], *, job: TranscribeJob,
+                    jobs: int = 1, reporter: Reporter | None = None) -> BatchReport:
+    """``process_batch`` for sources already resolved, e.g. the new entries a feed watch found."""
+    job = _for_client(db, client_slug, job)
+    return _run_stages(db, settings, client_slug, sources, job, jobs, reporter or NullReporter(),
+                       BatchReport(client_slug))
+
+
+def _for_client(db: Database, client_slug: str, job: TranscribeJob) -> TranscribeJob:
+    """``job`` with the model and language the client's spoken languages call for."""
+    with db.session() as session:
+        spoken = get_client(session, client_slug).languages_spoken
+    return TranscribeJob(job.engine, for_speakers(job.options, spoken))
+
+
+def _run_stages(db: Database, settings: Settings, client_slug: str, sources: list[Source], job: TranscribeJob,
+                jobs: int, reporter: Reporter, report: BatchReport) -> BatchReport:
     ingested = [_ingest(db, settings, client_slug, source, reporter) for source in sources]
     report.outcomes += ingested
     pending = _first_of_each_episode([o for o in ingested if o.status != FAILED], reporter)

@@ -28,8 +28,8 @@ def scheduler() -> None:
 
 
 @scheduler.command("run")
-@click.option("--once", is_flag=True, help="One pass (reconcile, publish what is due, send reminders and notices), "
-                                         "then exit.")
+@click.option("--once", is_flag=True, help="One pass (reconcile, publish what is due, send reminders and notices, "
+                                         "poll the feeds that are due), then exit.")
 @click.option("--worker-id", default=None, help="Name of this worker in claims and attempts (default host:pid).")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=5.0, show_default=True,
               help="Seconds between passes of the claim loop.")
@@ -44,11 +44,12 @@ def scheduler() -> None:
 @click.pass_context
 @friendly_errors
 def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max_attempts, as_json, verbose) -> None:
-    """Run the publisher: every INTERVAL seconds claim due posts and publish them.
+    """Run the publisher: every INTERVAL seconds claim due posts and publish them; poll watched feeds.
 
     On start it reports (and logs) the posts it missed while it was not running. Stop it with
     SIGTERM or Ctrl-C: the post being sent is finished, claimed posts not yet started are handed back.
     Several schedulers may run against one database; a post is claimed by one of them only.
+    Every minute it polls the watched feeds that are due (`castmill feeds`) and processes new episodes.
 
     Example:
 
@@ -59,8 +60,11 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     from pipeline.publish.attempts import PublishOptions, default_publisher_factory
     from pipeline.publish.scheduler import Scheduler, SchedulerOptions, default_worker_id, run_forever
 
+    from pipeline.watch import WatchOptions
+
     configure_logging(verbose)
     settings = settings_of(ctx)
+    WatchOptions.from_settings(settings)  # a wrong [feeds] table stops the start, not a log line every minute
     db = database_of(ctx)
     options = SchedulerOptions(worker=worker_id or default_worker_id(), batch_size=batch_size,
                                lease_seconds=lease_seconds, publish=PublishOptions(max_attempts=max_attempts))
@@ -71,18 +75,20 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     if not as_json:
         click.echo("\n".join(startup.lines()))
     if once:
-        _print_tick(runner.tick(), startup, as_json)
+        _print_tick(runner.tick(), startup, as_json, _feeds_job(ctx))
         return
     err_console.print(f"scheduler {options.worker}: claiming every {interval:g} s (Ctrl-C to stop)",
                       markup=False, highlight=False)
     run_forever(runner, interval=interval, metrics_job=lambda: _metrics_job(ctx),
-                credentials_job=lambda: _credentials_job(ctx))
+                credentials_job=lambda: _credentials_job(ctx),
+                feeds_job=lambda: _feeds_job(ctx, runner.stopping.is_set))
     err_console.print(f"scheduler {options.worker} stopped", markup=False, highlight=False)
 
 
-def _print_tick(report, startup, as_json: bool) -> None:
+def _print_tick(report, startup, as_json: bool, feed_polls: list) -> None:
     if as_json:
         click.echo(json.dumps({
+            "feeds": [poll.to_dict() for poll in feed_polls],
             "startup": {"missed": [_jsonable(m) for m in startup.missed], "expired": list(startup.expired)},
             "expired": list(report.expired), "reconciled": [asdict(o) for o in report.reconciled],
             "outcomes": [asdict(o) for o in report.outcomes], "missed": [_jsonable(m) for m in report.missed],
@@ -99,6 +105,10 @@ def _print_tick(report, startup, as_json: bool) -> None:
     for outcome in report.outcomes + report.reconciled:
         if outcome.status != "published":
             click.echo(f"  post {outcome.post_id}: {outcome.status}: {outcome.message}")
+    if feed_polls:
+        from pipeline.cli.feeds import print_polls
+
+        print_polls(feed_polls)
 
 
 def _jsonable(missed) -> dict:
@@ -116,6 +126,13 @@ def _metrics_job(ctx) -> None:
                            now=_now())
     logging.getLogger("castmill.metrics").info("metrics: %d fetched, %d platforms without numbers, %d problems",
                                                report.fetched, report.unsupported, len(report.problems))
+
+
+def _feeds_job(ctx, stopping=lambda: False) -> list:
+    """The watched feeds that are due, polled; new episodes processed (or queued) and announced."""
+    from pipeline.watch import poll_due
+
+    return poll_due(database_of(ctx), settings_of(ctx), stopping=stopping)
 
 
 def _credentials_job(ctx) -> None:

@@ -40,8 +40,8 @@ from pipeline.media.download import CHUNK_BYTES
 from pipeline.media.storage import local_media
 from pipeline.store.db import Database
 from pipeline.store.models import (Account, Approval, AuditEvent, Client, Clip, Comment, Draft, DraftVersion, Episode,
-                                   EpisodeStage, Highlight, HighlightFeedback, LoginAttempt, Metric, PublishAttempt,
-                                   ScheduledPost, Transcript, User)
+                                   EpisodeStage, FeedEntry, FeedSubscription, Highlight, HighlightFeedback, LoginAttempt,
+                                   Metric, PublishAttempt, ScheduledPost, Transcript, User)
 
 FORMAT = 1  # bump when a file's layout changes
 WITHHELD = "(withheld: a secret)"
@@ -211,6 +211,7 @@ def _write_everything(archive: _Archive, session: Session, settings: Settings, c
     archive.add_json("drafts.json", drafts)
     archive.add_csv("approvals.csv", APPROVAL_COLUMNS, _approval_rows(drafts))
     archive.add_json("calendar.json", _calendar(session, scope))
+    archive.add_json("feeds.json", _feeds(session, scope))
     archive.add_csv("audit.csv", AUDIT_COLUMNS, _audit_rows(session, scope))
     archive.add_json("clips.json", _clips(archive, session, settings, scope))
     _templates(archive, settings, client)
@@ -248,6 +249,18 @@ def _episodes(session: Session, scope: ClientScope, episodes: list[Episode]) -> 
     for stage in session.scalars(select(EpisodeStage).where(scope.where(EpisodeStage)).order_by(EpisodeStage.id)):
         stages.setdefault(stage.episode_id, []).append(_columns(stage, drop=("episode_id",)))
     return [{**_columns(episode), "stages": stages.get(episode.id, [])} for episode in episodes]
+
+
+def _feeds(session: Session, scope: ClientScope) -> list[dict]:
+    """Watched feeds with the entries seen in them; URLs without secret-looking parameters (private feeds)."""
+    entries: dict[int, list[dict]] = {}
+    for entry in session.scalars(select(FeedEntry).where(scope.where(FeedEntry)).order_by(FeedEntry.id)):
+        row = _columns(entry, drop=("subscription_id", "client_id"))
+        entries.setdefault(entry.subscription_id, []).append({**row, "enclosure_url": _clean_url(entry.enclosure_url)})
+    return [{**_columns(feed, drop=("client_id", "etag", "last_modified")), "url": _clean_url(feed.url),
+             "entries": entries.get(feed.id, [])}
+            for feed in session.scalars(select(FeedSubscription).where(scope.where(FeedSubscription))
+                                        .order_by(FeedSubscription.id))]
 
 
 def _highlights(session: Session, scope: ClientScope) -> dict:
@@ -445,6 +458,8 @@ approvals.csv     The same review decisions as one table: draft, version, stage,
 calendar.json     Every scheduled post: draft and version, account, due time, state (scheduled,
                   publishing, published, unknown, failed, missed, cancelled), each publishing attempt and
                   its outcome, the link of the published post, and engagement metrics.
+feeds.json        The feeds watched for new episodes (address, when added, last poll and its result) and
+                  every entry seen in them (title, enclosure, date, whether and how it was processed).
 audit.csv         The client's audit trail: who did what and when, with the state before and after.
 clips.json        Every rendered clip (kind, aspect, format, checksum) and its file in clips/, if any.
 clips/            The rendered clip files, in clips/episode-<id>/. Clips whose file could not be found

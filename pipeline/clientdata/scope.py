@@ -3,8 +3,9 @@
 A row belongs to the client when it names the client (``client_id``), or hangs under a row that does:
 an episode's stages, transcripts, highlights and clips; a draft's versions, comments and approvals; a
 post's attempts and metrics; the notifications about them (a client user is only ever told about its
-own client). Beside those: the client's own users, their notification preferences and sign-in attempts
-(by email), and the audit events of the client, of its users and of its review links.
+own client); the feeds it watches and the entries seen in them. Beside those: the client's own users,
+their notification preferences and sign-in attempts (by email), and the audit events of the client, of
+its users and of its review links.
 
 ``TABLES`` is in deletion order, children before parents. A new table with a key to one of these
 must be added here: ``tests/clientdata/test_erase.py`` fails for any table it does not find in ``TABLES``
@@ -20,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from pipeline.store.clients import get_client
 from pipeline.store.models import (Account, Approval, AuditEvent, Client, Clip, Comment, Draft, DraftVersion, Episode,
-                                   EpisodeStage, Highlight, HighlightFeedback, LoginAttempt, Metric, Notification,
-                                   NotificationPreference, PublishAttempt, ScheduledPost, SlotProposal, Transcript, User)
+                                   EpisodeStage, FeedEntry, FeedSubscription, Highlight, HighlightFeedback, LoginAttempt,
+                                   Metric, Notification, NotificationPreference, PublishAttempt, ScheduledPost,
+                                   SlotProposal, Transcript, User)
 
 # Children before parents: the order rows are deleted in.
 TABLES = (Notification, NotificationPreference, Metric, PublishAttempt, ScheduledPost, Approval, Comment, DraftVersion,
-          Draft, HighlightFeedback, Clip, Highlight, Transcript, EpisodeStage, Episode, Account, SlotProposal, AuditEvent,
-          LoginAttempt, User, Client)
+          Draft, HighlightFeedback, Clip, Highlight, Transcript, EpisodeStage, FeedEntry, FeedSubscription, Episode,
+          Account, SlotProposal, AuditEvent, LoginAttempt, User, Client)
 
 # Tables that hold no client's rows, or hold them without a key to the client: why each is left out.
 NOT_OWNED = {
@@ -79,6 +81,8 @@ class ClientScope:
             Approval: lambda: Approval.draft_id.in_(self.drafts()),
             Account: lambda: Account.client_id == self.client_id,
             SlotProposal: lambda: SlotProposal.client_id == self.client_id,
+            FeedSubscription: lambda: FeedSubscription.client_id == self.client_id,
+            FeedEntry: lambda: FeedEntry.client_id == self.client_id,
             ScheduledPost: lambda: ScheduledPost.id.in_(self.posts()),
             PublishAttempt: lambda: PublishAttempt.post_id.in_(self.posts()),
             Metric: lambda: Metric.post_id.in_(self.posts()),

@@ -296,6 +296,19 @@ class QueueSettings(BaseModel):
     graceful_timeout: float = Field(0, ge=0)  # on SIGTERM, seconds to let running jobs finish (0: wait until they do)
 
 
+class FeedSettings(BaseModel):
+    """Watched feeds (``castmill feeds add``): polled by ``castmill scheduler run``, new episodes processed once."""
+
+    poll_minutes: float = Field(30, ge=1, le=24 * 60)  # minutes between two polls of one feed
+    # A feed that fails (404, 500, timeout, refused) is polled again after poll_minutes × 2^failures, at most this.
+    max_backoff_hours: float = Field(24, ge=1, le=24 * 14)
+    # New episodes taken from one feed in one poll, newest first; the rest wait for the next poll.
+    max_new_per_poll: int = Field(5, ge=1, le=100)
+    # Put new episodes on the PostgreSQL job queue for `castmill worker`s instead of processing them in the
+    # scheduler's process (like `castmill process --queue`); PostgreSQL only.
+    queue: bool = False
+
+
 class ServerSettings(BaseModel):
     """Castmill run as a service (``castmill serve``, the systemd units of ``castmill deploy``)."""
 
@@ -378,6 +391,7 @@ class Settings(BaseModel):
     notify: NotifySettings = NotifySettings()
     notices: NoticeSettings = NoticeSettings()
     queue: QueueSettings = QueueSettings()
+    feeds: FeedSettings = FeedSettings()
     network: NetworkSettings = NetworkSettings()
     server: ServerSettings = ServerSettings()
     backup: BackupSettings = BackupSettings()

@@ -78,6 +78,16 @@ APPROVAL_STAGES: Final = (STAGE_VA, STAGE_CLIENT)
 # Review decisions recorded on a version (an approval row's decision).
 DECISIONS: Final = (APPROVED, CHANGES_REQUESTED, REJECTED)
 
+# --- entries of watched feeds (FeedEntry.status) ------------------------------------------------------
+ENTRY_OLD: Final = "old"  # listed before the subscription: never processed (unless backfilled)
+ENTRY_PROCESSING: Final = "processing"  # claimed by a poll, being processed
+ENTRY_PROCESSED: Final = "processed"
+ENTRY_QUEUED: Final = "queued"  # on the job queue for the workers
+ENTRY_DUPLICATE: Final = "duplicate"  # its media is an episode the client already had
+ENTRY_FAILED: Final = "failed"  # tried again at later polls, a few times
+FEED_ENTRY_STATUSES: Final = (ENTRY_OLD, ENTRY_PROCESSING, ENTRY_PROCESSED, ENTRY_QUEUED, ENTRY_DUPLICATE,
+                              ENTRY_FAILED)
+
 # --- scheduled posts --------------------------------------------------------------------------------
 SCHEDULED: Final = "scheduled"
 PUBLISHING: Final = "publishing"  # claimed by a scheduler worker, under a lease

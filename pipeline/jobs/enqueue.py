@@ -51,9 +51,21 @@ def enqueue_batch(db: Database, settings: Settings, client_slug: str, inputs: li
                   latest: int | None = None) -> QueueReport:
     with db.session() as session:
         get_client(session, client_slug)  # fails fast on an unknown client
-    report = QueueReport(client_slug)
     sources, failures = resolve_inputs(inputs, settings, latest)
-    report.sources += [QueuedSource(f.uri, error=f.error) for f in failures]
+    report = QueueReport(client_slug, [QueuedSource(f.uri, error=f.error) for f in failures])
+    return _queue(settings, client_slug, sources, job, report)
+
+
+def enqueue_sources(db: Database, settings: Settings, client_slug: str, sources: list[Source], *,
+                    job: TranscribeJob) -> QueueReport:
+    """``enqueue_batch`` for sources already resolved, e.g. the new entries a feed watch found."""
+    with db.session() as session:
+        get_client(session, client_slug)
+    return _queue(settings, client_slug, sources, job, QueueReport(client_slug))
+
+
+def _queue(settings: Settings, client_slug: str, sources: list[Source], job: TranscribeJob,
+           report: QueueReport) -> QueueReport:
     ensure_schema(settings.database_url)
     storage = open_storage(settings)
     app = queue_app(settings)

@@ -1,7 +1,8 @@
 """The scheduler: claim due posts, publish them, reconcile unknown outcomes, apply the late policy.
 
 Our tables are the truth. APScheduler's ``BlockingScheduler`` only wakes ``tick`` every few seconds
-(plus the hourly metrics job and the 6-hourly credential check); there is never one APScheduler job
+(plus the hourly metrics job, the 6-hourly credential check and, when the CLI passes it, the look for
+due watched feeds every minute); there is never one APScheduler job
 per post, so a crash loses nothing.
 
 One tick:
@@ -349,6 +350,7 @@ class Scheduler:
 
 METRICS_EVERY_HOURS = 1
 CREDENTIALS_EVERY_HOURS = 6
+FEEDS_EVERY_SECONDS = 60  # how often due feeds are looked for; each feed is polled every [feeds] poll_minutes
 
 
 class _SkipNoise(logging.Filter):
@@ -358,8 +360,12 @@ class _SkipNoise(logging.Filter):
         return "maximum number of running instances reached" not in record.getMessage()
 
 
-def run_forever(scheduler: Scheduler, *, interval: float, metrics_job=None, credentials_job=None) -> None:
-    """Block, ticking every ``interval`` seconds, until SIGTERM/SIGINT; then finish the current post and exit."""
+def run_forever(scheduler: Scheduler, *, interval: float, metrics_job=None, credentials_job=None,
+                feeds_job=None) -> None:
+    """Block, ticking every ``interval`` seconds, until SIGTERM/SIGINT; then finish the current post and exit.
+
+    ``feeds_job`` polls the watched feeds that are due (the caller's, from a layer that may process episodes);
+    it runs every minute, each feed keeping its own poll interval and back-off."""
     started: list = []  # the runner, once it exists
 
     def stop(signum, _frame) -> None:
@@ -384,6 +390,9 @@ def run_forever(scheduler: Scheduler, *, interval: float, metrics_job=None, cred
     if credentials_job is not None:
         runner.add_job(_safely(credentials_job, "credentials"), "interval", hours=CREDENTIALS_EVERY_HOURS,
                        id="credentials", max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=5))
+    if feeds_job is not None:
+        runner.add_job(_safely(feeds_job, "feeds"), "interval", seconds=FEEDS_EVERY_SECONDS, id="feeds",
+                       max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=1))
     started.append(runner)
     if scheduler.stopping.is_set():
         return

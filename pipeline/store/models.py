@@ -530,3 +530,70 @@ class Notification(Base):
     handed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- watched feeds: subscriptions and the entries seen in them (migration 0015) ---
+
+
+class FeedSubscription(Base):
+    """A feed a client's new episodes come from, polled by the scheduler (``pipeline.watch``).
+
+    The poll is a conditional GET with the last ``etag``/``last_modified``; a failed poll counts in
+    ``failures`` and pushes ``next_poll_at`` back exponentially; the first poll that works resets both.
+    """
+
+    __tablename__ = "feed_subscriptions"
+    __table_args__ = (UniqueConstraint("client_id", "url", name="uq_feed_subscription_client_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")  # the feed's own title, as last read
+    # Only entries published after this are new; older ones are taken only by the backfill.
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(200), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The newest N entries older than the subscription, processed at its first poll (0: none); done once.
+    backfill: Mapped[int] = mapped_column(Integer, default=0)
+    backfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    etag: Mapped[str] = mapped_column(Text, default="")
+    last_modified: Mapped[str] = mapped_column(Text, default="")
+    last_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_result: Mapped[str] = mapped_column(Text, default="")  # "2 new episodes", "not modified", "failed" …
+    last_error: Mapped[str] = mapped_column(Text, default="")  # the last failure's one-line reason
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed polls
+    next_poll_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # Set while a poll holds the subscription (its claim, see pipeline.watch.poll); a claim older than
+    # pipeline.watch.options.POLL_LEASE is taken for a dead poller's.
+    polling_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FeedEntry(Base):
+    """An entry of a watched feed that Castmill has seen, known by its GUID and by its enclosure URL.
+
+    One row per client and enclosure URL, written before the entry is processed, so it is processed once.
+    status: old (listed before the subscription; never processed) | processing | processed | queued |
+    duplicate (its media is an episode the client already had) | failed (retried a few times).
+    """
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (UniqueConstraint("client_id", "enclosure_url", name="uq_feed_entry_client_enclosure"),
+                      Index("ix_feed_entries_client_guid", "client_id", "guid"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("feed_subscriptions.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(Text, default="")
+    enclosure_url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")  # as the feed last called it
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id", ondelete="SET NULL"))
+    # When the VA was told about it, and how: "webhook", "email", "log" (no channel configured) …
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_via: Mapped[str] = mapped_column(String(64), default="")
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -30,8 +30,8 @@ from pipeline.publish.preferences import set_preferences
 from pipeline.publish.publishers.outbox import file_stem
 from pipeline.store.clients import build_profile
 from pipeline.store.db import Database
-from pipeline.store.models import (Clip, Draft, DraftVersion, Episode, EpisodeStage, Highlight, Metric, PublishAttempt,
-                                   SlotProposal, Transcript)
+from pipeline.store.models import (Clip, Draft, DraftVersion, Episode, EpisodeStage, FeedEntry, FeedSubscription,
+                                   Highlight, Metric, PublishAttempt, SlotProposal, Transcript)
 from tests.review.conftest import cheap_hashing  # noqa: F401  (fixture: cheap argon2 for every sign-in)
 
 PASSWORD = "correct horse battery"
@@ -112,7 +112,7 @@ def seed_client(db: Database, settings: Settings, tmp_path: Path, slug: str, adm
     mark, home, storage = MARKS[slug], settings.home, open_storage(settings)
     files: list[Path] = []
     stored_refs: list[str] = []
-    secrets = [f"tok-{mark}", f"sec-{mark}", f"pw-{mark}", f"qs-{mark}"]
+    secrets = [f"tok-{mark}", f"sec-{mark}", f"pw-{mark}", f"qs-{mark}", f"fd-{mark}"]
     with db.session() as session:
         client, _ = import_profile(session, admin, build_profile(
             slug=slug, name=f"{mark} Show", timezone="Asia/Jakarta", brand_voice=f"warm, like {mark}",
@@ -156,6 +156,15 @@ def seed_client(db: Database, settings: Settings, tmp_path: Path, slug: str, adm
             session.flush()
             add_feedback(session, highlight.id, "good", author="va@castmill.test", note=f"good one, {mark}")
             episodes.append((episode, highlight))
+
+        # A watched private feed (its token in the URL) and the entry that became episode 1.
+        feed = FeedSubscription(client_id=client_id, url=f"https://feed.test/{slug}/private.xml?auth=fd-{mark}",
+                                title=f"{mark} Show feed", added_by="admin@castmill.test")
+        session.add(feed)
+        session.flush()
+        session.add(FeedEntry(subscription_id=feed.id, client_id=client_id, guid=f"guid-{mark}-1",
+                              enclosure_url=f"https://feed.test/{slug}/1.mp3", title=f"{mark} episode 1",
+                              status="processed", episode_id=episodes[0][0].id, notified_via="log"))
 
         # Clips of episode 1: one on this machine and stored, one only in the shared folder (rendered elsewhere).
         episode, highlight = episodes[0]

@@ -14,7 +14,8 @@ from pipeline.core.errors import DatabaseError
 from pipeline.store.models import Episode, EpisodeStage, Transcript
 from tests.helpers.cli import castmill, castmill_json
 
-TABLES = {"alembic_version", "clients", "episodes", "episode_stages", "transcripts", "highlights", "highlight_feedback", "drafts", "draft_versions", "clips"}
+TABLES = {"alembic_version", "clients", "episodes", "episode_stages", "transcripts", "highlights", "highlight_feedback", "drafts", "draft_versions", "clips",
+          "feed_subscriptions", "feed_entries"}
 
 
 def _exercise(db: Database) -> None:
