@@ -102,6 +102,8 @@ def render(transcribe: dict | None, memory: dict | None, quick: bool, evaluation
     w(".venv/bin/python benchmarks/bench_reframe.py --write-section      # section 10 alone, in place")
     w(".venv/bin/python benchmarks/bench_queue.py --write-section        # section 12 alone, in place "
       "(--quick: 100 jobs, 4 episodes, 1 round)")
+    w(".venv/bin/python benchmarks/bench_backup.py --write-section       # section 13 alone, in place "
+      "(--quick: one run, media a tenth)")
     w(".venv/bin/python benchmarks/run.py --report-only      # re-render this file from bench-data/results/")
     w("```")
     w("")
