@@ -49,7 +49,8 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     On start it reports (and logs) the posts it missed while it was not running. Stop it with
     SIGTERM or Ctrl-C: the post being sent is finished, claimed posts not yet started are handed back.
     Several schedulers may run against one database; a post is claimed by one of them only.
-    Every minute it polls the watched feeds that are due (`castmill feeds`) and processes new episodes.
+    Every minute it polls the watched feeds that are due (`castmill feeds`) and processes new episodes;
+    every hour it queues copies of evergreen posts into free future slots (`castmill evergreen`).
 
     Example:
 
@@ -81,7 +82,7 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
                       markup=False, highlight=False)
     run_forever(runner, interval=interval, metrics_job=lambda: _metrics_job(ctx),
                 credentials_job=lambda: _credentials_job(ctx),
-                feeds_job=lambda: _feeds_job(ctx, runner.stopping.is_set))
+                feeds_job=lambda: _feeds_job(ctx, runner.stopping.is_set), evergreen_job=lambda: _evergreen_job(ctx))
     err_console.print(f"scheduler {options.worker} stopped", markup=False, highlight=False)
 
 
@@ -133,6 +134,12 @@ def _feeds_job(ctx, stopping=lambda: False) -> list:
     from pipeline.watch import poll_due
 
     return poll_due(database_of(ctx), settings_of(ctx), stopping=stopping)
+
+
+def _evergreen_job(ctx) -> None:
+    from pipeline.cli.evergreen import evergreen_job
+
+    evergreen_job(ctx)
 
 
 def _credentials_job(ctx) -> None:
