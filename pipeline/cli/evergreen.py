@@ -95,7 +95,7 @@ def evergreen_run(ctx, client_slug, as_json) -> None:
     outcomes = recycle_pass(database_of(ctx).session, settings_of(ctx).evergreen,
                             clock=lambda: datetime.now(timezone.utc), client_slug=client_slug)
     if as_json:
-        click.echo(json.dumps([_jsonable(o) for o in outcomes], indent=2))
+        click.echo(json.dumps([jsonable_outcome(o) for o in outcomes], indent=2))
         return
     for outcome in outcomes:
         click.echo(outcome.line())
@@ -103,7 +103,7 @@ def evergreen_run(ctx, client_slug, as_json) -> None:
         click.echo("no evergreen posts to recycle")
 
 
-def _jsonable(outcome) -> dict:
+def jsonable_outcome(outcome) -> dict:
     from dataclasses import asdict
 
     data = asdict(outcome)
@@ -111,13 +111,15 @@ def _jsonable(outcome) -> dict:
     return data
 
 
-def evergreen_job(ctx) -> None:
-    """The scheduler's hourly pass, logged."""
+def evergreen_job(ctx) -> list:
+    """The scheduler's pass (every hour, and in `scheduler run --once`), its changes logged."""
     import logging
 
     from pipeline.publish.evergreen import recycle_pass
 
     log = logging.getLogger("castmill.evergreen")
-    for outcome in recycle_pass(database_of(ctx).session, settings_of(ctx).evergreen):
+    outcomes = recycle_pass(database_of(ctx).session, settings_of(ctx).evergreen)
+    for outcome in outcomes:
         if outcome.action in ("scheduled", "awaiting approval", "stopped"):
             log.info("%s", outcome.line())
+    return outcomes
