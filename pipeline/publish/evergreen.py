@@ -33,9 +33,9 @@ from pipeline.calendar.scheduling import account_for, free_slots, schedule
 from pipeline.access.identity import system_identity
 from pipeline.core.clock import Clock, as_utc, system_clock, to_local, to_utc, utcnow
 from pipeline.core.errors import CastmillError, NotFoundError
-from pipeline.core.vocab import APPROVED, PUBLISHED, REJECTED, STAGE_CLIENT, STAGE_VA, TAKES_SLOT
+from pipeline.core.vocab import PUBLISHED, REJECTED, TAKES_SLOT
 from pipeline.publish.options import EvergreenOptions
-from pipeline.store.models import (Account, Approval, Client, Draft, DraftVersion, EvergreenPost, EvergreenRepost,
+from pipeline.store.models import (Account, Client, Draft, DraftVersion, EvergreenPost, EvergreenRepost,
                                    ScheduledPost)
 
 # Platforms that refuse a text identical to an earlier post of the account.
@@ -243,7 +243,12 @@ def _recycle_one(session: Session, identity: Identity, row: EvergreenPost, clien
         if not options.auto_approve:
             return outcome("awaiting approval", f"copy {pending.number} is draft {pending.draft_id}, for review",
                            draft_id=pending.draft_id)
-        _auto_approve(session, pending)
+        try:
+            review.approve_by_rule(session, pending.draft_id, actor=AUTO_APPROVER,
+                                   reason="the client's profile says evergreen auto_approve")
+        except review.ReviewError as exc:
+            return outcome("awaiting approval", f"copy {pending.number} is draft {pending.draft_id}: {exc}",
+                           draft_id=pending.draft_id)
     return _schedule_copy(session, identity, pending, client, slot, now, outcome)
 
 
@@ -328,25 +333,6 @@ def _new_copy(session: Session, identity: Identity, row: EvergreenPost, client: 
                  after={"evergreen_id": row.id, "copy": number, "original_post_id": original_post.id,
                         "status": draft.status})
     return copy
-
-
-def _auto_approve(session: Session, copy: EvergreenRepost) -> None:
-    """Approve the copy at every stage the client has, as Castmill, because the client's profile says so."""
-    draft = session.get(Draft, copy.draft_id)
-    client = session.get(Client, draft.client_id)
-    version = draft.latest
-    content_hash = review.hash_of(version)
-    stages = (STAGE_CLIENT,) if client.approval_stages == 1 else (STAGE_VA, STAGE_CLIENT)
-    for stage in stages:
-        session.add(Approval(draft_id=draft.id, version_id=version.id, version_hash=content_hash, stage=stage,
-                             user_id=None, actor=AUTO_APPROVER, decision=APPROVED, at=utcnow()))
-    before = {"status": draft.status, "version": version.number}
-    draft.status, draft.updated_at = APPROVED, utcnow()
-    session.flush()
-    audit.record(session, actor=AUTO_APPROVER, action="draft.auto_approve", entity_type="draft", entity_id=draft.id,
-                 client_id=draft.client_id, before=before,
-                 after={"status": APPROVED, "stages": list(stages), "version": version.number,
-                        "version_hash": content_hash, "reason": "the client's profile says evergreen auto_approve"})
 
 
 # --- placing ------------------------------------------------------------------------------------

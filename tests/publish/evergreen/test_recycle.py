@@ -15,8 +15,8 @@ from pipeline.platforms import get_platform
 from pipeline.publish.evergreen import AUTO_APPROVER, ARCHIVE_PHRASES
 from pipeline.publish.scheduler import sweep_missed
 from pipeline.store.db import Database
-from pipeline.store.models import Account, AuditEvent, Draft, EvergreenPost, ScheduledPost
-from tests.helpers.calendar import add_draft
+from pipeline.store.models import Account, Approval, AuditEvent, Draft, EvergreenPost, ScheduledPost
+from tests.helpers.calendar import add_draft, add_post, approve
 from tests.publish.evergreen.helpers import T0, at, daily_client, days, evergreen, published, run, week_of
 
 AUTO = dict(auto_approve=True)
@@ -59,13 +59,10 @@ def test_weekly_cap_per_platform_and_free_slots_only(db, staff):
         client = daily_client(session, **AUTO)
         for k in range(5):
             evergreen(session, staff, client, f"Evergreen text number {k}", T0 + days(k))
-        busy = add_draft(session, client, "x", "Already on the calendar")
-        review_post = published(session, staff, client, "A later post", T0 + days(6))
+        later = published(session, staff, client, "A later post", T0 + days(6))
         now = T0 + days(40)
         taken_slot = now.replace(hour=9) + days(1)
-        from tests.helpers.calendar import approve, add_post
-        approve(session, staff, busy)
-        add_post(session, busy, taken_slot)
+        add_post(session, approve(session, staff, add_draft(session, client, "x", "On the calendar")), taken_slot)
         outcomes = run(session, staff, at(now), min_interval_days=30, max_per_week=2, horizon_days=21)
         posts = [_post(session, o) for o in outcomes if o.action == "scheduled"]
         assert len(posts) >= 4, [o.line() for o in outcomes]
@@ -74,7 +71,7 @@ def test_weekly_cap_per_platform_and_free_slots_only(db, staff):
         assert taken_slot not in dues  # a free slot only
         assert len(set(dues)) == len(dues)
         assert max(Counter(week_of(d) for d in dues).values()) <= 2
-        assert review_post.id not in {p.id for p in posts}
+        assert later.id not in {p.id for p in posts}
 
 
 def test_never_the_same_text_twice_in_a_row_on_a_platform(db, staff):
@@ -204,6 +201,8 @@ def test_auto_approve_from_the_profile_is_audited(db, staff):
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "draft.auto_approve"))
         assert event.actor == AUTO_APPROVER and event.entity_id == outcome.draft_id
         assert review.approved_version(session, outcome.draft_id) is not None
+        given = session.scalars(select(Approval).where(Approval.draft_id == outcome.draft_id)).all()
+        assert sorted((a.stage, a.actor) for a in given) == [("client", AUTO_APPROVER), ("va", AUTO_APPROVER)]
         actions = {e.action for e in session.scalars(select(AuditEvent))}
         assert {"evergreen.mark", "evergreen.copy", "post.schedule"} <= actions
 
