@@ -32,12 +32,12 @@ from pipeline.calendar.options import DEFAULTS
 from pipeline.core.vocab import CANCELLABLE, LIVE, OUTBOX, RESCHEDULABLE, TAKES_SLOT
 from pipeline.access.auth import Identity, check_session
 from pipeline.core.errors import CastmillError, NotFoundError
-from pipeline.store.models import Account, Approval, Client, Draft, DraftVersion, ScheduledPost
+from pipeline.store.models import Account, Approval, Client, Draft, DraftVersion, EvergreenRepost, ScheduledPost
 
 SLOT_SEARCH_DAYS = DEFAULTS.slot_search_days
 PREVIEW_CHARS = DEFAULTS.preview_chars
 
-__all__ = ["ScheduleError", "auto_schedule", "cancel", "next_free_slot", "reschedule", "resolve",
+__all__ = ["ScheduleError", "account_for", "auto_schedule", "cancel", "free_slots", "next_free_slot", "reschedule", "resolve",
            "schedule", "slot_times"]
 
 
@@ -301,14 +301,26 @@ def _waiting_drafts(session: Session, client: Client) -> dict[str, list[Draft]]:
                    .where(Approval.decision == "approved", Approval.voided_at.is_(None))
                    .group_by(Approval.draft_id).subquery())
     has_post = select(ScheduledPost.id).where(ScheduledPost.draft_id == Draft.id, ScheduledPost.status.in_(LIVE))
+    # Evergreen copies are placed by the recycler (weekly cap, interval, never twice in a row), not here.
+    is_copy = select(EvergreenRepost.id).where(EvergreenRepost.draft_id == Draft.id)
     rows = session.execute(
         select(Draft).join(approved_at, approved_at.c.draft_id == Draft.id)
-        .where(Draft.client_id == client.id, Draft.status == "approved", ~has_post.exists())
+        .where(Draft.client_id == client.id, Draft.status == "approved", ~has_post.exists(), ~is_copy.exists())
         .order_by(approved_at.c.at, Draft.id)).scalars()
     waiting: dict[str, list[Draft]] = {}
     for draft in rows:
         waiting.setdefault(draft.platform, []).append(draft)
     return waiting
+
+
+def free_slots(session: Session, client: Client, platform: str, start: datetime, end: datetime) -> list[datetime]:
+    """The client's ``platform`` slots strictly after ``start`` and before ``end`` that no post occupies."""
+    return _free_slots(session, client, platform, as_utc(start), as_utc(end))
+
+
+def account_for(session: Session, client: Client, platform: str) -> Account | None:
+    """The account a post of ``platform`` goes out on by default ("default", else the first; None = outbox)."""
+    return _account_for(session, client, platform, None)
 
 
 def _free_slots(session: Session, client: Client, platform: str, start: datetime, end: datetime) -> list[datetime]:

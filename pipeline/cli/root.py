@@ -52,6 +52,7 @@ from pipeline.cli.clips import clips  # noqa: E402
 from pipeline.cli.deploy import deploy  # noqa: E402
 from pipeline.cli.doctor import doctor  # noqa: E402
 from pipeline.cli.drafts import drafts, templates  # noqa: E402
+from pipeline.cli.evergreen import evergreen  # noqa: E402
 from pipeline.cli.feeds import feeds  # noqa: E402
 from pipeline.cli.highlights import feedback, highlights, refit  # noqa: E402
 from pipeline.cli.jobs import jobs, worker  # noqa: E402
@@ -66,7 +67,7 @@ from pipeline.cli.users import review_link, user  # noqa: E402
 
 for command in (client, doctor, process, feeds, worker, jobs, episodes, transcribe, highlights, feedback, refit, chapters,
                 notes, drafts, templates, clips, schedule_group, calendar_group, accounts_group, slots, user, review_link,
-                scheduler, notices, metrics, report, backup, restore, serve, dashboard, deploy):
+                scheduler, notices, evergreen, metrics, report, backup, restore, serve, dashboard, deploy):
     cli.add_command(command)
 
 

@@ -29,7 +29,7 @@ def scheduler() -> None:
 
 @scheduler.command("run")
 @click.option("--once", is_flag=True, help="One pass (reconcile, publish what is due, send reminders and notices, "
-                                         "poll the feeds that are due), then exit.")
+                                         "poll the feeds that are due, recycle evergreen posts), then exit.")
 @click.option("--worker-id", default=None, help="Name of this worker in claims and attempts (default host:pid).")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=5.0, show_default=True,
               help="Seconds between passes of the claim loop.")
@@ -49,7 +49,8 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     On start it reports (and logs) the posts it missed while it was not running. Stop it with
     SIGTERM or Ctrl-C: the post being sent is finished, claimed posts not yet started are handed back.
     Several schedulers may run against one database; a post is claimed by one of them only.
-    Every minute it polls the watched feeds that are due (`castmill feeds`) and processes new episodes.
+    Every minute it polls the watched feeds that are due (`castmill feeds`) and processes new episodes;
+    every hour it queues copies of evergreen posts into free future slots (`castmill evergreen`).
 
     Example:
 
@@ -75,20 +76,23 @@ def scheduler_run(ctx, once, worker_id, interval, batch_size, lease_seconds, max
     if not as_json:
         click.echo("\n".join(startup.lines()))
     if once:
-        _print_tick(runner.tick(), startup, as_json, _feeds_job(ctx))
+        _print_tick(runner.tick(), startup, as_json, _feeds_job(ctx), _evergreen_job(ctx))
         return
     err_console.print(f"scheduler {options.worker}: claiming every {interval:g} s (Ctrl-C to stop)",
                       markup=False, highlight=False)
     run_forever(runner, interval=interval, metrics_job=lambda: _metrics_job(ctx),
                 credentials_job=lambda: _credentials_job(ctx),
-                feeds_job=lambda: _feeds_job(ctx, runner.stopping.is_set))
+                feeds_job=lambda: _feeds_job(ctx, runner.stopping.is_set), evergreen_job=lambda: _evergreen_job(ctx))
     err_console.print(f"scheduler {options.worker} stopped", markup=False, highlight=False)
 
 
-def _print_tick(report, startup, as_json: bool, feed_polls: list) -> None:
+def _print_tick(report, startup, as_json: bool, feed_polls: list, recycled: list) -> None:
+    from pipeline.cli.evergreen import jsonable_outcome
+
     if as_json:
         click.echo(json.dumps({
             "feeds": [poll.to_dict() for poll in feed_polls],
+            "evergreen": [jsonable_outcome(outcome) for outcome in recycled],
             "startup": {"missed": [_jsonable(m) for m in startup.missed], "expired": list(startup.expired)},
             "expired": list(report.expired), "reconciled": [asdict(o) for o in report.reconciled],
             "outcomes": [asdict(o) for o in report.outcomes], "missed": [_jsonable(m) for m in report.missed],
@@ -109,6 +113,9 @@ def _print_tick(report, startup, as_json: bool, feed_polls: list) -> None:
         from pipeline.cli.feeds import print_polls
 
         print_polls(feed_polls)
+    for outcome in recycled:
+        if outcome.action in ("scheduled", "awaiting approval", "stopped"):
+            click.echo(f"  {outcome.line()}")
 
 
 def _jsonable(missed) -> dict:
@@ -133,6 +140,12 @@ def _feeds_job(ctx, stopping=lambda: False) -> list:
     from pipeline.watch import poll_due
 
     return poll_due(database_of(ctx), settings_of(ctx), stopping=stopping)
+
+
+def _evergreen_job(ctx) -> list:
+    from pipeline.cli.evergreen import evergreen_job
+
+    return evergreen_job(ctx)
 
 
 def _credentials_job(ctx) -> None:

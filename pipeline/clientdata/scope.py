@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from pipeline.store.clients import get_client
 from pipeline.store.models import (Account, Approval, AuditEvent, Client, Clip, Comment, Draft, DraftVersion, Episode,
-                                   EpisodeStage, FeedEntry, FeedSubscription, Highlight, HighlightFeedback, LoginAttempt,
+                                   EpisodeStage, EvergreenPost, EvergreenRepost, FeedEntry, FeedSubscription, Highlight, HighlightFeedback, LoginAttempt,
                                    Metric, Notification, NotificationPreference, PublishAttempt, ScheduledPost,
                                    SlotProposal, Transcript, User)
 
 # Children before parents: the order rows are deleted in.
-TABLES = (Notification, NotificationPreference, Metric, PublishAttempt, ScheduledPost, Approval, Comment, DraftVersion,
+TABLES = (Notification, NotificationPreference, Metric, PublishAttempt, EvergreenRepost, EvergreenPost, ScheduledPost, Approval, Comment, DraftVersion,
           Draft, HighlightFeedback, Clip, Highlight, Transcript, EpisodeStage, FeedEntry, FeedSubscription, Episode,
           Account, SlotProposal, AuditEvent, LoginAttempt, User, Client)
 
@@ -81,6 +81,8 @@ class ClientScope:
             Approval: lambda: Approval.draft_id.in_(self.drafts()),
             Account: lambda: Account.client_id == self.client_id,
             SlotProposal: lambda: SlotProposal.client_id == self.client_id,
+            EvergreenPost: lambda: EvergreenPost.client_id == self.client_id,
+            EvergreenRepost: lambda: EvergreenRepost.client_id == self.client_id,
             FeedSubscription: lambda: FeedSubscription.client_id == self.client_id,
             FeedEntry: lambda: FeedEntry.client_id == self.client_id,
             ScheduledPost: lambda: ScheduledPost.id.in_(self.posts()),

@@ -214,6 +214,31 @@ class ReminderOverrides(BaseModel):
     enabled: bool | None = None
 
 
+class EvergreenOverrides(BaseModel):
+    """A client's own evergreen rules (the profile's ``[evergreen]`` table); unset fields keep castmill.toml's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Days that must pass after a text went out before a copy of it is queued again.
+    min_interval_days: int | None = Field(None, ge=1, le=3650)
+    # Recycled posts per platform per week (Monday to Sunday in the client's zone) at most.
+    max_per_week: int | None = Field(None, ge=0, le=100)
+    # true: a recycled post is approved by Castmill itself (audited as such); false: the VA, then the client.
+    auto_approve: bool | None = None
+
+
+class EvergreenSettings(EvergreenOverrides):
+    """Recycling posts the VA marked evergreen into free posting slots (`castmill evergreen`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_interval_days: int = Field(30, ge=1, le=3650)
+    max_per_week: int = Field(2, ge=0, le=100)
+    auto_approve: bool = False
+    # Days ahead the recycler looks for a free slot.
+    horizon_days: int = Field(14, ge=1, le=90)
+
+
 class NoticeSettings(ReminderOverrides):
     """Reminders to clients whose approval is awaited, and notices to the VA (stalls, changes requested,
     failed and missed posts). Sent by the scheduler's pass through [notify]'s SMTP server, or to a user's
@@ -396,6 +421,7 @@ class Settings(BaseModel):
     server: ServerSettings = ServerSettings()
     backup: BackupSettings = BackupSettings()
     best_time: BestTimeSettings = BestTimeSettings()
+    evergreen: EvergreenSettings = EvergreenSettings()
 
     @property
     def rewrite_llm(self) -> LLMSettings | None:
@@ -552,6 +578,8 @@ class ClientProfile(BaseModel):
     translate_quotes: bool = False
     # When this client is reminded of drafts waiting for their approval; unset: [notices] of castmill.toml.
     reminders: ReminderOverrides = ReminderOverrides()
+    # How this client's evergreen posts are recycled (auto_approve among them); unset: [evergreen] of castmill.toml.
+    evergreen: EvergreenOverrides = EvergreenOverrides()
     # Who is speaking: "auto" labels every transcript's speakers (S1, S2 …, their number estimated),
     # a number (1-20) says how many speak, "off" skips diarization.
     speakers: int | Literal["auto", "off"] = "auto"

@@ -44,6 +44,7 @@ def profile_of(client: Client) -> ClientProfile:
         approval_stages=client.approval_stages, posting_slots=list(client.posting_slots or []),
         languages=list(client.spoken_languages or []), translate_quotes=bool(client.translate_quotes),
         speakers=speakers_setting(client.speakers), reminders=dict(client.reminder_settings or {}),
+        evergreen=dict(client.evergreen_settings or {}),
     )
 
 

@@ -145,3 +145,35 @@ class NoticeOptions:
                  if value is not None and name in ("after_hours", "before_slot_hours", "every_hours",
                                                    "stall_after_hours", "enabled")}
         return replace(self, **given) if given else self
+
+
+@dataclass(frozen=True)
+class EvergreenOptions:
+    """How one client's evergreen posts are recycled (``publish/evergreen.py``); ``[evergreen]`` with the
+    client profile's ``[evergreen]`` table over it (``from_settings``)."""
+
+    # Days that must pass after a text went out before a copy of it is queued again.
+    min_interval_days: int = 30
+    # Recycled posts per platform per week (Monday to Sunday in the client's zone) at most.
+    max_per_week: int = 2
+    # True: a copy is approved by Castmill itself (audited as such); False: the VA, then the client.
+    auto_approve: bool = False
+    # Days ahead a free slot is looked for.
+    horizon_days: int = 14
+
+    def __post_init__(self) -> None:
+        if self.min_interval_days < 1:
+            raise ConfigError("evergreen min_interval_days must be at least 1")
+        if self.max_per_week < 0:
+            raise ConfigError("evergreen max_per_week must be 0 or more")
+        if not 1 <= self.horizon_days <= 90:
+            raise ConfigError("evergreen horizon_days must be between 1 and 90")
+
+    @classmethod
+    def from_settings(cls, settings, client_overrides: dict | None = None) -> "EvergreenOptions":
+        """``settings``: the ``[evergreen]`` table (EvergreenSettings); ``client_overrides``: the fields the
+        client's profile sets (``Client.evergreen_settings``)."""
+        values = {name: getattr(settings, name) for name in ("min_interval_days", "max_per_week", "auto_approve",
+                                                             "horizon_days")}
+        values.update({k: v for k, v in (client_overrides or {}).items() if v is not None and k in values})
+        return cls(**values)

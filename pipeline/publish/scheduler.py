@@ -350,6 +350,7 @@ class Scheduler:
 
 METRICS_EVERY_HOURS = 1
 CREDENTIALS_EVERY_HOURS = 6
+EVERGREEN_EVERY_HOURS = 1  # how often evergreen posts are recycled into free slots (pipeline.publish.evergreen)
 FEEDS_EVERY_SECONDS = 60  # how often due feeds are looked for; each feed is polled every [feeds] poll_minutes
 
 
@@ -361,11 +362,12 @@ class _SkipNoise(logging.Filter):
 
 
 def run_forever(scheduler: Scheduler, *, interval: float, metrics_job=None, credentials_job=None,
-                feeds_job=None) -> None:
+                feeds_job=None, evergreen_job=None) -> None:
     """Block, ticking every ``interval`` seconds, until SIGTERM/SIGINT; then finish the current post and exit.
 
     ``feeds_job`` polls the watched feeds that are due (the caller's, from a layer that may process episodes);
-    it runs every minute, each feed keeping its own poll interval and back-off."""
+    it runs every minute, each feed keeping its own poll interval and back-off. ``evergreen_job`` recycles
+    evergreen posts into free future slots every hour (``evergreen.recycle_pass``)."""
     started: list = []  # the runner, once it exists
 
     def stop(signum, _frame) -> None:
@@ -393,6 +395,9 @@ def run_forever(scheduler: Scheduler, *, interval: float, metrics_job=None, cred
     if feeds_job is not None:
         runner.add_job(_safely(feeds_job, "feeds"), "interval", seconds=FEEDS_EVERY_SECONDS, id="feeds",
                        max_instances=1, coalesce=True, next_run_time=now + timedelta(seconds=1))
+    if evergreen_job is not None:
+        runner.add_job(_safely(evergreen_job, "evergreen"), "interval", hours=EVERGREEN_EVERY_HOURS, id="evergreen",
+                       max_instances=1, coalesce=True, next_run_time=now + timedelta(minutes=2))
     started.append(runner)
     if scheduler.stopping.is_set():
         return

@@ -12,7 +12,7 @@ import importlib
 __all__ = [
     "APPROVED", "CHANGES_REQUESTED", "CLIENT_REVIEW", "DRAFT", "REJECTED", "STAGE_CLIENT", "STAGE_VA", "STATUSES",
     "ApprovalInfo", "ApprovalRefused", "ApprovalResult", "CommentInfo", "DiffToken", "DraftCard", "EditConflict",
-    "EditResult", "ReviewError", "VersionInfo", "approve", "approved_version", "bulk_approve", "comment", "comments",
+    "EditResult", "ReviewError", "VersionInfo", "approve", "approve_by_rule", "approved_version", "bulk_approve", "comment", "comments",
     "draft_detail", "draft_preview", "edit", "hash_of", "latest_version", "needs_action_by", "queue", "reject", "request_changes",
     "version_hash", "versions", "violations_of", "visible_draft", "word_diff",
 ]

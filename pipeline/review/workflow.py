@@ -46,7 +46,7 @@ MAX_COMMENT_CHARS = DEFAULTS.max_comment_chars
 __all__ = [
     "APPROVED", "CHANGES_REQUESTED", "CLIENT_REVIEW", "DRAFT", "REJECTED", "STAGE_CLIENT", "STAGE_VA", "STATUSES",
     "ApprovalInfo", "ApprovalRefused", "ApprovalResult", "CommentInfo", "DiffToken", "DraftCard", "EditConflict",
-    "EditResult", "ReviewError", "VersionInfo", "approve", "approved_version", "bulk_approve", "comment", "comments",
+    "EditResult", "ReviewError", "VersionInfo", "approve", "approve_by_rule", "approved_version", "bulk_approve", "comment", "comments",
     "draft_detail", "edit", "hash_of", "latest_version", "needs_action_by", "queue", "reject", "request_changes",
     "version_hash", "versions", "violations_of", "visible_draft", "word_diff",
 ]
@@ -298,6 +298,32 @@ def approve(session: Session, identity: Identity, draft_id: int, *, version: int
                    "override_reason": override_reason, "violations": problems})
     session.flush()
     return ApprovalResult(draft.id, latest.number, stage, draft.status, override_reason)
+
+
+def approve_by_rule(session: Session, draft_id: int, *, actor: str, reason: str) -> ApprovalResult:
+    """Approve the latest version at every stage the client has, as Castmill (``actor``) rather than a person,
+    because a client's own setting says so (``reason``, audited as ``draft.auto_approve``). Only for drafts
+    Castmill made itself (an evergreen copy of a post the client already approved); never a broken version."""
+    draft = session.get(Draft, draft_id)
+    client = session.get(Client, draft.client_id)
+    latest = latest_version(session, draft.id)
+    problems = violations_of(draft.platform, latest.parts, latest.media)
+    if problems:
+        raise ReviewError(f"draft {draft_id} breaks {len(problems)} platform rule(s) ({problems[0]}): "
+                          "it needs a person's review")
+    content_hash = hash_of(latest)
+    stages = (STAGE_CLIENT,) if client.approval_stages == 1 else (STAGE_VA, STAGE_CLIENT)
+    for stage in stages:
+        session.add(Approval(draft_id=draft.id, version_id=latest.id, version_hash=content_hash, stage=stage,
+                             user_id=None, actor=actor, decision=APPROVED, at=utcnow()))
+    before = {"status": draft.status, "version": latest.number}
+    draft.status, draft.updated_at = APPROVED, utcnow()
+    audit.record(session, actor=actor, action="draft.auto_approve", entity_type="draft", entity_id=draft.id,
+                 client_id=draft.client_id, before=before,
+                 after={"status": APPROVED, "stages": list(stages), "version": latest.number,
+                        "version_hash": content_hash, "reason": reason})
+    session.flush()
+    return ApprovalResult(draft.id, latest.number, STAGE_CLIENT, draft.status, "")
 
 
 def _check_turn(identity: Identity, stage: str, draft_id: int) -> None:

@@ -54,6 +54,7 @@ def upsert_client(session: Session, profile: ClientProfile) -> tuple[Client, boo
     client.translate_quotes = profile.translate_quotes
     client.speakers = str(profile.speakers)
     client.reminder_settings = profile.reminders.model_dump(exclude_none=True)
+    client.evergreen_settings = profile.evergreen.model_dump(exclude_none=True)
     session.flush()
     return client, created
 

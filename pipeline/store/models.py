@@ -50,6 +50,8 @@ class Client(Base):
     speakers: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     # The profile's [reminders] table: the client's own reminder timing over [notices] (only the fields set).
     reminder_settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    # The profile's [evergreen] table: the client's own recycling rules over [evergreen] (only the fields set).
+    evergreen_settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     episodes: Mapped[list["Episode"]] = relationship(back_populates="client")
@@ -597,3 +599,46 @@ class FeedEntry(Base):
     notified_via: Mapped[str] = mapped_column(String(64), default="")
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- evergreen posts: published posts recycled into free slots (migration 0019) ---
+
+
+class EvergreenPost(Base):
+    """A published post the VA marked evergreen: its text may go out again after a while.
+
+    ``account_id`` is the account the original went out on (no key: a removed account must still
+    read as "changed"); ``stop_reason`` says in one line why recycling stopped for good.
+    """
+
+    __tablename__ = "evergreen_posts"
+    __table_args__ = (UniqueConstraint("post_id", name="uq_evergreen_post"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    # NULL once the original post (or its draft) was removed: recycling stops.
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(32))  # the draft's platform (x, bluesky …)
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    # Its handle then: a removed account's id may be reused by a new row, the handle tells them apart.
+    account_handle: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    stop_reason: Mapped[str] = mapped_column(Text, default="")
+    marked_by: Mapped[str] = mapped_column(String(320))
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvergreenRepost(Base):
+    """One copy of an evergreen post: a new draft (its own version, reviewed like any draft) and, once
+    approved and placed, its scheduled post. ``number`` counts the copies of one evergreen post from 1."""
+
+    __tablename__ = "evergreen_reposts"
+    __table_args__ = (UniqueConstraint("evergreen_id", "number", name="uq_evergreen_repost_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    evergreen_id: Mapped[int] = mapped_column(ForeignKey("evergreen_posts.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -25,13 +25,14 @@ from pipeline.media.storage import clip_key, episode_key, open_storage
 from pipeline.profiles.edit import import_profile
 from pipeline.core.settings import NotifySettings
 from pipeline.publish.credentials import add_account
+from pipeline.publish.evergreen import mark as mark_evergreen
 from pipeline.publish.notices import NoticeService
 from pipeline.publish.preferences import set_preferences
 from pipeline.publish.publishers.outbox import file_stem
 from pipeline.store.clients import build_profile
 from pipeline.store.db import Database
 from pipeline.store.models import (Clip, Draft, DraftVersion, Episode, EpisodeStage, FeedEntry, FeedSubscription,
-                                   Highlight, Metric, PublishAttempt, SlotProposal, Transcript)
+                                   EvergreenRepost, Highlight, Metric, PublishAttempt, SlotProposal, Transcript)
 from tests.review.conftest import cheap_hashing  # noqa: F401  (fixture: cheap argon2 for every sign-in)
 
 PASSWORD = "correct horse battery"
@@ -230,6 +231,9 @@ def seed_client(db: Database, settings: Settings, tmp_path: Path, slug: str, adm
         session.add(SlotProposal(client_id=client_id, platform="x", status="proposed",
                                  slots=[{"platform": "x", "days": ["tue"], "time": "09:00"}], current_slots=[],
                                  evidence={"posts": 40, "note": f"proposal of {mark}"}))
+        evergreen = mark_evergreen(session, admin, published.id)  # a copy of it is the waiting post
+        session.add(EvergreenRepost(client_id=client_id, evergreen_id=evergreen.id, number=1, draft_id=drafts[2],
+                                    post_id=waiting.id))
         post_ids = [published.id, waiting.id]
         outbox = home / "outbox" / slug / file_stem(published.idempotency_key)
         files.append(write_file(outbox.with_suffix(".json"), f'{{"text": "{mark}"}}'.encode()))
