@@ -7,16 +7,20 @@ import pytest
 from pipeline.platforms import get_platform
 from pipeline.publish.publishers import AuthError, OutcomeUnknown, PublishError, get_publisher
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.facebook import FacebookFake
+from tests.fakes.graph import InstagramFake
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.x import FakeX
 
-# platform -> (fake, the path its comment is created on, a text one character over its comment limit)
+# platform -> (its fake, the path its comment is created on)
 FAKES = {
     "mastodon": (FakeMastodon, r"/api/v1/statuses$"),
     "bluesky": (FakeBluesky, r"createRecord$"),
     "x": (FakeX, r"/2/tweets$"),
     "linkedin": (FakeLinkedIn, r"/comments$"),
+    "instagram": (InstagramFake, r"/comments$"),
+    "facebook": (FacebookFake, r"/comments$"),
 }
 COMMENT = "#podcast #marketing Full episode: https://example.com/ep/12"
 
@@ -32,6 +36,8 @@ def fake(request):
 
 def _published_post(fake):
     publisher = get_publisher(fake.account())
+    if hasattr(publisher, "sleep"):  # Instagram's container polls: no real waiting here
+        publisher.sleep = lambda seconds: None
     return publisher, publisher.publish(fake.sample_post("post-1"))
 
 

@@ -15,6 +15,7 @@ from pipeline.publish.publishers import get_publisher
 from pipeline.publish.scheduler import Scheduler, SchedulerOptions
 from pipeline.store.models import DraftVersion, PublishAttempt, ScheduledPost
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.facebook import FacebookFake
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.webhook import FakeWebhook
@@ -22,7 +23,8 @@ from tests.fakes.x import FakeX
 from tests.helpers.scheduler import T0, make_posts, post_row
 
 COMMENT = "#podcast #interviews Listen: https://example.com/ep/12"
-FAKES = {"mastodon": FakeMastodon, "bluesky": FakeBluesky, "x": FakeX, "linkedin": FakeLinkedIn}
+FAKES = {"mastodon": FakeMastodon, "bluesky": FakeBluesky, "x": FakeX, "linkedin": FakeLinkedIn,
+         "facebook": FacebookFake}
 COMMENT_PATHS = {"mastodon": r"/api/v1/statuses$", "x": r"/2/tweets$"}
 
 
