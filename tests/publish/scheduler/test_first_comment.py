@@ -95,22 +95,23 @@ def test_post_without_a_first_comment_posts_nothing_more(fresh_db):
         assert post_row(fresh_db, post).comment_status == "none" and fake.post_count == 1
 
 
-def test_failed_comment_leaves_the_post_published_and_is_retried_once(fresh_db):
+def test_failed_comment_leaves_the_post_published_and_is_retried_once(db):
+    """On SQLite and PostgreSQL (the ``db`` fixture)."""
     clock = Clock(T0)
     with FakeMastodon() as fake:
-        post, scheduler = one_post_with_comment(fresh_db, "mastodon", fake, clock)
+        post, scheduler = one_post_with_comment(db, "mastodon", fake, clock)
         fake.fail_next(503, method="POST", path=r"/api/v1/statuses$", after=1, json={"error": "busy"})
         scheduler.tick()
-        row = post_row(fresh_db, post)
+        row = post_row(db, post)
         assert row.status == "published" and row.comment_status == "pending" and "503" in row.comment_error
         clock.now += timedelta(seconds=30)  # the back-off is 60 s: not yet
         assert scheduler.tick().comments == ()
         clock.now += timedelta(seconds=31)
         assert [c.status for c in scheduler.tick().comments] == ["posted"]
-        row = post_row(fresh_db, post)
+        row = post_row(db, post)
         assert fake.comments_on(row.remote_id) == [COMMENT] and fake.post_count == 2  # the post was sent once
     assert row.status == "published" and row.attempts == 1 and row.comment_attempts == 2
-    assert comment_attempts(fresh_db, post) == ["retry", "published"]
+    assert comment_attempts(db, post) == ["retry", "published"]
 
 
 def test_refused_comment_fails_for_good_and_the_post_stays_published(fresh_db):
