@@ -112,9 +112,9 @@ def count_line(platform_name: str, parts: list[str]) -> str:
     return f"{label} {platform.count_unit} ({platform.label})"
 
 
-def live_violations(platform_name: str, parts: list[str], media: list[dict]) -> list[str]:
+def live_violations(platform_name: str, parts: list[str], media: list[dict], first_comment: str = "") -> list[str]:
     """The platform's rules the (possibly unsaved) text breaks, checked as the library checks a saved version."""
-    return review.violations_of(platform_name, [p for p in parts if p.strip()], media or [])
+    return review.violations_of(platform_name, [p for p in parts if p.strip()], media or [], first_comment.strip())
 
 
 # --- media --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""One draft in the review queue: its text (editable), counts, rule violations, media, reasons, actions.
+"""One draft in the review queue: its text and first comment (editable), counts, rule violations, media,
+reasons, actions.
 
 The text box remembers the version it was opened on (``opened_<id>``). Saving sends that
 version as ``base_version``, so a draft someone else changed meanwhile is never overwritten:
@@ -24,10 +25,16 @@ def _opened(card) -> dict:
     """The version this browser session is editing; moves to the latest when nothing was typed."""
     key = f"opened_{card.draft_id}"
     opened = st.session_state.get(key)
-    if opened is None or (opened["version"] < card.version_number and _typed(card.draft_id, opened) == opened["parts"]):
-        opened = {"version": card.version_number, "parts": list(card.parts)}
+    untouched = opened is not None and _typed(card.draft_id, opened) == opened["parts"] and \
+        _typed_comment(card.draft_id, opened) == opened.get("first_comment", "")
+    if opened is None or (opened["version"] < card.version_number and untouched):
+        opened = _fresh(card)
         st.session_state[key] = opened
     return opened
+
+
+def _fresh(card) -> dict:
+    return {"version": card.version_number, "parts": list(card.parts), "first_comment": card.first_comment}
 
 
 def _text_key(draft_id: int, version: int, part: int) -> str:
@@ -38,6 +45,18 @@ def _typed(draft_id: int, opened: dict) -> list[str]:
     """The parts as they are in the text boxes now (the opened text where a box is untouched)."""
     return [st.session_state.get(_text_key(draft_id, opened["version"], k), part)
             for k, part in enumerate(opened["parts"])]
+
+
+def _first_comment_key(draft_id: int, version: int) -> str:
+    return f"first_comment_{draft_id}_{version}"
+
+
+def _typed_comment(draft_id: int, opened: dict) -> str:
+    return st.session_state.get(_first_comment_key(draft_id, opened["version"]), opened.get("first_comment", ""))
+
+
+def _edited(opened: dict, parts: list[str], first_comment: str) -> bool:
+    return parts != opened["parts"] or first_comment != opened.get("first_comment", "")
 
 
 def is_my_turn(identity, card) -> bool:
@@ -57,11 +76,11 @@ def draft_card(identity, card, *, selectable: bool) -> None:
             _subject(card)
         with text_column:
             opened = _opened(card)
-            parts = _editor(card, opened)
+            parts, first_comment = _editor(card, opened)
             _preview(identity, card, parts)
             _changed_meanwhile(card, opened)
             _conflict(card.draft_id)
-            _actions(identity, card, opened, parts)
+            _actions(identity, card, opened, parts, first_comment)
         _comments(identity, card)
 
 
@@ -99,7 +118,7 @@ def _translation_notice(translation: dict) -> None:
     st.text(f"As spoken: “{translation['spoken_quote']}”")
 
 
-def _editor(card, opened: dict) -> list[str]:
+def _editor(card, opened: dict) -> tuple[list[str], str]:
     total = len(opened["parts"])
     for k, part in enumerate(opened["parts"]):
         label = "Post" if total == 1 else f"Post {k + 1} of {total}"
@@ -107,13 +126,25 @@ def _editor(card, opened: dict) -> list[str]:
                      help="The count updates when you leave the box (or press Ctrl+Enter).")
     parts = _typed(card.draft_id, opened)
     st.caption(count_line(card.platform, parts))
-    edited = parts != opened["parts"]
-    problems = live_violations(card.platform, parts, card.media) if edited else list(card.violations)
+    first_comment = _first_comment_box(card, opened)
+    edited = _edited(opened, parts, first_comment)
+    problems = live_violations(card.platform, parts, card.media, first_comment) if edited else list(card.violations)
     for problem in problems:
         st.warning(md_escape(problem), icon=":material/rule:")
     if edited:
         st.caption("Unsaved changes.")
-    return parts
+    return parts, first_comment
+
+
+def _first_comment_box(card, opened: dict) -> str:
+    """The first comment's box, on platforms that take comments (or when the draft has one to remove)."""
+    platform = get_platform(card.platform)
+    if platform.comment_limit is None and not opened.get("first_comment"):
+        return ""
+    st.text_area("First comment (posted right after the post: hashtags, links)", value=opened.get("first_comment", ""),
+                 key=_first_comment_key(card.draft_id, opened["version"]), height=70,
+                 help="Part of what is approved: changing it needs a new approval. Leave it empty for none.")
+    return _typed_comment(card.draft_id, opened)
 
 
 def _preview(identity, card, parts: list[str]) -> None:
@@ -136,7 +167,7 @@ def _changed_meanwhile(card, opened: dict) -> None:
                f"the latest is version {card.version_number}.")
     render_diff(review.word_diff("\n\n".join(opened["parts"]), card.text))
     if st.button(f"Discard my changes and load version {card.version_number}", key=f"reload_{card.draft_id}"):
-        st.session_state[f"opened_{card.draft_id}"] = {"version": card.version_number, "parts": list(card.parts)}
+        st.session_state[f"opened_{card.draft_id}"] = _fresh(card)
         st.session_state.pop(f"conflict_{card.draft_id}", None)
         st.rerun()
 
@@ -150,8 +181,8 @@ def _conflict(draft_id: int) -> None:
     render_diff(conflict["diff"])
 
 
-def _actions(identity, card, opened: dict, parts: list[str]) -> None:
-    edited = parts != opened["parts"]
+def _actions(identity, card, opened: dict, parts: list[str], first_comment: str) -> None:
+    edited = _edited(opened, parts, first_comment)
     approve, send_back = is_my_turn(identity, card), _may_send_back(identity, card)
     override = ""
     if approve and card.violations and not edited:
@@ -159,7 +190,7 @@ def _actions(identity, card, opened: dict, parts: list[str]) -> None:
     reason = st.text_input("Reason (for changes or rejection)", key=f"reason_{card.draft_id}") if send_back else ""
     buttons = st.container(horizontal=True)
     if buttons.button("Save edit", key=f"save_{card.draft_id}", disabled=not edited, icon=":material/save:"):
-        _save(identity, card, opened, parts)
+        _save(identity, card, opened, parts, first_comment)
     if approve and buttons.button("Approve", key=f"approve_{card.draft_id}", type="primary", icon=":material/check:"):
         if edited:
             st.warning("Save your edit first: an approval is for a saved version.")
@@ -174,17 +205,19 @@ def _actions(identity, card, opened: dict, parts: list[str]) -> None:
         run_action(lambda s: review.reject(s, identity, card.draft_id, reason), f"Draft {card.draft_id} rejected.")
 
 
-def _save(identity, card, opened: dict, parts: list[str]) -> None:
+def _save(identity, card, opened: dict, parts: list[str], first_comment: str) -> None:
     try:
         with data.session() as session:
-            result = review.edit(session, identity, card.draft_id, parts, base_version=opened["version"])
+            result = review.edit(session, identity, card.draft_id, parts, base_version=opened["version"],
+                                 first_comment=first_comment)
     except review.EditConflict as exc:
         st.session_state[f"conflict_{card.draft_id}"] = {"latest_version": exc.latest_version, "diff": exc.diff}
         st.rerun()
     except CastmillError as exc:
         show_error(exc)
         return
-    st.session_state[f"opened_{card.draft_id}"] = {"version": result.version_number, "parts": list(parts)}
+    st.session_state[f"opened_{card.draft_id}"] = {"version": result.version_number, "parts": list(parts),
+                                                   "first_comment": first_comment.strip()}
     st.session_state.pop(f"conflict_{card.draft_id}", None)
     note = f" It breaks {len(result.violations)} platform rule(s): fix it or approve with a reason." \
         if result.violations else ""

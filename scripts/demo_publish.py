@@ -2,7 +2,9 @@
 """`make demo`: approve the sample episodes' drafts, put them on the calendar, publish some now.
 
 The demo VA approves every draft of the samples that passes its platform's rules, then the
-client approves them through a review link (the two stages of a two-stage client). One draft
+client approves them through a review link (the two stages of a two-stage client). Before that,
+the VA gives the first episode's first LinkedIn draft a first comment (hashtags and the episode
+link), which the outbox writes beside the post as ``<post>.comment.json``. One draft
 per platform is scheduled a few seconds ahead and published by one scheduler pass: social posts,
 show notes and the blog post to the outbox folder (the demo client has no accounts), the
 newsletter by SMTP to a local mail sink (aiosmtpd on 127.0.0.1, given a newsletter account for
@@ -36,6 +38,8 @@ LEAD_SECONDS = 3
 TITLES = ("Castmill Sample Episode: Three Topics", "Castmill Sample Episode")
 NEWSLETTER_FROM = "Acme Podcast <news@acmepodcast.example>"
 NEWSLETTER_TO = "listener.one@acmepodcast.example,listener.two@acmepodcast.example"
+FIRST_COMMENT_PLATFORM = "linkedin"
+FIRST_COMMENT = "#podcast #smallbusiness Full episode: https://acmepodcast.example/episodes/sample"
 
 
 class MailSink:
@@ -92,6 +96,20 @@ def approve_all(session, client: Client, episode: Episode) -> list[Draft]:
     return approved
 
 
+def add_first_comment(session, episode: Episode) -> int | None:
+    """The VA's edit that gives the episode's first LinkedIn draft a first comment (the id of that draft)."""
+    draft = session.scalar(select(Draft).where(Draft.episode_id == episode.id, Draft.platform == FIRST_COMMENT_PLATFORM)
+                           .order_by(Draft.id).limit(1))
+    if draft is None:
+        return None
+    va = auth.system_identity("demo VA")
+    card = review.draft_detail(session, va, draft.id)
+    if card.status == review.APPROVED:
+        return None
+    review.edit(session, va, draft.id, card.parts, base_version=card.version_number, first_comment=FIRST_COMMENT)
+    return draft.id
+
+
 def schedule_one_per_platform(session, drafts: list[Draft], due: datetime) -> list[ScheduledPost]:
     staff, posts, seen = auth.system_identity("demo"), [], set()
     for draft in drafts:
@@ -126,6 +144,10 @@ def main(client_slug: str, titles: tuple[str, ...]) -> None:
     for outcome in report.outcomes:
         if outcome.status != "published":
             click.echo(f"  post {outcome.post_id}: {outcome.status}: {outcome.message}")
+    for comment in report.comments:
+        where = settings.home / "outbox" / client_slug / f"{comment.remote_id}.json" if comment.remote_id else ""
+        click.echo(f"  post {comment.post_id}: first comment {comment.status}" + (f": {where}" if where else "")
+                   + (f" ({comment.message})" if comment.message else ""))
 
 
 def approve_and_schedule(db: Database, client_slug: str, titles: tuple[str, ...], smtp_url: str):
@@ -136,10 +158,12 @@ def approve_and_schedule(db: Database, client_slug: str, titles: tuple[str, ...]
         add_account(session, client_slug, "newsletter", base_url=smtp_url,
                     extra={"from": NEWSLETTER_FROM, "to": NEWSLETTER_TO, "starttls": "false"})
         approved = []
-        for title in titles:
+        for index, title in enumerate(titles):
             episode = session.scalar(select(Episode).where(Episode.client_id == client.id, Episode.title == title))
             if episode is None:
                 raise CastmillError(f"no episode titled {title!r} for client {client_slug}: run castmill process first")
+            if index == 0:
+                add_first_comment(session, episode)
             approved += approve_all(session, client, episode)
         due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=LEAD_SECONDS + 1)
         return approved, schedule_one_per_platform(session, approved, due), due

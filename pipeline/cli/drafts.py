@@ -124,6 +124,42 @@ def drafts_check(ctx, draft_id, client_slug) -> None:
     click.echo(f"draft {draft_id}: passes every rule")
 
 
+@drafts.command("edit")
+@click.argument("draft_id", type=int)
+@click.option("--text", "texts", multiple=True, help="The post's new text; repeat for each post of a thread "
+              "(default: keep the text).")
+@click.option("--first-comment", help="Comment posted right after the post (hashtags, links).")
+@click.option("--no-first-comment", is_flag=True, help="Remove the first comment.")
+@click.pass_context
+@friendly_errors
+def drafts_edit(ctx, draft_id, texts, first_comment, no_first_comment) -> None:
+    """Save a new version of the draft's text or first comment; any change voids its approvals.
+
+    Example:
+
+        castmill drafts edit 42 --first-comment "#podcast #marketing https://example.com/ep/12"
+    """
+    from pipeline.review.queries import latest_version
+    from pipeline.review.workflow import edit
+
+    if first_comment is not None and no_first_comment:
+        raise click.UsageError("give --first-comment or --no-first-comment, not both")
+    comment = "" if no_first_comment else first_comment
+    with database_of(ctx).session() as session:
+        latest = latest_version(session, draft_id)
+        if latest is None:
+            raise click.ClickException(f"no draft {draft_id} with text: check the id with `castmill drafts list`")
+        result = edit(session, cli_identity(), draft_id, list(texts) or list(latest.parts),
+                      base_version=latest.number, first_comment=comment)
+    if not result.created:
+        click.echo(f"draft {draft_id}: nothing changed (version {result.version_number})")
+        return
+    click.echo(f"draft {draft_id}: version {result.version_number}, now {result.status}"
+               + (f"; {result.voided_approvals} approval(s) voided" if result.voided_approvals else ""))
+    for problem in result.violations:
+        click.echo(f"draft {draft_id}: {problem}")
+
+
 @drafts.command("export")
 @click.argument("draft_id", type=int)
 @click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

@@ -74,8 +74,9 @@ def check_draft(session: Session, identity: Identity, draft_id: int, client_slug
 
     latest = draft.latest
     platform = get_platform(draft.platform)
-    problems = [v.message for v in platform.validate(posts_of(latest.parts, latest.media))]
-    return problems + _clip_problems(latest.media, platform)
+    found = platform.validate(posts_of(latest.parts, latest.media)) + platform.validate_first_comment(
+        latest.first_comment or "")
+    return [v.message for v in found] + _clip_problems(latest.media, platform)
 
 
 def _clip_problems(media: list[dict], platform) -> list[str]:

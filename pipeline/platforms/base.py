@@ -120,6 +120,11 @@ class Platform:
     video_aspect_range: ClassVar[tuple[float, float] | None] = None  # allowed width/height, inclusive
     video_min_size: ClassVar[tuple[int, int] | None] = None  # minimum (width, height) in pixels
 
+    # --- first comment: a comment (or self-reply) posted right after the post
+    comment_limit: ClassVar[int | None] = None  # longest comment, counted by ``count``; None = no comments here
+    comment_hashtag_limit: ClassVar[int | None] = None  # most hashtags one comment may carry
+    no_comment_reason: ClassVar[str] = "Castmill cannot post comments there"  # when comment_limit is None
+
     ASPECT_TOLERANCE: ClassVar[float] = 0.02  # 1080×1920 and 1088×1920 are both 9:16
 
     # ------------------------------------------------------------ counting
@@ -160,6 +165,25 @@ class Platform:
         for index, post in enumerate(posts):
             where = f"post {index + 1} of {len(posts)}: " if len(posts) > 1 else ""
             found.extend(Violation(v.rule, where + v.message) for v in self._validate_post(post))
+        return found
+
+    def validate_first_comment(self, text: str) -> list[Violation]:
+        """The rules a first comment breaks ([] for none, or for an empty one)."""
+        if not text.strip():
+            return []
+        if self.comment_limit is None:
+            return [Violation("first_comment", f"first comment: {self.label} takes none ({self.no_comment_reason})")]
+        found: list[Violation] = []
+        if (length := self.count(text)) > self.comment_limit:
+            found.append(Violation("comment_length", f"first comment is {length} {self.count_unit} as {self.label} "
+                                                     f"counts them; the limit is {self.comment_limit}"))
+        if self.byte_limit is not None and (size := textlib.utf8_length(text)) > self.byte_limit:
+            found.append(Violation("comment_bytes", f"first comment is {size} bytes in UTF-8; {self.label} allows "
+                                                    f"{self.byte_limit}"))
+        tags = {textlib.hashtag_key(span.text) for span in textlib.find_hashtags(text)}
+        if self.comment_hashtag_limit is not None and len(tags) > self.comment_hashtag_limit:
+            found.append(Violation("comment_hashtags", f"first comment has {len(tags)} hashtags; {self.label} "
+                                                       f"allows {self.comment_hashtag_limit}"))
         return found
 
     def _validate_post(self, post: PostContent) -> list[Violation]:

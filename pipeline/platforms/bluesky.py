@@ -24,6 +24,7 @@ class Bluesky(Platform):
     url_length = None  # URLs count as written; links are facets with UTF-8 byte offsets
     # The record's separate `tags` array is capped at 8 (same lexicon); hashtags inside the text are not capped.
     hashtag_limit = None
+    comment_limit = 300  # a reply is a post record: same graphemes and bytes
 
     supports_threads = True
     # Bluesky publishes no cap on reply chains; 25 is Castmill's own ceiling.

@@ -13,6 +13,7 @@ class Facebook(Platform):
     text_limit = 63206
     counting = "characters (UTF-16 code units; an emoji outside the BMP counts 2)"
     hashtag_limit = None
+    comment_limit = 8000  # a comment on the Page post
 
     requires_video = True  # this platform entry publishes Reels
     max_images = 0

@@ -19,6 +19,8 @@ class Instagram(Platform):
     # https://recentmedianews.com/instagram-implements-new-limits-on-hashtag-use/ and
     # https://en.shiftdelete.net/an-era-is-ending-on-instagram-hashtag-limit-imposed). The published 5 is used.
     hashtag_limit = 5
+    comment_limit = 2200  # a comment on the media, same length as a caption
+    comment_hashtag_limit = 30  # comments keep the older cap of 30 hashtags
     mention_limit = 20  # "20 @ tags", same API reference
 
     requires_media = True  # feed posts and Reels need an image or a video

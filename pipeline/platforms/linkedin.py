@@ -14,6 +14,7 @@ class LinkedIn(Platform):
     text_limit = 3000
     counting = "characters (UTF-16 code units; an emoji outside the BMP counts 2)"
     hashtag_limit = None  # no published cap
+    comment_limit = 1250  # a comment (socialActions/{urn}/comments) is shorter than a post
 
     # Multi-image posts: 2–20 images per the LinkedIn MultiImage API (not confirmed by our search).
     max_images = 20

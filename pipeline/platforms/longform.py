@@ -30,6 +30,7 @@ class LongFormPlatform(Platform):
     # Header fields the document must have, and the longest each may be (characters).
     required_fields: ClassVar[tuple[str, ...]] = ()
     field_limits: ClassVar[dict[str, int]] = {}
+    no_comment_reason = "a document has no comments to post"
 
     def fit(self, text: str, hashtags: Sequence[str] = ()) -> list[str]:
         return [text.strip() + "\n"]

@@ -37,6 +37,7 @@ class Mastodon(Platform):
     # configuration.statuses.characters_reserved_per_url in /api/v2/instance.
     url_length = 23
     hashtag_limit = None
+    comment_limit = 500  # a reply is a status with in_reply_to_id: the same limit
 
     supports_threads = True
     # Reply chains have no cap; 25 is Castmill's own ceiling.

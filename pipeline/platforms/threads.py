@@ -19,6 +19,8 @@ class Threads(Platform):
     # Threads makes only one tag per post (Meta's design, reported at
     # https://www.ayrshare.com/apis/post/social-networks/threads "Threads only allows 1 hashtag per post").
     hashtag_limit = 1
+    comment_limit = 500  # a reply is a post container with reply_to_id
+    comment_hashtag_limit = 1
 
     supports_threads = True  # reply chains via reply_to_id
     # No published cap on reply chains (the API limits 250 posts and 1,000 replies per 24 h:

@@ -15,6 +15,7 @@ class TikTok(Platform):
     counting = "UTF-16 code units (TikTok's \"UTF-16 runes\")"
     # A 5-hashtag cap has been reported by third parties but is not in TikTok's developer docs; none is set.
     hashtag_limit = None
+    no_comment_reason = "its Content Posting API has no comment endpoint"
 
     requires_media = True  # TikTok has no text-only posts
     # Photo mode: up to 35 images of ≤ 20 MB (https://docs.zernio.com/platforms/tiktok); no mixing.

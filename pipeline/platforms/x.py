@@ -257,6 +257,7 @@ class X(Platform):
     count_unit = "characters"
     url_length = TRANSFORMED_URL_LENGTH  # same page: "All URLs … count as 23 characters"
     hashtag_limit = None  # X publishes no hashtag cap
+    comment_limit = MAX_WEIGHTED_LENGTH  # a reply is a post: the same weighted count
 
     supports_threads = True
     # X publishes no cap on thread length (replies can chain indefinitely); 25 is Castmill's own ceiling.

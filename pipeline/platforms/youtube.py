@@ -22,6 +22,7 @@ class YouTube(Platform):
     # More than 15 hashtags and YouTube ignores all of them (hashtag policy,
     # https://support.google.com/youtube/answer/6390658; guides disagree between 15 and 60 — the stricter is kept).
     hashtag_limit = 15
+    no_comment_reason = "Castmill does not post YouTube comments yet; pin one by hand"
 
     requires_video = True
     max_images = 0

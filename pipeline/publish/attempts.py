@@ -102,7 +102,8 @@ def _client_context(client) -> dict:
 
 def first_attempt_started(session: Session, post_id: int) -> datetime | None:
     """When the post's earliest recorded attempt started (aware UTC); None before any attempt."""
-    started = session.scalar(select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post_id))
+    started = session.scalar(select(func.min(PublishAttempt.started_at)).where(PublishAttempt.post_id == post_id,
+                                                                               PublishAttempt.kind == "post"))
     return as_utc(started) if started is not None else None
 
 
@@ -251,6 +252,7 @@ def _record_published(session_factory: SessionFactory, post_id: int, attempt_id:
         if client_id is not None:
             record_status_change(session, post_id, client_id, "publishing", "published",
                                  remote_id=published.remote_id, url=published.url)
+            queue_first_comment(session, post_id, now)
     if client_id is None:
         log.error("post %s was published (%s) after worker %s lost its claim: check for a duplicate",
                   post_id, published.remote_id, worker)
@@ -322,7 +324,8 @@ def reconcile(session_factory: SessionFactory, post_id: int, worker: str, publis
 def _reconcile_failures(session_factory: SessionFactory, post_id: int) -> int:
     with session_factory() as session:
         return session.scalar(select(func.count()).select_from(PublishAttempt).where(
-            PublishAttempt.post_id == post_id, PublishAttempt.outcome == "reconcile_failed")) or 0
+            PublishAttempt.post_id == post_id, PublishAttempt.kind == "post",
+            PublishAttempt.outcome == "reconcile_failed")) or 0
 
 
 @retry_when_locked
@@ -339,6 +342,7 @@ def _record_reconciled(session_factory: SessionFactory, post_id: int, worker: st
                                        remote_url=found.url))
             record_status_change(session, post_id, client_id, "unknown", "published", remote_id=found.remote_id,
                                  url=found.url, reconciled=True)
+            queue_first_comment(session, post_id, now)
     log.info("post %s: found on the platform (%s); marked published", post_id, found.url or found.remote_id)
     return Outcome(post_id, "published" if ok else "lost", "reconciled_published", "", found.remote_id, found.url)
 
@@ -402,6 +406,29 @@ def _clean(exc: BaseException, prepared: _Prepared) -> str:
     return text.replace(token, "***") if token else text
 
 
+def queue_first_comment(session: Session, post_id: int, now: datetime) -> bool:
+    """Mark the just-published post's first comment as due (no-op without one). Call it in the transaction
+    that records the post as published."""
+    row = session.get(ScheduledPost, post_id)
+    version = session.get(DraftVersion, row.version_id)
+    if not (version.first_comment or "").strip():
+        return False
+    changed = session.execute(
+        update(ScheduledPost).where(ScheduledPost.id == post_id, ScheduledPost.comment_status == "none")
+        .values(comment_status="pending", comment_next_at=now, comment_error=""),
+        execution_options={"synchronize_session": False}).rowcount
+    if changed:
+        record_comment_change(session, row.id, row.client_id, "none", "pending")
+    return bool(changed)
+
+
+def record_comment_change(session: Session, post_id: int, client_id: int, before: str, after: str,
+                          **details) -> None:
+    """An audit event for a change of the post's first comment (``pipeline.publish.comments``)."""
+    audit.record(session, actor="scheduler", action=f"post.comment_{after}", entity_type="post", entity_id=post_id,
+                 client_id=client_id, before={"comment_status": before}, after={"comment_status": after, **details})
+
+
 def record_status_change(session: Session, post_id: int, client_id: int, before: str, after: str,
                          **details) -> None:
     """An audit event for a status change made by the scheduler, in the same transaction as the change."""
@@ -411,5 +438,6 @@ def record_status_change(session: Session, post_id: int, client_id: int, before:
 
 __all__ = ["Clock", "Outcome", "PostNotPublishable", "PublishOptions", "PublisherFactory",
            "RECONCILE_FAILED", "SessionFactory", "build_post", "default_publisher_factory", "first_attempt_started",
-           "publish_claimed", "reconcile", "record_status_change", "retry_delay", "retry_when_locked",
+           "publish_claimed", "queue_first_comment", "reconcile", "record_comment_change", "record_status_change",
+           "retry_delay", "retry_when_locked",
            "system_clock"]

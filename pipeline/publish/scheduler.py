@@ -9,7 +9,9 @@ One tick:
 1. ``expire_leases``: a post left ``publishing`` past its lease (its worker died) becomes ``unknown``;
 2. ``claim_unknown`` + ``publishing.reconcile``: unknown posts are looked up on the platform;
 3. ``claim_due`` + ``apply_late_policy`` + ``publishing.publish_claimed``, batch after batch;
-4. ``notices.NoticeService.run``: the notification outbox queues and sends reminders to clients whose
+4. ``comments``: first comments of published posts — holds that ran out become unknown, unknown ones are
+   looked up, due ones are posted (each once, after its post);
+5. ``notices.NoticeService.run``: the notification outbox queues and sends reminders to clients whose
    approval drafts wait for, and the VA's notices (stalled approvals, changes requested, and failed,
    missed and unresolved unknown posts, each reported once).
 
@@ -36,6 +38,8 @@ from pipeline.store.models import PublishAttempt, ScheduledPost
 from pipeline.publish.options import PublishOptions, SchedulerOptions, default_worker_id  # noqa: F401
 from pipeline.publish.attempts import (Clock, Outcome, PublisherFactory, SessionFactory, publish_claimed,
                                  reconcile, record_status_change, retry_when_locked, system_clock)
+from pipeline.publish.comments import (CommentOutcome, claim_comments, expire_comment_holds, post_comment,
+                                       reconcile_comment)
 
 log = logging.getLogger("castmill.scheduler")
 
@@ -58,6 +62,7 @@ class TickReport:
     missed: tuple[MissedPost, ...] = ()
     released: tuple[int, ...] = ()  # claimed but not started when asked to stop
     notified: int = 0  # notifications delivered by the outbox in this pass
+    comments: tuple[CommentOutcome, ...] = ()  # first comments posted, retried or looked up
 
     @property
     def published(self) -> int:
@@ -298,9 +303,29 @@ class Scheduler:
                                 reconcile_delay_seconds=o.publish.reconcile_delay_seconds)
         reconciled = self._reconcile_unknown()
         outcomes, missed, released = self._publish_due()
+        comments = self._post_comments()
         notified = self._notify()
         return TickReport(tuple(expired), tuple(reconciled), tuple(outcomes), tuple(missed), tuple(released),
-                          notified)
+                          notified, tuple(comments))
+
+    def _post_comments(self) -> list[CommentOutcome]:
+        o = self.options
+        expire_comment_holds(self.session_factory, now=self.clock())
+        results: list[CommentOutcome] = []
+        for from_status, handle in (("unknown", self._reconcile_comment), ("pending", self._post_comment)):
+            while not self.stopping.is_set():
+                held = claim_comments(self.session_factory, now=self.clock(), limit=o.batch_size,
+                                      hold_seconds=o.lease_seconds, from_status=from_status)
+                if not held:
+                    break
+                results += [handle(post_id) for post_id in held]
+        return results
+
+    def _reconcile_comment(self, post_id: int) -> CommentOutcome:
+        return reconcile_comment(self.session_factory, post_id, self.publisher_for, self.clock)
+
+    def _post_comment(self, post_id: int) -> CommentOutcome:
+        return post_comment(self.session_factory, post_id, self.publisher_for, self.options.publish, self.clock)
 
     def _reconcile_unknown(self) -> list[Outcome]:
         o = self.options

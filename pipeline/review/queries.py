@@ -67,12 +67,13 @@ class DraftCard:
     # Set when the post quotes a machine translation of the highlight: {"from", "to" (language codes),
     # "by" (what translated it), "spoken_quote" (the quote as said), "quote" (as translated)}.
     translation: dict | None = None
+    first_comment: str = ""  # posted right after the post; part of what is approved
 
     @cached_property
     def violations(self) -> list[str]:
         """One line per platform rule the latest version breaks. Computed on first use: checking
         takes ~1 ms a draft, and a page shows a few dozen of the queue's hundreds."""
-        return violations_of(self.platform, self.parts, self.media)
+        return violations_of(self.platform, self.parts, self.media, self.first_comment)
 
 
 @dataclass(frozen=True)
@@ -113,26 +114,30 @@ class CommentInfo:
 
 # --------------------------------------------------------------------------- helpers
 
-def version_hash(parts: list[str], hashtags: list[str], media: list[dict]) -> str:
-    """sha256 of the version's content as canonical JSON: what an approval is bound to."""
+def version_hash(parts: list[str], hashtags: list[str], media: list[dict], first_comment: str = "") -> str:
+    """sha256 of the version's content as canonical JSON: what an approval is bound to. A first comment
+    counts only when there is one, so versions without one keep the hash they were approved with."""
     content = {"parts": list(parts), "hashtags": list(hashtags or []), "media": list(media or [])}
+    if first_comment:
+        content["first_comment"] = first_comment
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def hash_of(version: DraftVersion) -> str:
-    return version_hash(version.parts, version.hashtags, version.media)
+    return version_hash(version.parts, version.hashtags, version.media, version.first_comment or "")
 
 
-def violations_of(platform_name: str, parts: list[str], media: list[dict]) -> list[str]:
-    """The platform rules a text breaks, checked like the drafts stage checks them."""
+def violations_of(platform_name: str, parts: list[str], media: list[dict], first_comment: str = "") -> list[str]:
+    """The platform rules a text (and its first comment) breaks, checked like the drafts stage checks them."""
     from pipeline.drafts.generate import posts_of
 
     try:
         platform = get_platform(platform_name)
     except UnknownPlatform as exc:
         return [str(exc)]
-    return [v.message for v in platform.validate(posts_of(list(parts), list(media or [])))]
+    found = platform.validate(posts_of(list(parts), list(media or [])))
+    return [v.message for v in found + platform.validate_first_comment(first_comment or "")]
 
 
 def needs_action_by(status: str, approval_stages: int) -> str | None:
@@ -211,7 +216,7 @@ def _card(row, clips: dict) -> DraftCard:
         needs_action_by=needs_action_by(draft.status, stages or 2),
         client_id=draft.client_id, language=draft.language, highlight_key=draft.highlight_key,
         version_hash=hash_of(version), clips=clips.get((draft.episode_id, draft.highlight_key), []),
-        translation=_translation_label(h_translation, h_quote),
+        translation=_translation_label(h_translation, h_quote), first_comment=version.first_comment or "",
         speakers=[names.get(s) or s for s in h_speakers or []], quote_by=names.get(h_quote_by or "") or h_quote_by or "",
     )
 

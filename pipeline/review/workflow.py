@@ -7,7 +7,7 @@ The rules, enforced here and not in the UI:
 * It is someone's turn to approve. The VA stage is approved by a va or admin; the client stage
   by that client's users (or its review link) or an admin. A client may reject or ask for changes
   at any time; a VA only at the VA stage.
-* An approval binds to one exact version (the sha256 of its parts, hashtags and media).
+* An approval binds to one exact version (the sha256 of its parts, hashtags, media and first comment).
   Any edit creates a new immutable version, voids every approval of the draft and returns it to
   review; only a draft ``approved`` whose latest version carries a live client approval comes out
   of ``approved_version`` (what the calendar and scheduler may publish).
@@ -157,32 +157,49 @@ def _record(session: Session, identity: Identity, action: str, draft: Draft, *, 
 # --------------------------------------------------------------------------- edit
 
 def edit(session: Session, identity: Identity, draft_id: int, parts: list[str], *, base_version: int,
-         hashtags: list[str] | None = None) -> EditResult:
-    """Save ``parts`` as a new version made on ``base_version``; see the module rules."""
+         hashtags: list[str] | None = None, first_comment: str | None = None) -> EditResult:
+    """Save ``parts`` as a new version made on ``base_version``; see the module rules. ``first_comment``:
+    None keeps the latest version's, "" removes it."""
     parts = _clean_parts(parts)
+    comment_text = None if first_comment is None else _clean_first_comment(first_comment)
     draft, client, latest = _locked(session, identity, draft_id)
     if base_version != latest.number:
         raise EditConflict(draft.id, base_version, latest.number, latest.text, "\n\n".join(parts),
                            _text_of(session, draft.id, base_version))
     tags = list(latest.hashtags or []) if hashtags is None else _clean_hashtags(hashtags)
-    if parts == list(latest.parts) and tags == list(latest.hashtags or []):
-        return EditResult(draft.id, latest.number, draft.status, False,
-                          violations_of(draft.platform, latest.parts, latest.media), 0)
+    comment_text = latest.first_comment or "" if comment_text is None else comment_text
+    unchanged = comment_text == (latest.first_comment or "")
+    if parts == list(latest.parts) and tags == list(latest.hashtags or []) and unchanged:
+        return EditResult(draft.id, latest.number, draft.status, False, _violations(draft, latest), 0)
     version = DraftVersion(draft_id=draft.id, number=latest.number + 1, parts=parts, hashtags=tags,
-                           media=list(latest.media or []), author=identity.email, source="edit")
+                           media=list(latest.media or []), first_comment=comment_text, author=identity.email,
+                           source="edit")
     session.add(version)
     session.flush()
     session.expire(draft, ["versions"])
     voided = _void_approvals(session, draft.id)
-    before = {"status": draft.status, "version": latest.number, "text": latest.text}
+    before = {"status": draft.status, "version": latest.number, "text": latest.text,
+              "first_comment": latest.first_comment or ""}
     # Back to the first stage: the VA for two-stage clients (also after a client's own edit).
     draft.status = DRAFT if client.approval_stages == 2 else CLIENT_REVIEW
     draft.updated_at = utcnow()
     _record(session, identity, "draft.edit", draft, before=before,
             after={"status": draft.status, "version": version.number, "text": version.text,
-                   "voided_approvals": voided})
-    return EditResult(draft.id, version.number, draft.status, True,
-                      violations_of(draft.platform, version.parts, version.media), voided)
+                   "first_comment": version.first_comment, "voided_approvals": voided})
+    return EditResult(draft.id, version.number, draft.status, True, _violations(draft, version), voided)
+
+
+def _violations(draft: Draft, version: DraftVersion) -> list[str]:
+    return violations_of(draft.platform, version.parts, version.media, version.first_comment or "")
+
+
+def _clean_first_comment(text: str) -> str:
+    """The first comment as typed, trimmed; "" for none."""
+    if not isinstance(text, str):
+        raise ReviewError("a first comment is a text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ReviewError(f"a first comment may have at most {MAX_TEXT_CHARS:,} characters")
+    return text.strip()
 
 
 def _clean_parts(parts: list[str]) -> list[str]:
@@ -283,7 +300,7 @@ def approve(session: Session, identity: Identity, draft_id: int, *, version: int
     stage = _stage_now(client, live)
     _check_turn(identity, stage, draft_id)
     override_reason = (override_reason or "").strip()
-    problems = violations_of(draft.platform, latest.parts, latest.media)
+    problems = _violations(draft, latest)
     if problems and not override_reason:
         raise ReviewError(f"draft {draft_id} breaks {len(problems)} platform rule(s) ({problems[0]}): fix it, "
                           "or approve with an override reason")

@@ -243,6 +243,8 @@ class DraftVersion(Base):
     parts: Mapped[list] = mapped_column(JSON)
     hashtags: Mapped[list] = mapped_column(JSON, default=list)
     media: Mapped[list] = mapped_column(JSON, default=list)
+    # Posted as the first comment (or reply) right after the post; "" = none. Part of the approved content.
+    first_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     author: Mapped[str] = mapped_column(String(200))
     # What produced it: "template <path> sha256:<12>", "llm <model>" or "edit".
     source: Mapped[str] = mapped_column(Text)
@@ -429,6 +431,14 @@ class ScheduledPost(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The version's first comment, posted after the post (pipeline.publish.comments):
+    # none | pending | posting | posted | failed | unknown | checking.
+    comment_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none", index=True)
+    comment_remote_id: Mapped[str] = mapped_column(Text, default="", server_default="")
+    comment_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    comment_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the comment may next be tried or looked up; while posting or checking, when that hold runs out.
+    comment_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -440,6 +450,8 @@ class PublishAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="CASCADE"), index=True)
+    # "post", or "comment" for the post's first comment
+    kind: Mapped[str] = mapped_column(String(16), default="post", server_default="post")
     worker: Mapped[str] = mapped_column(String(128), default="")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,9 @@
   PDS does). The record is checked against ``app.bsky.feed.post``: ``$type``, ``text`` ≤ 300
   graphemes and ≤ 3000 bytes, ``createdAt`` a datetime, facets shaped right (offsets are NOT
   checked, like the real server), image/video embeds referencing uploaded blobs (images ≤ 1 MB,
-  ``alt`` required, ≤ 4), ``reply.root``/``reply.parent`` strong refs.
+  ``alt`` required, ≤ 4), ``reply.root``/``reply.parent`` strong refs. Stricter than a PDS (which
+  stores a reply to anything, shown orphaned by the app): refs into this repo must name a stored
+  record with that very cid, so a reply that would not show under our post fails here.
 - ``com.atproto.repo.getRecord``: 200 ``{uri, cid, value}`` or 400 ``RecordNotFound``.
 - ``com.atproto.identity.resolveHandle`` over ``self.handles``; ``app.bsky.feed.getPosts`` with counts.
 """
@@ -77,6 +79,11 @@ class FakeBluesky(ContractFake):
     @property
     def post_count(self) -> int:
         return len(self.records)
+
+    def comments_on(self, remote_id: str) -> list[str]:
+        """Texts of the records replying to the post at URI ``remote_id``."""
+        return [r["value"]["text"] for r in self.records.values()
+                if ((r["value"].get("reply") or {}).get("parent") or {}).get("uri") == remote_id]
 
     def expire_sessions(self) -> None:
         for jwt in self.sessions:
@@ -218,6 +225,10 @@ class FakeBluesky(ContractFake):
             if not isinstance(ref, dict) or not str(ref.get("uri", "")).startswith("at://") \
                     or not isinstance(ref.get("cid"), str):
                 return f"Record/reply/{end} must be a strong ref {{uri, cid}}"
+            if ref["uri"].startswith(f"at://{self.did}/"):
+                stored = self.records.get(ref["uri"].rsplit("/", 1)[-1])
+                if stored is None or stored["uri"] != ref["uri"] or stored["cid"] != ref["cid"]:
+                    return f"Record/reply/{end} names no record of this repo with that cid"
         return None
 
     def get_record(self, request: Request) -> Response:

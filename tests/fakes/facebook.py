@@ -42,7 +42,9 @@ class FacebookFake(MetaGraphFake):
     invalid_message = "longer than 63206 characters"
     MESSAGE_LIMIT = 63206
     REELS_PER_DAY = 30  # "Reels API is limited to 30 API-published posts within a 24-hour moving period"
-    PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "pages_show_list")
+    PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "pages_show_list", "pages_manage_engagement")
+    COMMENT_PERMISSION = "pages_manage_engagement"
+    COMMENT_LIMIT = 8000
     POST_FIELDS = ("message", "link", "created_time", "permalink_url", "shares", "reactions", "comments")
     VIDEO_FIELDS = ("description", "created_time", "permalink_url", "reactions", "comments", "likes")
     REEL_METRICS = ("blue_reels_play_count", "fb_reels_total_plays", "fb_reels_replay_count",
@@ -60,6 +62,7 @@ class FacebookFake(MetaGraphFake):
         self.route_edge("POST", "feed", self.create_post)
         self.route_edge("GET", "feed", self.list_feed)
         self.route_edge("POST", "video_reels", self.video_reels)
+        self.route_comments()
         self.route_edge("GET", "video_reels", self.list_reels)
         self.route("POST", r"/video-upload" + VERSION + r"/(?P<video>\d+)", self.upload)
         self.route_v("GET", r"/(?P<video>\d+)/video_insights", self.video_insights)
@@ -117,6 +120,9 @@ class FacebookFake(MetaGraphFake):
                           "permalink_url": f"https://www.facebook.com/{post_id.replace('_', '/posts/')}",
                           **self.COUNTS})
         return Response(200, {"id": post_id})
+
+    def commentable(self, node: str) -> bool:
+        return any(p["id"] == node for p in self.feed)
 
     def list_feed(self, request: Request) -> Response:
         return self.page(request, self.feed, ("message", "created_time", "permalink_url"))

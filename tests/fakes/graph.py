@@ -17,6 +17,9 @@ They enforce what the real APIs document and answer failures in Graph's error sh
   Facebook 30 Reels), enforced at the publish endpoints the docs name;
 - Facebook's Reels upload: ``upload_phase=start`` → bytes to ``upload_url`` with
   ``Authorization: OAuth <token>``, ``offset`` and ``file_size`` headers → ``upload_phase=finish``;
+- first comments: ``POST /{media-or-post-id}/comments`` with ``message`` (required) on a published post
+  only (code 100/33 otherwise), with the comments permission granted (code 10), within the platform's
+  comment limits; ``GET`` on the edge lists them newest first with the ``fields`` asked for;
 - engagement reads: a node answers only the ``fields`` it has (an unknown one is Graph's
   "(#100) Tried accessing nonexisting field"), insights edges only their documented metrics
   (retired ones such as Instagram's ``plays`` are refused, failing the whole request, as Meta does)
@@ -154,6 +157,48 @@ class MetaGraphFake(ContractFake):
             return graph_error("Error validating access token: Session has expired.", 190, subcode=463)
         return None
 
+    # Comments: the permission to post them, the field their text is listed in, the longest one (characters).
+    COMMENT_PERMISSION = ""
+    COMMENT_TEXT_FIELD = "message"
+    COMMENT_LIMIT = 8000
+
+    def route_comments(self) -> None:
+        self.comments: dict[str, list[dict]] = {}  # post id -> its comments, oldest first
+        self.route_v("POST", r"/(?P<node>[\d_]+)/comments", self.create_comment)
+        self.route_v("GET", r"/(?P<node>[\d_]+)/comments", self.list_comments)
+
+    def commentable(self, node: str) -> bool:
+        """Whether ``node`` is a published post of this account (subclasses say where they keep them)."""
+        raise NotImplementedError
+
+    def comment_problem(self, message: str) -> str | None:
+        if len(message) > self.COMMENT_LIMIT:
+            return f"The comment is {len(message)} characters; the limit is {self.COMMENT_LIMIT}"
+        return None
+
+    def create_comment(self, request: Request, node: str) -> Response:
+        if not self.commentable(node):
+            return self.wrong_node(node)
+        if (refused := self.lacks(self.COMMENT_PERMISSION)) is not None:
+            return refused
+        message = self.params(request).get("message", "")
+        if not message.strip():
+            return graph_error("(#100) The parameter message is required", 100)
+        if (problem := self.comment_problem(message)) is not None:
+            return graph_error(f"(#100) {problem}", 100)
+        comment = {"id": self.new_id(), self.COMMENT_TEXT_FIELD: message, "timestamp": graph_time(self.clock())}
+        self.comments.setdefault(node, []).append(comment)
+        return Response(200, {"id": comment["id"]})
+
+    def list_comments(self, request: Request, node: str) -> Response:
+        if not self.commentable(node):
+            return self.wrong_node(node)
+        return self.page(request, self.comments.get(node, []), (self.COMMENT_TEXT_FIELD, "timestamp"))
+
+    def comments_on(self, remote_id: str) -> list[str]:
+        """Texts of the comments on post ``remote_id``, oldest first."""
+        return [c[self.COMMENT_TEXT_FIELD] for c in self.comments.get(remote_id, [])]
+
     def wrong_node(self, node: str) -> Response:
         return graph_error(f"Unsupported request. Object with ID '{node}' does not exist, cannot be loaded due "
                            "to missing permissions, or does not support this operation.", 100, subcode=33)
@@ -265,7 +310,11 @@ class InstagramFake(VideoSamples, ContainerFake):
     HASHTAG_LIMIT = 30
     MENTION_LIMIT = 20
     MEDIA_BASE_URL = "https://clips.example.com/contract/"  # where Meta would fetch the clip from
-    PERMISSIONS = ("instagram_basic", "instagram_content_publish", "instagram_manage_insights")
+    PERMISSIONS = ("instagram_basic", "instagram_content_publish", "instagram_manage_insights",
+                   "instagram_manage_comments")
+    COMMENT_PERMISSION = "instagram_manage_comments"
+    COMMENT_TEXT_FIELD = "text"
+    COMMENT_LIMIT = 2200
     MEDIA_FIELDS = ("caption", "comments_count", "like_count", "media_product_type", "media_type", "permalink",
                     "timestamp")
     # Instagram Media Insights reference, per media_product_type (plays & co. retired in April 2025)
@@ -281,6 +330,7 @@ class InstagramFake(VideoSamples, ContainerFake):
         self.route_edge("POST", "media_publish", self.publish)
         self.route_edge("GET", "content_publishing_limit", self.publishing_limit)
         self.route_edge("GET", "media", self.list_media)
+        self.route_comments()
         self.route_v("GET", r"/(?P<media>\d+)/insights", self.media_insights)
         self.route_v("GET", r"/(?P<node>\d+)", self.read_node)
 
@@ -342,6 +392,15 @@ class InstagramFake(VideoSamples, ContainerFake):
                                "media_type": "VIDEO", "media_product_type": "REELS", "like_count": 0,
                                "comments_count": 0, "views": None, "shares": 0})
         return Response(200, {"id": media_id})
+
+    def commentable(self, node: str) -> bool:
+        return any(m["id"] == node for m in self.published)
+
+    def comment_problem(self, message: str) -> str | None:
+        hashtags = len(re.findall(r"(?<!\w)#\w+", message))
+        if hashtags > self.HASHTAG_LIMIT:
+            return f"The comment has {hashtags} hashtags; the limit is {self.HASHTAG_LIMIT}"
+        return super().comment_problem(message)
 
     def engage(self, media_id: str, **counts) -> None:
         """Set a media's numbers: ``like_count``, ``comments_count``, ``views`` (None = no insights yet),

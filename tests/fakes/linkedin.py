@@ -15,6 +15,10 @@
   server; ``PUT`` answers an ``ETag``; ``finalizeUpload`` needs every ETag in order; the video is
   ``PROCESSING`` for ``processing_polls`` reads, then ``AVAILABLE``. Images: one ``PUT``.
 - ``GET /rest/socialActions/{urn}``, ``GET /v2/userinfo``.
+- Comments: ``POST /rest/socialActions/{urn}/comments`` ``{actor, object, message: {text}}``: the urn
+  must be an existing post and equal ``object`` (404 otherwise), ``actor`` the token's author (403),
+  ``message.text`` required and at most 1,250 characters (422); 201 with ``x-restli-id`` and the
+  comment. ``GET`` on the same path lists them (``elements``: ``id``, ``actor``, ``object``, ``message``).
 
 The 400 ``VERSION_MISSING`` wording is this fake's own; the 426, 401, 422 duplicate and 403 bodies
 follow answers LinkedIn has been seen to give.
@@ -69,6 +73,9 @@ class FakeVideo:
     polls_left: int = 0
 
 
+COMMENT_LIMIT = 1250  # characters of a comment's message.text
+
+
 class FakeLinkedIn(ContractFake):
     platform = "linkedin"
     create_path = r"^/rest/posts$"
@@ -85,6 +92,7 @@ class FakeLinkedIn(ContractFake):
         self.read_permission = True
         self.fail_processing = False  # True: videos end PROCESSING_FAILED instead of AVAILABLE
         self.posts: dict[str, dict] = {}  # urn -> {"body", "text", "likes", "comments"}
+        self.comments: dict[str, list[dict]] = {}  # post urn -> its comments, oldest first
         self.videos: dict[str, FakeVideo] = {}
         self.images: dict[str, bytes | None] = {}
         self._ids = itertools.count(7_400_000_000_000_000_001)
@@ -96,6 +104,8 @@ class FakeLinkedIn(ContractFake):
         self.route("POST", r"/rest/images", self.images_action)
         self.route("PUT", r"/upload/image/(?P<image>\d+)", self.put_image)
         self.route("GET", r"/rest/socialActions/(?P<urn>[^/]+)", self.social_actions)
+        self.route("POST", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self.create_comment)
+        self.route("GET", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self.list_comments)
         self.route("GET", r"/v2/userinfo", self.userinfo)
 
     # ---------------------------------------------------------------- ContractFake
@@ -114,6 +124,10 @@ class FakeLinkedIn(ContractFake):
     @property
     def post_count(self) -> int:
         return len(self.posts)
+
+    def comments_on(self, remote_id: str) -> list[str]:
+        """Texts of the comments on post ``remote_id``."""
+        return [c["message"]["text"] for c in self.comments.get(remote_id, [])]
 
     def check(self, request: Request) -> Response | None:
         if request.bearer() != self.token:
@@ -195,6 +209,31 @@ class FakeLinkedIn(ContractFake):
             return Response(404, {"status": 404, "message": "Not found"})
         return Response(200, {"likesSummary": {"totalLikes": post["likes"]},
                               "commentsSummary": {"aggregatedTotalComments": post["comments"]}})
+
+    def create_comment(self, request: Request, urn: str) -> Response:
+        urn = unquote(urn)
+        body = request.json()
+        if urn not in self.posts or body.get("object") != urn:
+            return Response(404, {"status": 404, "message": f"Not found: {urn}"})
+        if body.get("actor") != self.author:
+            return Response(403, {"status": 403, "code": "ACCESS_DENIED",
+                                  "message": f"Not enough permissions to comment as {body.get('actor')}"})
+        text = (body.get("message") or {}).get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _unprocessable("ERROR :: /message/text :: field is required but not found and has no default value")
+        if len(text) > COMMENT_LIMIT:
+            return _unprocessable(f"ERROR :: /message/text :: length exceeds the maximum of {COMMENT_LIMIT}")
+        comment = {"id": str(next(self._ids)), "actor": body["actor"], "object": urn, "message": {"text": text}}
+        self.comments.setdefault(urn, []).append(comment)
+        self.posts[urn]["comments"] += 1
+        return Response(201, comment, headers={"x-restli-id": comment["id"]})
+
+    def list_comments(self, request: Request, urn: str) -> Response:
+        urn = unquote(urn)
+        if urn not in self.posts:
+            return Response(404, {"status": 404, "message": f"Not found: {urn}"})
+        found = self.comments.get(urn, [])
+        return Response(200, {"elements": found, "paging": {"start": 0, "count": len(found), "total": len(found)}})
 
     def userinfo(self, request: Request) -> Response:
         return Response(200, {"sub": self.author.rsplit(":", 1)[1], "name": "Castmill"})

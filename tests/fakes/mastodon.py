@@ -95,6 +95,10 @@ class FakeMastodon(ContractFake):
     def post_count(self) -> int:
         return len(self.statuses)
 
+    def comments_on(self, remote_id: str) -> list[str]:
+        """Texts of the statuses replying to status ``remote_id``."""
+        return [s.text for s in self.statuses.values() if s.in_reply_to_id == remote_id]
+
     # ---------------------------------------------------------------- auth
 
     def check(self, request: Request) -> Response | None:

@@ -113,6 +113,10 @@ class FakeX(ContractFake):
     def post_count(self) -> int:
         return len(self.tweets)
 
+    def comments_on(self, remote_id: str) -> list[str]:
+        """Texts of the replies to tweet ``remote_id``, oldest first."""
+        return [t.source_text for t in self.tweets.values() if t.reply_to == remote_id]
+
     def check(self, request: Request) -> Response | None:
         if request.bearer() != self.token:
             return _problem(401, "Unauthorized", "Unauthorized")

@@ -169,6 +169,19 @@ class Publisher:
     def find_existing(self, post: Post) -> Published | None:
         raise NotImplementedError
 
+    # Whether ``publish_comment`` and ``find_comment`` are implemented (a post's first comment).
+    supports_comments: ClassVar[bool] = False
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        """Post ``text`` as the first comment (or self-reply) under our published post ``post_remote_id``.
+        ``key`` is the same for every attempt at this comment. Errors as for ``publish``; the scheduler
+        calls ``find_comment`` after an ``OutcomeUnknown`` before anything is sent again."""
+        raise NotImplementedError
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        """Our comment ``text`` (attempted under ``key``) under the post, when it exists; reads only."""
+        raise NotImplementedError
+
     def check_credentials(self) -> CredentialStatus:
         return CredentialStatus(True, "no check available for this platform", self.account.expires_at)
 

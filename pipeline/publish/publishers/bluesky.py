@@ -160,6 +160,25 @@ class BlueskyPublisher(Publisher):
             uris.append(record["uri"])
         return self._published(uris[0])
 
+    supports_comments = True
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        """A reply record whose root and parent are our post, under the rkey ``tid_for(key)``: a retry
+        finds it instead of making a second one."""
+        rkey = tid_for(key)
+        existing = self._get_record(rkey)
+        if existing is None:
+            root = self._get_record(post_remote_id.rsplit("/", 1)[-1])
+            if root is None:
+                raise PublishError(f"bluesky: the post {post_remote_id} is gone; cannot reply to it")
+            ref = {"uri": root["uri"], "cid": root["cid"]}
+            existing = self._create_record(rkey, self._record(text, None, {"root": ref, "parent": ref}))
+        return self._published(existing["uri"])
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        record = self._get_record(tid_for(key))
+        return self._published(record["uri"]) if record else None
+
     def check_credentials(self) -> CredentialStatus:
         try:
             session = self._session(fresh=True)

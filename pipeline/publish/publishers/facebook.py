@@ -51,6 +51,8 @@ class FacebookPublisher(GraphPublisher):
     name = "facebook"
     media_kinds = ("video",)
     default_base_url = "https://graph.facebook.com"
+    supports_comments = True
+    comment_text_field = "message"
 
     def publish(self, post: Post) -> Published:
         # No idempotency key on this API: on a retry, a post an earlier attempt did get out is returned.

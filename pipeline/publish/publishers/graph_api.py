@@ -20,6 +20,9 @@
   account's most recent posts, counting only those created since ``base.lookup_since(post)`` (by
   their ``timestamp`` / ``created_time``) so that an old post with the same caption is not taken
   for this one. ``publish`` only looks on a retry (``Post.first_attempt_at`` set).
+- **First comments** (Instagram and Facebook, ``comment_text_field`` set): ``POST /{media-or-post-id}/comments``
+  with ``message`` → ``{id}``; the same edge read back (newest first) finds a comment an unknown outcome
+  may have left, by its text under our post.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from pipeline.publish.publishers.base import (Account, AuthError, CredentialStatus, MediaFile, OutcomeUnknown,
-                                                PublishError, Publisher, created_within, int_or_none, normalized,
-                                                retry_after_seconds)
+                                                Published, PublishError, Publisher, created_within, int_or_none,
+                                                normalized, retry_after_seconds)
 
 # Graph error codes (error-handling guide, "Error Codes" table).
 TOKEN_CODES = frozenset({102, 190})  # API session / access token expired: get a new token
@@ -237,6 +240,25 @@ class GraphPublisher(Publisher):
         body = self.graph("GET", f"{self.user_id()}/{edge}", sent=False,
                           params={"fields": fields, "limit": str(limit)})
         return [item for item in body.get("data") or [] if isinstance(item, dict)]
+
+    # The field a listed comment's text is in ("text" on Instagram, "message" on Facebook; those set
+    # ``supports_comments``); "" = no comments.
+    comment_text_field: ClassVar[str] = ""
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        if not self.comment_text_field:
+            raise NotImplementedError
+        body = self.graph("POST", f"{quoted(post_remote_id)}/comments", sent=True, data={"message": text})
+        return Published(id_from(body, self.name, "comment", published=True), "")
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        if not self.comment_text_field:
+            raise NotImplementedError
+        body = self.graph("GET", f"{quoted(post_remote_id)}/comments", sent=False,
+                          params={"fields": f"id,{self.comment_text_field}", "limit": str(RECENT_POSTS)})
+        items = [item for item in body.get("data") or [] if isinstance(item, dict)]
+        found = find_by_text(items, self.comment_text_field, text)
+        return Published(str(found["id"]), "") if found else None
 
     def permalink(self, media_id: str) -> str:
         """Best effort: the post is already published, so a failure here must not hide that."""

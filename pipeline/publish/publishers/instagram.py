@@ -53,6 +53,8 @@ class InstagramPublisher(GraphPublisher):
     name = "instagram"
     media_kinds = ("video",)
     default_base_url = "https://graph.facebook.com"
+    supports_comments = True
+    comment_text_field = "text"
     status_field = "status_code"
     status_detail_fields = ("status",)  # on ERROR, "status" carries the error subcode and text
 

@@ -25,6 +25,11 @@ No idempotency key exists. ``find_existing`` lists the author's recent posts
 ``r_organization_social``); without it (403) it answers None, and the retry that follows is still
 safe because LinkedIn's duplicate check hands back the original URN.
 
+First comment: ``POST /rest/socialActions/{post urn}/comments`` ``{actor, object, message: {text}}`` → 201
+with the comment's id (``x-restli-id`` or ``id``); ``GET`` on the same path lists the post's comments,
+which is how an unknown outcome is settled (our actor, the same text). Comment text is plain, not
+"little" text.
+
 Tokens live 60 days: ``check_credentials`` reports the expiry from ``account.expires_at`` and
 warns within ``EXPIRY_WARNING``.
 """
@@ -131,6 +136,28 @@ class LinkedInPublisher(Publisher):
             if _comparable(element.get("commentary", "")) == wanted and element.get("lifecycleState") != "DELETED":
                 return _published(element["id"])
         return None
+
+    supports_comments = True
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        body = {"actor": self._author(), "object": post_remote_id, "message": {"text": text}}
+        response = self.request("POST", self._comments_url(post_remote_id), json=body, headers=self._headers())
+        comment_id = response.headers.get("x-restli-id") or (response.json() if response.content else {}).get("id")
+        if not comment_id:
+            raise PublishError("linkedin: the comment was accepted but LinkedIn sent no id")
+        return _published_comment(post_remote_id, str(comment_id))
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        response = self.request("GET", self._comments_url(post_remote_id), sent=False, headers=self._headers())
+        wanted = _comparable(text)
+        for element in response.json().get("elements") or []:
+            if element.get("actor") == self._author() and \
+                    _comparable((element.get("message") or {}).get("text", "")) == wanted:
+                return _published_comment(post_remote_id, str(element.get("id")))
+        return None
+
+    def _comments_url(self, post_remote_id: str) -> str:
+        return self._url(f"/rest/socialActions/{quote(post_remote_id, safe='')}/comments")
 
     def check_credentials(self) -> CredentialStatus:
         expiry = expiry_status(self.account)
@@ -251,6 +278,10 @@ class LinkedInPublisher(Publisher):
 
 def _comparable(commentary: str) -> str:
     return "".join(commentary.split())
+
+
+def _published_comment(post_urn: str, comment_id: str) -> Published:
+    return Published(remote_id=comment_id, url=f"https://www.linkedin.com/feed/update/{post_urn}/")
 
 
 def _published(urn: str) -> Published:

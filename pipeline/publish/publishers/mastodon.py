@@ -68,6 +68,19 @@ class MastodonPublisher(Publisher):
         found = self._published_parts(post)
         return _published(found[0]) if len(found) == len(post.parts or ("",)) else None
 
+    supports_comments = True
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        """A reply to our own status: ``in_reply_to_id`` with the comment's own Idempotency-Key."""
+        return _published(self._create_status(text, key, [], post_remote_id))
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        account_id = self._me()["id"]
+        wanted = _comparable(text)
+        match = next((s for s in reversed(self._recent_statuses(account_id))
+                      if s.get("in_reply_to_id") == post_remote_id and _comparable(status_text(s)) == wanted), None)
+        return _published(match) if match else None
+
     def check_credentials(self) -> CredentialStatus:
         try:
             account = self._me()

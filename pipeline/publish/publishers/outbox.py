@@ -12,6 +12,8 @@ Exactly once: the JSON is written to a temporary file, flushed to disk, then *ha
 to its final name. A link fails when the name exists, so two publishers racing on one key
 produce one file and both report the same ``Published``; a crash leaves at most a stray temp
 file, never a half-written post. The JSON's existence is what ``find_existing`` checks.
+
+A first comment is written the same way, once, as ``<post file's stem>.comment.json`` beside the post.
 """
 
 from __future__ import annotations
@@ -82,6 +84,28 @@ class OutboxPublisher(Publisher):
     def find_existing(self, post: Post) -> Published | None:
         target = self.post_path(post)
         return self._published(target) if target.is_file() else None
+
+    supports_comments = True
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        if not (self.folder / f"{post_remote_id}.json").is_file():
+            raise PublishError(f"outbox: no post {post_remote_id} in {self.folder} to comment on")
+        target = self._comment_path(post_remote_id)
+        document = {"format": FORMAT_VERSION, "idempotency_key": key, "client": self.account.handle,
+                    "comment_on": post_remote_id, "text": text,
+                    "posted_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        try:
+            self._write_once(target, document)
+        except OSError as exc:
+            raise _write_error(target, exc) from exc
+        return self._published(target)
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        target = self._comment_path(post_remote_id)
+        return self._published(target) if target.is_file() else None
+
+    def _comment_path(self, post_remote_id: str) -> Path:
+        return self.folder / f"{file_stem(post_remote_id)}.comment.json"
 
     def check_credentials(self) -> CredentialStatus:
         folder = self.folder

@@ -78,6 +78,28 @@ class XPublisher(Publisher):
         found = self._published_parts(post)
         return _published(found[0]["id"]) if len(found) == len(post.parts or ("",)) else None
 
+    supports_comments = True
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        """A self-reply (``reply.in_reply_to_tweet_id``). X has no idempotency key: a duplicate answer
+        means an earlier attempt got through when the same reply is found under the post."""
+        body = {"text": text, "reply": {"in_reply_to_tweet_id": post_remote_id}}
+        try:
+            tweet = self.request("POST", self._url("/2/tweets"), json=body, headers=self._auth()).json()["data"]
+        except DuplicateContent:
+            found = self.find_comment(post_remote_id, text, key=key)
+            if found is not None:
+                return found
+            raise PublishError("x: X refused the first comment as duplicate content: the account already has a "
+                               "tweet with this text; change the first comment", status=403) from None
+        return _published(tweet["id"])
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        wanted = comparable(text)
+        match = next((t for t in reversed(self._recent_tweets())
+                      if _replied_to(t) == post_remote_id and comparable(tweet_text(t)) == wanted), None)
+        return _published(match["id"]) if match else None
+
     def check_credentials(self) -> CredentialStatus:
         try:
             user = self._get("/2/users/me").json()["data"]
