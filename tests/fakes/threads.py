@@ -83,6 +83,10 @@ class ThreadsFake(ContainerFake):
     def replies(self) -> list[dict]:
         return [p for p in self.published if p.get("reply_to")]
 
+    def comments_on(self, remote_id: str) -> list[str]:
+        """Texts of the posts replying to post ``remote_id`` directly, oldest first."""
+        return [p["text"] for p in self.published if p.get("reply_to") == remote_id]
+
     def create_container(self, request: Request) -> Response:
         params = self.params(request)
         media_type = params.get("media_type")

@@ -75,6 +75,21 @@ class ThreadsPublisher(GraphPublisher):
                            data={"creation_id": container_id})
         return id_from(media, self.name, "reply" if reply_to else "post", published=True)
 
+    supports_comments = True
+
+    def publish_comment(self, post_remote_id: str, text: str, *, key: str) -> Published:
+        """A reply to our own post: a TEXT container with ``reply_to_id``, then published (a reply quota apart)."""
+        self.check_quota("threads_publishing_limit", usage_field="reply_quota_usage", config_field="reply_config",
+                         what="replies")
+        reply = self.publish_part(text, None, reply_to=post_remote_id)
+        return Published(reply, self.permalink(reply))
+
+    def find_comment(self, post_remote_id: str, text: str, *, key: str) -> Published | None:
+        replies = self.graph("GET", f"{post_remote_id}/conversation", sent=False,
+                             params={"fields": "id,text,timestamp", "reverse": "false"}).get("data") or []
+        match = next((r for r in replies if normalized(str(r.get("text") or "")) == normalized(text)), None)
+        return Published(str(match["id"]), self.permalink(str(match["id"]))) if match else None
+
     def check_quotas(self, *, first: int, total: int) -> None:
         if first == 0:
             self.check_quota("threads_publishing_limit")

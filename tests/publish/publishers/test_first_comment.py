@@ -11,6 +11,7 @@ from tests.fakes.facebook import FacebookFake
 from tests.fakes.graph import InstagramFake
 from tests.fakes.linkedin import FakeLinkedIn
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.threads import ThreadsFake
 from tests.fakes.x import FakeX
 
 # platform -> (its fake, the path its comment is created on)
@@ -21,6 +22,7 @@ FAKES = {
     "linkedin": (FakeLinkedIn, r"/comments$"),
     "instagram": (InstagramFake, r"/comments$"),
     "facebook": (FacebookFake, r"/comments$"),
+    "threads": (ThreadsFake, r"/threads_publish$"),
 }
 COMMENT = "#podcast #marketing Full episode: https://example.com/ep/12"
 
