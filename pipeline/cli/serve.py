@@ -77,13 +77,14 @@ def _start_backups(settings):
 
 def _say_started(settings, children, port, address, backups) -> None:
     from pipeline.serve.daily_backup import backup_folder
+    from pipeline.serve.dashboard import public_url_of
     from pipeline.serve.supervisor import DASHBOARD
 
     server = settings.server
     names = [child.name for child in children]
     if DASHBOARD in names:
-        click.echo(f"dashboard: {server.public_url} (listening on {address or server.dashboard_address}:"
-                   f"{port or server.dashboard_port})")
+        click.echo(f"dashboard: {public_url_of(settings, port=port, address=address)} (listening on "
+                   f"{address or server.dashboard_address}:{port or server.dashboard_port})")
     click.echo(f"processes: {', '.join(names) or 'none'}")
     if backups is None:
         click.echo("daily backup: off" + ("" if settings.backup.daily_at else " ([backup] daily_at is empty)"))
@@ -111,13 +112,14 @@ def dashboard(ctx, port, address) -> None:
 
         castmill --home /srv/castmill dashboard --port 8080 --address 0.0.0.0
     """
-    from pipeline.serve.dashboard import streamlit_command, streamlit_env
+    from pipeline.serve.dashboard import public_url_of, streamlit_command, streamlit_env
 
     settings = settings_of(ctx)
     command = streamlit_command(settings, port=port, address=address)
     server = settings.server
-    err_console.print(f"dashboard: {server.public_url} (listening on {address or server.dashboard_address}:"
-                      f"{port or server.dashboard_port})", markup=False, highlight=False)
+    err_console.print(f"dashboard: {public_url_of(settings, port=port, address=address)} (listening on "
+                      f"{address or server.dashboard_address}:{port or server.dashboard_port})", markup=False,
+                      highlight=False)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execvpe(command[0], command, streamlit_env(settings, dict(os.environ)))

@@ -338,7 +338,8 @@ class ServerSettings(BaseModel):
     """Castmill run as a service (``castmill serve``, the systemd units of ``castmill deploy``)."""
 
     # The address clients open, e.g. "https://review.example.com": review links, notices and
-    # `castmill deploy`'s Caddy site use it. Or CASTMILL_PUBLIC_URL.
+    # `castmill deploy`'s Caddy site use it. Or CASTMILL_PUBLIC_URL. Not set: the dashboard answers for the
+    # address it listens on (``serve.dashboard.public_url_of``).
     public_url: str = "http://127.0.0.1:8501"
     # Where Streamlit listens. Behind Caddy keep 127.0.0.1: only the proxy is reachable from outside.
     dashboard_address: str = "127.0.0.1"

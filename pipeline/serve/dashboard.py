@@ -27,6 +27,18 @@ def public_origin(public_url: str) -> tuple[str, str, int, str]:
     return origin, parts.hostname or "", port, parts.path.strip("/")
 
 
+def public_url_of(settings: Settings, *, port: int | None = None, address: str | None = None) -> str:
+    """Where clients open the dashboard: ``[server] public_url`` when it is set (or CASTMILL_PUBLIC_URL);
+    otherwise the address it listens on, so a laptop's `make dashboard` on another port shows that port."""
+    server = settings.server
+    if "public_url" in server.model_fields_set:
+        return server.public_url
+    host = address or server.dashboard_address
+    if host in ("0.0.0.0", "::", ""):  # every interface: this machine's own browser reaches it here
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port or server.dashboard_port}"
+
+
 def cookie_secret(home: Path) -> str:
     """Streamlit's cookie key, derived from the home's secret key: stable across restarts (an open tab's
     XSRF cookie stays valid) and the same for every dashboard of one home, never written anywhere."""
@@ -37,7 +49,7 @@ def streamlit_command(settings: Settings, *, python: str | None = None, port: in
                       address: str | None = None) -> list[str]:
     """`python -m streamlit run dashboard/app.py` with the flags a dashboard behind a proxy needs."""
     server = settings.server
-    origin, host, public_port, path = public_origin(server.public_url)
+    origin, host, public_port, path = public_origin(public_url_of(settings, port=port, address=address))
     return [
         python or sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.headless", "true",

@@ -108,7 +108,7 @@ def test_serve_starts_again_a_killed_scheduler_and_stops_everything_on_sigterm(c
         assert parent_of(scheduler) == serve.pid and command_line(scheduler)[-2:] == ["scheduler", "run"]
         assert parent_of(dashboard) == serve.pid and "streamlit" in command_line(dashboard)
         text = log.read_text()
-        assert f"dashboard: http://127.0.0.1:8501 (listening on 127.0.0.1:{port})" in text
+        assert f"dashboard: http://127.0.0.1:{port} (listening on 127.0.0.1:{port})" in text
         assert f"daily backup: at 03:30 local time into {castmill_home / 'backups'}, keeping 14; next " in text
 
         wait_for("the scheduler claiming", lambda: claiming(log, scheduler), serve, log)
@@ -170,7 +170,8 @@ def test_castmill_dashboard_becomes_streamlit_in_the_same_process(castmill_home,
         assert dashboard.wait(timeout=30) == 0
     finally:
         end(dashboard, [])
-    assert f"listening on 127.0.0.1:{port}" in log.read_text()
+    assert f"dashboard: http://127.0.0.1:{port} (listening on 127.0.0.1:{port})" in log.read_text()
+    assert argv[argv.index("--browser.serverPort") + 1] == str(port), "Streamlit names the port it listens on"
 
 
 # --- the supervisor itself --------------------------------------------------------------------------------
