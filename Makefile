@@ -65,10 +65,10 @@ demo-run: setup
 	@# to the outbox ($$CASTMILL_HOME/outbox/acme/), the newsletter to a local SMTP sink
 	@# ($$CASTMILL_HOME/mail-sink/); then fill the client's posting slots with the rest.
 	$(PY) scripts/demo_publish.py --client acme
-	@# Mark one published demo post evergreen and recycle it (a one-day interval for the demo): where the repost goes.
-	$(PY) scripts/demo_evergreen.py --client acme
 	$(CASTMILL) schedule auto --client acme
 	$(CASTMILL) calendar list --client acme
+	@# Mark one published demo post evergreen and recycle it into the first free slot after those: where the repost goes.
+	$(PY) scripts/demo_evergreen.py --client acme
 	@# Best time to post: DEMO engagement history where a platform has too few posts, the slot proposals,
 	@# and this week's HTML report with the heatmaps in $$CASTMILL_HOME/reports/.
 	$(PY) scripts/demo_best_time.py --client acme

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """`make demo`: mark one published demo post evergreen and run one recycling pass.
 
-Run it after `scripts/demo_publish.py` (which publishes one post per platform to the outbox). The demo
-waits one day instead of [evergreen] min_interval_days, so the copy lands in the first free slot that
-is a day after the original and not right after it on the platform. The copy goes through review: the
+Run it after `scripts/demo_publish.py` (which publishes one post per platform to the outbox) and
+`castmill schedule auto` (which fills the next weeks' slots: a copy never follows the original directly,
+so it needs another post on the platform before it). The demo waits one day instead of [evergreen]
+min_interval_days and looks 90 days ahead instead of [evergreen] horizon_days, so the copy lands in the
+first free slot after the scheduled posts. The copy goes through review: the
 demo VA approves it at both stages (an admin may), then a second pass puts it on the calendar.
 
     .venv/bin/python scripts/demo_evergreen.py [--client acme]
@@ -32,7 +34,7 @@ from pipeline.store.models import Draft, ScheduledPost
 @click.option("--client", "client_slug", default="acme", show_default=True)
 def main(client_slug: str) -> None:
     settings = load_settings()
-    demo_rules = settings.evergreen.model_copy(update={"min_interval_days": 1})
+    demo_rules = settings.evergreen.model_copy(update={"min_interval_days": 1, "horizon_days": 90})
     va = system_identity("demo VA")
     db = Database(settings.database_url)
     try:
