@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,16 @@ from pipeline.core.settings import load_settings
 from pipeline.store.db import Database
 from tests.fakes.http_server import FakeHTTPServer
 from tests.helpers.media import SAMPLE_EPISODE
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept():
+    """Streamlit's AppTest runs a page as ``__main__`` and leaves it in ``sys.modules``; a process pool a later
+    test starts (spawn) would then run that page again in every child. The real ``__main__`` goes back."""
+    main = sys.modules.get("__main__")
+    yield
+    if sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)

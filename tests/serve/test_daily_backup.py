@@ -63,6 +63,7 @@ def test_a_folder_that_cannot_be_written_is_recorded_as_failed_and_the_health_ch
     blocker.write_text("not a folder")
     bad = with_backup(settings, folder=str(blocker / "backups"), keep=3)  # refused even to root
     caplog.set_level(logging.INFO, logger="castmill.backup")
+    caplog.clear()  # only this run's lines (an earlier test may have left castmill's loggers at INFO)
     failed = run_daily_backup(bad, now=utcnow() + timedelta(minutes=1))
 
     assert not failed.ok and failed.path == "" and failed.bytes == 0
