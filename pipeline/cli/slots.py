@@ -6,15 +6,11 @@ The CLI acts as the system: one staff identity (``cli_identity``) for every comm
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import click
 
 from pipeline.cli.support import cli_identity, database_of, friendly_errors, settings_of
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+from pipeline.core.clock import utcnow
 
 
 def _slots_text(slots: list[dict]) -> str:
@@ -56,7 +52,7 @@ def slots_propose(ctx, client_slug, platform, as_json) -> None:
 
     options = BestTimeOptions.from_settings(settings_of(ctx).best_time)
     with database_of(ctx).session() as session:
-        outcomes = propose(session, cli_identity(), client_slug, now=_now(), options=options, platform=platform)
+        outcomes = propose(session, cli_identity(), client_slug, now=utcnow(), options=options, platform=platform)
         rows = [_outcome_dict(o) for o in outcomes]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -103,7 +99,7 @@ def slots_accept(ctx, proposal_id) -> None:
     from pipeline.publish.slot_proposals import accept
 
     with database_of(ctx).session() as session:
-        row = accept(session, cli_identity(), proposal_id, now=_now())
+        row = accept(session, cli_identity(), proposal_id, now=utcnow())
         click.echo(f"accepted proposal {row.id}: {row.platform} slots are now {_slots_text(row.slots)} "
                    f"(were {_slots_text(row.current_slots)})")
 
@@ -122,7 +118,7 @@ def slots_reject(ctx, proposal_id) -> None:
     from pipeline.publish.slot_proposals import reject
 
     with database_of(ctx).session() as session:
-        row = reject(session, cli_identity(), proposal_id, now=_now())
+        row = reject(session, cli_identity(), proposal_id, now=utcnow())
         click.echo(f"rejected proposal {row.id}: {row.platform} slots stay {_slots_text(row.current_slots)}")
 
 

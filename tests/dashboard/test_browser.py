@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from pipeline import review
 from pipeline.store.models import Approval, AuditEvent
 from tests.dashboard.seed import PASSWORD, seed_client
+from tests.helpers.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -28,11 +28,6 @@ CHROMIUM = "/usr/bin/chromium"
 STARTUP_SECONDS = 60
 UI_TIMEOUT_MS = 30_000
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_dashboard(port: int, home: Path) -> subprocess.Popen:

@@ -28,8 +28,9 @@ from pipeline.serve.dashboard import streamlit_command, streamlit_env
 from pipeline.serve.deploy import Install, Site, render_files
 from pipeline.store.models import Approval
 from tests.dashboard.seed import PASSWORD, seed_client
-from tests.dashboard.test_browser import CHROMIUM, free_port, stop
+from tests.dashboard.test_browser import CHROMIUM, stop
 from tests.helpers.caddy import CaddyServer
+from tests.helpers.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -23,7 +23,7 @@ import requests
 from pipeline.core.errors import ConfigError
 from pipeline.serve.options import ServeOptions
 from pipeline.serve.supervisor import ChildSpec, Supervisor
-from tests.dashboard.test_browser import free_port
+from tests.helpers.processes import free_port
 from tests.helpers.cli import castmill, castmill_process
 
 STARTUP_SECONDS = 60

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,15 +19,11 @@ from pipeline.store.db import Database
 from tests.fakes.server import FakeServer, Request, Response
 from tests.fakes.smtp_servers import PASSWORD as SMTP_PASSWORD, USER as SMTP_USER, Authenticator, LocalController, Recorder
 from tests.review.conftest import PASSWORD, add_client, add_draft, add_episode, cheap_hashing  # noqa: F401
+from tests.helpers.processes import free_port
 
 PUBLIC_URL = "https://review.example.test"
 SENDER = "Castmill <castmill@example.test>"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class MailServer:

@@ -17,7 +17,8 @@ from pipeline.store.db import Database
 from pipeline.store.models import Client, Notification
 from pipeline.calendar import schedule
 from tests.fakes.smtp_servers import DropsAfterData
-from tests.publish.notices.conftest import PUBLIC_URL, MailServer, build_world, draft_ids_in, free_port, review_token_in
+from tests.helpers.processes import free_port
+from tests.publish.notices.conftest import PUBLIC_URL, MailServer, build_world, draft_ids_in, review_token_in
 
 
 def rows(world, **where) -> list[Notification]:
