@@ -18,6 +18,7 @@ import atexit
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +36,8 @@ class S3Server:
         self.startup_timeout = startup_timeout
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
+        # Moto logs every request; an unread pipe would fill after a few thousand and block the server.
+        self._log = tempfile.TemporaryFile()
 
     @property
     def endpoint(self) -> str:
@@ -45,12 +48,12 @@ class S3Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            env=env, stdout=subprocess.DEVNULL, stderr=self._log)
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
         while not self._answers():
             if self.process.poll() is not None:
-                raise RuntimeError(f"moto's S3 server exited at start: {self.process.stderr.read().decode()[-500:]}")
+                raise RuntimeError(f"moto's S3 server exited at start: {self.log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"moto's S3 server did not answer on {self.endpoint} within {self.startup_timeout} s")
@@ -71,10 +74,13 @@ class S3Server:
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=5).close()
 
+    def log_tail(self, chars: int = 500) -> str:
+        size = os.fstat(self._log.fileno()).st_size  # pread: the server shares the file's offset
+        start = max(0, size - chars * 4)
+        return os.pread(self._log.fileno(), size - start, start).decode(errors="replace")[-chars:]
+
     def stop(self) -> None:
         stop_process(self.process)
-        if self.process is not None and self.process.stderr:
-            self.process.stderr.close()
 
     def __enter__(self) -> "S3Server":
         return self.start()

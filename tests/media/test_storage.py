@@ -225,6 +225,21 @@ def test_a_stopped_server_is_retried_then_a_one_line_error(s3, tmp_path):
         storage.put(media_file(tmp_path / "other.mp3"), "acme/other.mp3")
 
 
+def test_the_test_server_still_answers_after_thousands_of_requests(s3, tmp_path):
+    """Its request log must not fill a pipe nobody reads: a full test run makes thousands of requests."""
+    server = S3Server().start()
+    try:
+        storage = S3Storage("busy", "", server.endpoint, "us-east-1", tmp_path / "cache")
+        storage.client.create_bucket(Bucket="busy")
+        for _ in range(1500):
+            storage.client.head_bucket(Bucket="busy")
+        assert server.log_tail().count("HEAD /busy") >= 1
+        ref = storage.put(media_file(tmp_path / "episode.mp3"), KEY)
+        assert storage.local_path(ref).is_file()
+    finally:
+        server.stop()
+
+
 def test_a_server_answering_5xx_is_retried(s3, tmp_path):
     answered = []
 
