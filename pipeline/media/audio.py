@@ -8,6 +8,9 @@ one preallocated array instead of building a pydub ``AudioSegment``: on a 60-min
 from __future__ import annotations
 
 import subprocess
+import threading
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +28,8 @@ SILENCE_RMS_DBFS = -60.0
 # A decode shorter than the declared duration by more than this is a truncated file.
 TRUNCATION_TOLERANCE_S = 2.0
 TRUNCATION_TOLERANCE_RATIO = 0.05
+# ffmpeg's messages kept for the error: the last ones say why it stopped.
+_STDERR_LINES_KEPT = 50
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,11 @@ def _ffmpeg_cmd(path: Path, start: float | None = None, duration: float | None =
 def iter_audio(path: Path, chunk_seconds: float = 30.0) -> Iterator[np.ndarray]:
     """Yield 16 kHz mono float32 chunks; memory stays at one chunk."""
     chunk_bytes = int(chunk_seconds * SAMPLE_RATE) * _BYTES_PER_SAMPLE
-    with subprocess.Popen(_ffmpeg_cmd(Path(path)), stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with _ffmpeg_decoding(Path(path)) as (proc, stderr):
         while block := proc.stdout.read(chunk_bytes):
             usable = len(block) - len(block) % _BYTES_PER_SAMPLE
             yield np.frombuffer(block[:usable], dtype=np.float32)
-        stderr = proc.stderr.read().decode(errors="replace")
-    _check_exit(path, proc.returncode, stderr)
+    _check_exit(path, proc.returncode, "".join(stderr))
 
 
 def decode_audio(path: Path, *, expected_seconds: float | None = None) -> np.ndarray:
@@ -70,7 +74,7 @@ def decode_audio(path: Path, *, expected_seconds: float | None = None) -> np.nda
     capacity = int(((expected_seconds or 60.0) + 1.0) * SAMPLE_RATE) * _BYTES_PER_SAMPLE
     buffer = bytearray(capacity)
     filled = 0
-    with subprocess.Popen(_ffmpeg_cmd(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with _ffmpeg_decoding(path) as (proc, stderr):
         while True:
             if filled + _READ_CHUNK > len(buffer):
                 buffer.extend(bytes(max(_READ_CHUNK, len(buffer) // 4)))
@@ -80,13 +84,36 @@ def decode_audio(path: Path, *, expected_seconds: float | None = None) -> np.nda
             if not count:
                 break
             filled += count
-        stderr = proc.stderr.read().decode(errors="replace")
-    _check_exit(path, proc.returncode, stderr)
+    _check_exit(path, proc.returncode, "".join(stderr))
     samples = filled // _BYTES_PER_SAMPLE
     del buffer[samples * _BYTES_PER_SAMPLE :]
     audio = np.frombuffer(buffer, dtype=np.float32)
     _check_complete(path, samples / SAMPLE_RATE, expected_seconds)
     return audio
+
+
+@contextmanager
+def _ffmpeg_decoding(path: Path) -> Iterator[tuple[subprocess.Popen, deque[str]]]:
+    """Run ffmpeg decoding ``path`` to stdout, its messages drained by a thread into the last lines kept.
+
+    A damaged file makes ffmpeg print an error per frame (megabytes for an episode); left in the pipe,
+    they fill it and ffmpeg stops writing audio, so the reader would wait for ever.
+    """
+    stderr: deque[str] = deque(maxlen=_STDERR_LINES_KEPT)
+    with subprocess.Popen(_ffmpeg_cmd(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        drain = threading.Thread(target=_keep_lines, args=(proc.stderr, stderr), daemon=True, name="ffmpeg-stderr")
+        drain.start()
+        try:
+            yield proc, stderr
+        finally:
+            proc.stdout.close()
+            proc.wait()
+            drain.join()
+
+
+def _keep_lines(stream, lines: deque[str]) -> None:
+    for line in stream:
+        lines.append(line.decode(errors="replace"))
 
 
 def decode_span(path: Path, start: float, end: float) -> np.ndarray:

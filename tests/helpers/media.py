@@ -51,6 +51,17 @@ def truncated_copy(source: Path, path: Path, keep: float = 0.4) -> Path:
     return path
 
 
+def damaged_copy(source: Path, path: Path, every: int = 400, span: int = 40, seed: int = 1) -> Path:
+    """``source`` with ``span`` bytes of noise every ``every`` bytes: ffmpeg complains about almost every frame."""
+    import random
+
+    data, noise = bytearray(source.read_bytes()), random.Random(seed)
+    for start in range(2000, len(data), every):
+        data[start : start + span] = bytes(noise.randrange(256) for _ in range(len(data[start : start + span])))
+    path.write_bytes(bytes(data))
+    return path
+
+
 def empty_file(path: Path) -> Path:
     path.write_bytes(b"")
     return path

@@ -84,6 +84,24 @@ def test_truncated_mp3_is_reported_as_truncated(tmp_path, sample_episode):
         decode_audio(broken, expected_seconds=info.duration)
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("decode", [
+    lambda path: decode_audio(path, expected_seconds=600.0),
+    lambda path: np.concatenate(list(iter_audio(path))),
+], ids=["whole", "streamed"])
+def test_a_damaged_file_that_makes_ffmpeg_complain_at_every_frame_still_ends(tmp_path, decode):
+    """Megabytes of ffmpeg errors must not fill a pipe and stall the decode: it ends, with a one-line answer."""
+    tone = tmp_path / "tone.mp3"
+    mf.ffmpeg("-f", "lavfi", "-i", "sine=f=440:d=600", "-ac", "1", "-ar", "22050", "-b:a", "32k", str(tone))
+    damaged = mf.damaged_copy(tone, tmp_path / "damaged.mp3")
+    try:
+        audio = decode(damaged)
+    except MediaError as exc:
+        assert str(exc).startswith(f"{damaged}: ") and "\n" not in str(exc)
+    else:
+        assert 0 < audio.size < 600 * SAMPLE_RATE
+
+
 def test_levels_tell_silence_from_speech(tmp_path, sample_episode):
     quiet = measure_levels(decode_audio(mf.silence(tmp_path / "quiet.wav", 3)))
     loud = measure_levels(decode_audio(sample_episode))
