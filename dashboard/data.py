@@ -123,7 +123,7 @@ def rename_speakers(identity, episode_id: int, names: dict[str, str]) -> dict[st
     from pipeline.clips.stage import name_speakers
 
     with session() as s:
-        return name_speakers(s, identity, episode_id, names)
+        return name_speakers(s, settings(), identity, episode_id, names)
 
 
 def draft_preview(identity, draft_id: int, parts: list[str]) -> str | None:

@@ -78,6 +78,16 @@ def test_media_and_clips_live_in_the_bucket_and_publishing_needs_no_local_copy(p
         stored = s3.body(f"media/acme/clips/episode-{episode_id}/{name}")
         assert sha256(stored) == clip_sha == sha256(Path(path).read_bytes())
 
+    # The caption files of each captioned clip too (SRT, VTT, ASS and the pages the names are written from).
+    captioned = [probe for _, _, _, probe in clips.values() if probe.get("captions")]
+    assert captioned
+    for probe in captioned:
+        assert set(probe["captions_stored"]) == set(probe["captions"]) == {"ass", "srt", "vtt", "json"}
+        for ext, ref in probe["captions_stored"].items():
+            name = Path(probe["captions"][ext]).name
+            assert ref == f"s3://{s3.name}/media/acme/clips/episode-{episode_id}/{name}"
+            assert s3.body(ref.split("/", 3)[3]) == Path(probe["captions"][ext]).read_bytes()
+
     # The drafts carry the stored ref next to the local path.
     [video] = drafts["tiktok"]
     [card] = drafts["x"]
@@ -111,10 +121,14 @@ def test_a_rerun_on_a_machine_without_the_clip_files_fetches_them_instead_of_ren
 
     settings, db, episode_id, _ = processed
     with db.session() as session:
-        before = {c.path: c.sha256 for c in session.scalars(select(Clip).where(Clip.episode_id == episode_id))}
+        clips = session.scalars(select(Clip).where(Clip.episode_id == episode_id)).all()
+        before = {c.path: c.sha256 for c in clips}
+        sidecars = {path: Path(path).read_bytes() for c in clips for path in (c.probe or {}).get("captions", {}).values()}
+    assert sidecars
     shutil.rmtree(settings.home / "clips")
     shutil.rmtree(settings.media_cache_dir)
     result = run_stage(db, settings, episode_id)
     assert result.rendered == 0 and result.reused == len(before)
     assert {path: sha256(Path(path).read_bytes()) for path in before} == before
+    assert {path: Path(path).read_bytes() for path in sidecars} == sidecars, "the caption files came back too"
     assert not settings.media_cache_dir.exists(), "nothing rendered, so the episode itself was not downloaded"

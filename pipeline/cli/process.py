@@ -141,7 +141,7 @@ def episodes_speakers(ctx, episode_id, names, as_json) -> None:
     pairs = dict(_label_and_name(item) for item in names)
     with database_of(ctx).session() as session:
         if pairs:
-            name_speakers(session, cli_identity(), episode_id, pairs)
+            name_speakers(session, settings_of(ctx), cli_identity(), episode_id, pairs)
         speakers = episode_speakers(session, cli_identity(), episode_id)
     if as_json:
         click.echo(json.dumps([s.__dict__ for s in speakers], indent=2, ensure_ascii=False))

@@ -29,7 +29,7 @@ from pipeline.clips.spec import CaptionStyle, ClipSpec
 from pipeline.clips.snippets import END_TOLERANCE_S
 from pipeline.core.settings import ClipSettings, Settings
 from pipeline.media.download import sha256_file
-from pipeline.media.storage import clip_key, ensure_local, local_media, open_storage, store_copy
+from pipeline.media.storage import MediaStorage, clip_key, ensure_local, local_media, open_storage, store_copy
 from pipeline.core.errors import CastmillError, MediaError, NotFoundError
 from pipeline.core.vocab import ASPECTS, CARD, CLIP_KINDS, RENDER_ENGINES
 from pipeline.store.db import Database
@@ -152,6 +152,8 @@ class EpisodeClips:
         rows = [_row(self.session, self.episode, highlight, k, aspect, f) for k, f in zip(kinds, formats)]
         if all(r and r.status == "ready" and r.input_key == key for r in rows) and \
                 all(ensure_local(self.storage, r.path, (r.probe or {}).get("stored")) for r in rows):
+            for row in rows:
+                fetch_sidecars(self.storage, row.probe)
             return [ClipFile(r.id, r.kind, r.format, r.path, False, framing(r.probe)) for r in rows]
         return []
 
@@ -173,11 +175,21 @@ class EpisodeClips:
         row.highlight_id, row.engine, row.path, row.input_key = highlight.id, job.engine, str(file.path), job.key
         row.status, row.error = "ready", ""
         row.sha256, row.probe = sha256_file(file.path), {**_probe(file.path, file.format), **file.extra}
-        row.probe = {**row.probe, **store_copy(self.storage, Path(file.path), clip_key(
-            self.episode.client.slug, self.episode.id, Path(file.path).name))}
+        row.probe = {**row.probe, **store_copy(self.storage, Path(file.path), self._key_of(file.path)),
+                     **self._store_sidecars(file.extra.get("captions") or {})}
         self.session.add(row)
         self.session.flush()
         return ClipFile(row.id, file.kind, file.format, str(file.path), True, framing(row.probe))
+
+    def _key_of(self, path: str | Path) -> str:
+        return clip_file_key(self.episode, path)
+
+    def _store_sidecars(self, captions: dict[str, str]) -> dict:
+        """``{"captions_stored": {ext: ref}}`` for the clip's caption files, so that another machine has them."""
+        if not captions or not self.storage.keeps_copies:
+            return {}
+        return {"captions_stored": {ext: self.storage.put(Path(path), self._key_of(path))
+                                    for ext, path in captions.items()}}
 
     def _stored_or_new(self, highlight: Highlight, kind: str, aspect: str, fmt: str) -> Clip:
         return _row(self.session, self.episode, highlight, kind, aspect, fmt) or Clip(
@@ -285,15 +297,32 @@ def _plan_episode(clips: EpisodeClips, episode: Episode) -> tuple[list[RenderJob
     return jobs, reused, skipped
 
 
-def name_speakers(session: Session, identity: Identity, episode_id: int, names: dict[str, str]) -> dict[str, str]:
+def name_speakers(session: Session, settings: Settings, identity: Identity, episode_id: int,
+                  names: dict[str, str]) -> dict[str, str]:
     """Name an episode's speakers (``transcribe.speakers.rename_speakers``: staff only, audited) and rewrite
-    the SRT/VTT sidecars of its rendered clips with the names. Returns the episode's whole name map."""
+    the SRT/VTT sidecars of its rendered clips with the names (fetched from the media storage first when
+    another machine rendered them, and stored back). Returns the episode's whole name map."""
     after = rename_speakers(session, identity, episode_id, names)
+    storage, episode = open_storage(settings), session.get(Episode, episode_id)
     for clip in session.scalars(select(Clip).where(Clip.episode_id == episode_id, Clip.status == "ready")):
         sidecars = (clip.probe or {}).get("captions")
-        if sidecars:
-            rename_in_sidecars(sidecars, after)
+        if sidecars and fetch_sidecars(storage, clip.probe) and rename_in_sidecars(sidecars, after):
+            stored = clip.probe.get("captions_stored") or {}
+            for ext in ("srt", "vtt"):
+                if ext in stored:
+                    storage.put(Path(sidecars[ext]), clip_file_key(episode, sidecars[ext]))
     return after
+
+
+def clip_file_key(episode: Episode, path: str | Path) -> str:
+    """Where a file rendered for ``episode`` (a clip, its thumbnail, a caption file) is kept in the media storage."""
+    return clip_key(episode.client.slug, episode.id, Path(path).name)
+
+
+def fetch_sidecars(storage: MediaStorage, probe: dict | None) -> bool:
+    """True when every caption file of a clip is on this machine, fetched back from the storage where missing."""
+    paths, stored = (probe or {}).get("captions") or {}, (probe or {}).get("captions_stored") or {}
+    return all(ensure_local(storage, path, stored.get(ext)) for ext, path in paths.items())
 
 
 def _check_request(highlight: Highlight, episode: Episode, kind: str, aspect: str) -> None:
