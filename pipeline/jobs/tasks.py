@@ -7,9 +7,9 @@ whose input is unchanged is skipped (its row says ``done`` for the same key), so
 after its worker died mid-way redoes only what did not finish, and never duplicates rows.
 
 Bad input (``CastmillError``) is recorded on the episode's stage row and fails the job for good;
-a transient failure (the database unreachable) is retried with backoff. A media store that stays
-unreachable through its own retries (``media.storage``) fails the stage like bad input; `castmill jobs
-retry` runs it again.
+a transient failure (the database unreachable) is retried with backoff. So is a stage that failed while
+the media storage was not answering (asked once more after the failure: an S3 server down, a shared
+folder unmounted), up to ``max_attempts`` runs; after that `castmill jobs retry` runs it again.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ class StageFailed(CastmillError):
     """The stage recorded a failure of its input on the episode's stage row: not worth a retry."""
 
 
+class MediaStoreDown(Exception):
+    """A stage failed while the media storage did not answer: an outage to wait out, not bad input."""
+
+
 def transient_errors() -> tuple[type[BaseException], ...]:
     """Failures of the machinery, not of the episode: worth retrying later, maybe on another worker."""
     import psycopg
@@ -51,7 +55,7 @@ def transient_errors() -> tuple[type[BaseException], ...]:
     from procrastinate.exceptions import ConnectorException
 
     return (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, psycopg.OperationalError,
-            ConnectorException, ConnectionError, TimeoutError)
+            ConnectorException, ConnectionError, TimeoutError, MediaStoreDown)
 
 
 @dataclass
@@ -140,7 +144,7 @@ def ingest_job(context, client: str, uri: str, title: str, media_ref: str | None
     from pipeline.media.storage import local_media
 
     worker = worker_context(context)
-    with errors_recorded(worker, context, "ingest"):
+    with errors_recorded(worker, context, "ingest"), storage_outage_waited_out(worker):
         local = local_media(worker.settings, media_ref) if media_ref else None
         if local is not None and not local.is_file():
             raise IngestError("the file is gone: it was moved or deleted after it was queued", source=media_ref)
@@ -158,7 +162,7 @@ def _stage_job(stage: str) -> Callable:
 
     def job(context, episode_id: int, **kwargs) -> None:
         worker = worker_context(context)
-        with errors_recorded(worker, context, stage, episode_id):
+        with errors_recorded(worker, context, stage, episode_id), storage_outage_waited_out(worker):
             _note_worker(worker, episode_id, stage)
             runner(worker, episode_id, **kwargs)
         if context.should_abort():  # cancelled while it ran: the stage is done, nothing after it is queued
@@ -236,6 +240,19 @@ def errors_recorded(worker: WorkerContext, context, stage: str, episode_id: int 
         _best_effort(lambda: record_job_error(worker.db, context.job.id, message))
         if episode_id is not None:
             _best_effort(lambda: mark_stage(worker.db, episode_id, stage, mark_failed, message))
+        raise
+
+
+@contextmanager
+def storage_outage_waited_out(worker: WorkerContext):
+    """A stage's failure becomes ``MediaStoreDown`` (retried) when the media storage does not answer now."""
+    from pipeline.media.storage import open_storage
+
+    try:
+        yield
+    except CastmillError as exc:
+        if not open_storage(worker.settings).reachable():
+            raise MediaStoreDown(f"the media storage is not answering; retried later ({exc})") from exc
         raise
 
 

@@ -87,6 +87,11 @@ class MediaStorage:
         episodes and clips starts with it); how many files or objects went. Nothing with the default storage."""
         raise NotImplementedError
 
+    def reachable(self) -> bool:
+        """False while the storage does not answer at all (a bucket's server down, a shared folder unmounted):
+        an outage to wait out, not a fault of the file a stage was reading or writing."""
+        return True
+
     def fetch(self, ref: str, dest: Path) -> Path:
         """A copy of ``ref`` at ``dest``, written atomically (a rendered clip put back where its row says it is)."""
         source, dest = self.local_path(ref), Path(dest)
@@ -153,6 +158,9 @@ class LocalStorage(MediaStorage):
             raise StorageError(f"cannot remove from the shared media folder: {exc.strerror or exc}",
                                source=folder) from exc
         return count
+
+    def reachable(self) -> bool:
+        return self.root is None or self.root.is_dir()
 
     def _owns(self, path: Path) -> bool:
         return self.root is not None and path.is_relative_to(self.root)
@@ -272,6 +280,16 @@ class S3Storage(MediaStorage):
         return len(found)
 
     # --- requests ------------------------------------------------------------------------------------
+
+    def reachable(self) -> bool:
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)  # one try: the caller has just seen its retries run out
+        except (BotoCoreError, ClientError, Boto3Error, OSError) as exc:
+            return not _transient(exc)  # a refusal (403, no such bucket) is an answer
+        return True
 
     def _head(self, ref: str) -> dict | None:
         """The object's HEAD answer, or None when there is no such object."""

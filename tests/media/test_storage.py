@@ -240,6 +240,21 @@ def test_the_test_server_still_answers_after_thousands_of_requests(s3, tmp_path)
         server.stop()
 
 
+def test_reachable_tells_an_outage_from_an_answer(s3, tmp_path):
+    server = S3Server().start()
+    storage = S3Storage("here", "", server.endpoint, "us-east-1", tmp_path / "cache")
+    storage.client.create_bucket(Bucket="here")
+    missing_bucket = S3Storage("not-there", "", server.endpoint, "us-east-1", tmp_path / "cache")
+    assert storage.reachable() and missing_bucket.reachable(), "a refusal is an answer, not an outage"
+    server.stop()
+    assert not storage.reachable()
+    shared = tmp_path / "mounted"
+    shared.mkdir()
+    assert LocalStorage(shared).reachable() and LocalStorage(None).reachable()
+    shared.rmdir()  # the shared folder unmounted
+    assert not LocalStorage(shared).reachable()
+
+
 def test_a_server_answering_5xx_is_retried(s3, tmp_path):
     answered = []
 
