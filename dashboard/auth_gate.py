@@ -44,6 +44,7 @@ PAGES = (
     PageSpec("calendar", "views/calendar.py", "Calendar", ":material/calendar_month:", EVERYONE),
     PageSpec("clients", "views/clients.py", "Clients & settings", ":material/tune:", STAFF),
     PageSpec("activity", "views/activity.py", "Activity", ":material/list_alt:", EVERYONE),
+    PageSpec("notifications", "views/notifications.py", "Notifications", ":material/notifications:", EVERYONE),
     PageSpec("health", "views/health.py", "Health", ":material/monitor_heart:", ADMINS),
 )
 SIGN_IN = PageSpec("sign-in", "views/sign_in.py", "Sign in", ":material/login:", ())
