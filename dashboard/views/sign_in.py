@@ -1,4 +1,4 @@
-"""Sign in: email and password (or a review link with ?token=)."""
+"""Sign in: the signed-out default page. app.py draws the same form on every signed-out URL itself."""
 
 from dashboard.sign_in_form import sign_in_form
 
