@@ -19,6 +19,8 @@ from pipeline.core.vocab import ADMIN, ROLES, STAFF_ROLES
 
 IDENTITY_KEY = "identity"
 LINK_TOKEN_KEY = "review_link_token"  # the ?token= already tried in this session
+DEEP_LINK_KEY = "deep_link"  # (page key, query) a signed-out visit asked for, opened after sign-in
+DEEP_LINK_PARAMS = ("draft", "post")  # the items notices link to: /review?draft=ID, /calendar?post=ID
 
 STAFF = STAFF_ROLES
 EVERYONE = ROLES
@@ -42,6 +44,7 @@ PAGES = (
     PageSpec("calendar", "views/calendar.py", "Calendar", ":material/calendar_month:", EVERYONE),
     PageSpec("clients", "views/clients.py", "Clients & settings", ":material/tune:", STAFF),
     PageSpec("activity", "views/activity.py", "Activity", ":material/list_alt:", EVERYONE),
+    PageSpec("notifications", "views/notifications.py", "Notifications", ":material/notifications:", EVERYONE),
     PageSpec("health", "views/health.py", "Health", ":material/monitor_heart:", ADMINS),
 )
 SIGN_IN = PageSpec("sign-in", "views/sign_in.py", "Sign in", ":material/login:", ())
@@ -62,9 +65,38 @@ def allowed_pages(identity) -> list[PageSpec]:
 
 
 def navigation_pages(identity) -> list:
-    specs = allowed_pages(identity)
+    # Signed out, every page is registered but never run (app.py shows the sign-in form instead), so
+    # that a link such as /review?draft=ID resolves to its page and can be remembered.
+    specs = [SIGN_IN, *PAGES] if identity is None else allowed_pages(identity)
     return [st.Page(s.path, title=s.title, icon=s.icon, url_path=s.key, default=(k == 0))
             for k, s in enumerate(specs)]
+
+
+def remember_deep_link(page) -> None:
+    """Signed out on a page's own URL: keep that page and its item for after sign-in (on "/": nothing)."""
+    spec = _spec_named(page.url_path)
+    if spec is None:
+        st.session_state.pop(DEEP_LINK_KEY, None)
+        return
+    query = {name: st.query_params[name] for name in DEEP_LINK_PARAMS if name in st.query_params}
+    st.session_state[DEEP_LINK_KEY] = (spec.key, query)
+
+
+def open_deep_link(identity) -> None:
+    """Just signed in: the remembered page with its item when the role may open it, else the default page."""
+    target = st.session_state.pop(DEEP_LINK_KEY, None)
+    if target is None:
+        return
+    key, query = target
+    spec = _spec_named(key)
+    if spec is not None and may_open(identity, spec):
+        st.switch_page(spec.path, query_params=query)
+    else:
+        st.switch_page(allowed_pages(identity)[0].path)
+
+
+def _spec_named(key: str) -> PageSpec | None:
+    return next((s for s in PAGES if s.key == key), None)
 
 
 # --- the identity of this browser session ----------------------------------------------------------
@@ -123,7 +155,7 @@ def _remember(identity) -> None:
 
 def _clear_session() -> None:
     """A new identity starts from a clean slate: no filters, texts or selections of the previous one."""
-    keep = {LINK_TOKEN_KEY, "flashes"}
+    keep = {LINK_TOKEN_KEY, DEEP_LINK_KEY, "flashes"}
     for key in list(st.session_state.keys()):
         if key not in keep:
             del st.session_state[key]

@@ -12,8 +12,10 @@ from dashboard.auth_gate import require
 from dashboard.components import badge_colour, client_filter, md_escape, run_action, show_error
 from pipeline import calendar as cal
 from pipeline import review
+from pipeline.access.permissions import may_manage_clients
 from pipeline.core.errors import CastmillError
-from pipeline.core.vocab import RESCHEDULABLE
+from pipeline.core.vocab import PUBLISHED, RESCHEDULABLE
+from pipeline.publish import evergreen
 from pipeline.platforms import PLATFORM_NAMES, get_platform
 
 identity = require("calendar")
@@ -157,6 +159,40 @@ def move_or_cancel(entries: list, tz: str, focus=None) -> None:
             run_action(lambda s: cal.cancel(s, identity, post_id, reason), f"Post {post_id} cancelled.")
 
 
+def evergreen_controls(entries: list, tz: str, focus=None) -> None:
+    """Staff mark a published post evergreen (the recycler queues copies into free slots later), or stop it."""
+    if not may_manage_clients(identity):
+        return
+    published = [e for e in entries if e.status == PUBLISHED]
+    if focus is not None and focus.status == PUBLISHED and focus.post_id not in {e.post_id for e in published}:
+        published.insert(0, focus)
+    if not published:
+        return
+    with st.expander("Evergreen posts", icon=":material/recycling:"):
+        labels = {e.post_id: f"post {e.post_id} · {e.client_slug} · {get_platform(e.platform).label} · "
+                             f"{e.due_in(tz):%Y-%m-%d %H:%M}" for e in published}
+        post_id = st.selectbox("Published post", list(labels), format_func=labels.get, key="evergreen_post")
+        try:
+            with data.session() as session:
+                mark = evergreen.evergreen_of(session, identity, post_id)
+        except CastmillError as exc:
+            show_error(exc)
+            return
+        evergreen_button(post_id, mark)
+
+
+def evergreen_button(post_id: int, mark) -> None:
+    if mark is not None and mark.active:
+        st.caption(f"Evergreen: {mark.copies} copy(ies) queued so far.")
+        if st.button("Unmark", key="evergreen_unmark", icon=":material/block:"):
+            run_action(lambda s: evergreen.unmark(s, identity, post_id), f"Post {post_id} is no longer evergreen.")
+        return
+    if mark is not None and mark.stop_reason:
+        st.caption(f"Recycling stopped: {md_escape(mark.stop_reason)}")
+    if st.button("Mark evergreen", key="evergreen_mark", icon=":material/recycling:"):
+        run_action(lambda s: evergreen.mark(s, identity, post_id), f"Post {post_id} marked evergreen.")
+
+
 def schedule_approved() -> None:
     """Approved drafts onto the calendar: the client's next free posting slot, or a chosen time."""
     with data.session() as session:
@@ -197,4 +233,5 @@ if entries:
 else:
     st.info(f"No posts between {days[0]:%d %b} and {days[-1]:%d %b %Y}.")
 move_or_cancel(entries, tz, focus)
+evergreen_controls(entries, tz, focus)
 schedule_approved()

@@ -6,9 +6,11 @@ import streamlit as st
 from dashboard import client_settings as cs
 from dashboard import data
 from dashboard.auth_gate import require
-from dashboard.components import count_line, flash, live_violations, md_escape, show_error
-from pipeline.core.clock import WEEKDAYS
+from dashboard.components import count_line, flash, live_violations, md_escape, run_action, show_error
+from pipeline.core.clock import WEEKDAYS, utcnow
 from pipeline.core.errors import CastmillError
+from pipeline.core.vocab import PROPOSED
+from pipeline.publish import slot_proposals
 from pipeline.platforms import PLATFORM_NAMES, get_platform
 
 identity = require("clients")
@@ -91,6 +93,41 @@ def slots_tab() -> None:
         save(posting_slots=slots)
 
 
+def slots_text(slots: list[dict]) -> str:
+    return "; ".join(f"{', '.join(slot['days'])} {slot['time']}" for slot in slots) or "none"
+
+
+def proposed_slots() -> None:
+    """Open proposals from the client's engagement (``castmill slots propose``), each accepted or rejected."""
+    try:
+        with data.session() as session:
+            rows = slot_proposals.proposals(session, identity, slug, status=PROPOSED)
+            shown = [(row, slot_proposals.explanation(row)) for row in rows]
+    except CastmillError as exc:
+        show_error(exc)
+        return
+    st.subheader("Proposed posting slots")
+    if not shown:
+        st.caption("No open proposals. `castmill slots propose --client SLUG` makes them from the numbers of "
+                   "published posts.")
+    for row, lines in shown:
+        proposal_card(row, lines)
+
+
+def proposal_card(row, lines: list[str]) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{md_escape(get_platform(row.platform).label)}** · proposal {row.id}")
+        st.text(f"now:      {slots_text(row.current_slots)}\nproposed: {slots_text(row.slots)}")
+        st.text("\n".join(lines))
+        accept, reject = st.columns(2)
+        if accept.button("Accept", key=f"accept_proposal_{row.id}", type="primary"):
+            run_action(lambda s: slot_proposals.accept(s, identity, row.id, now=utcnow()),
+                       f"Proposal {row.id} accepted: the {row.platform} slots of {slug} changed.")
+        if reject.button("Reject", key=f"reject_proposal_{row.id}"):
+            run_action(lambda s: slot_proposals.reject(s, identity, row.id, now=utcnow()),
+                       f"Proposal {row.id} rejected: the slots stay.")
+
+
 def caption_tab() -> None:
     clips = profile.clips
     style = clips.caption_style
@@ -151,6 +188,7 @@ with profile_tab_:
     profile_tab()
 with slots_tab_:
     slots_tab()
+    proposed_slots()
 with caption_tab_:
     caption_tab()
 with templates_tab_:

@@ -46,7 +46,7 @@ AUTO_APPROVER = "evergreen auto-approve"  # the actor of approvals Castmill give
 OPEN_POST = ("scheduled", "publishing", "unknown")  # a copy's post that may still go out
 
 __all__ = ["ARCHIVE_PHRASES", "DUPLICATE_REJECTING", "EvergreenError", "EvergreenInfo", "RecycleOutcome",
-           "list_evergreen", "mark", "recycle", "recycle_pass", "unmark", "vary"]
+           "evergreen_of", "list_evergreen", "mark", "recycle", "recycle_pass", "unmark", "vary"]
 
 
 class EvergreenError(CastmillError):
@@ -138,6 +138,16 @@ def list_evergreen(session: Session, identity: Identity, client_slug: str | None
     rows = session.execute(query.order_by(EvergreenPost.id)).all()
     return [EvergreenInfo(row.id, slug, row.post_id, row.platform, row.active, row.stop_reason,
                           len(_copies(session, row))) for row, slug in rows]
+
+
+def evergreen_of(session: Session, identity: Identity, post_id: int) -> EvergreenInfo | None:
+    """The evergreen mark of one post ``identity`` may see (None: never marked); another client's is "no post"."""
+    post = _visible_post(session, identity, post_id)
+    row = session.scalar(select(EvergreenPost).where(EvergreenPost.post_id == post.id))
+    if row is None:
+        return None
+    return EvergreenInfo(row.id, session.get(Client, row.client_id).slug, row.post_id, row.platform, row.active,
+                         row.stop_reason, len(_copies(session, row)))
 
 
 def _state(row: EvergreenPost) -> dict:

@@ -22,7 +22,7 @@ from pipeline.core.clock import as_utc
 from pipeline.core.errors import CastmillError, NotFoundError
 from pipeline.core.vocab import ACCEPTED, PROPOSED, REJECTED, SUPERSEDED
 from pipeline.profiles.edit import save_profile
-from pipeline.publish.best_time import Analysis, analyse_client, group_slots
+from pipeline.publish.best_time import Analysis, analyse_client, format_rate, group_slots
 from pipeline.publish.options import BestTimeOptions
 from pipeline.store.clients import get_client
 from pipeline.store.models import Client, SlotProposal
@@ -147,3 +147,20 @@ def open_proposal_ids(session: Session, client_id: int) -> dict[str, int]:
     rows = session.execute(select(SlotProposal.platform, SlotProposal.id).where(
         SlotProposal.client_id == client_id, SlotProposal.status == PROPOSED).order_by(SlotProposal.id))
     return {platform: proposal_id for platform, proposal_id in rows}
+
+
+def explanation(row: SlotProposal) -> list[str]:
+    """Why the proposal was made, in lines from its stored evidence: what was measured, and each new slot's
+    rate with its range against the current slots'."""
+    evidence = row.evidence or {}
+    measure = evidence.get("measure", "")
+    baseline = evidence.get("baseline") or {}
+    lines = [f"From {evidence.get('posts', 0)} posts measured {measure.replace('_', ' ')}; the current slots "
+             f"({', '.join(evidence.get('current', [])) or 'none'}) get {format_rate(measure, baseline.get('rate'))}."]
+    for slot in evidence.get("slots", []):
+        if not slot.get("new"):
+            continue
+        replaces = f", replaces {slot['replaces']}" if slot.get("replaces") else ""
+        lines.append(f"{slot['day']} {slot['time']}: {slot['posts']} posts, {format_rate(measure, slot['rate'])} "
+                     f"({format_rate(measure, slot['low'])} – {format_rate(measure, slot['high'])}){replaces}.")
+    return lines

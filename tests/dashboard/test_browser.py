@@ -118,3 +118,34 @@ def test_a_client_edits_and_approves_a_draft_in_a_real_browser(fresh_db, castmil
                                        .order_by(AuditEvent.id)))
     assert actions == ["user.login", "draft.edit", "draft.approve"]
     assert (ARTIFACTS / "review-page.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_a_notices_link_opened_signed_out_opens_its_draft_after_sign_in(fresh_db, castmill_home):
+    """The browser asks for /review by its path (not a page hash, as AppTest does): signed out, the sign-in
+    form shows on that address, and the draft opens alone once signed in."""
+    from playwright.sync_api import expect, sync_playwright
+
+    acme = seed_client(fresh_db, "acme", stages=1, platforms=("linkedin",), highlights=2)
+    assert len(acme.draft_ids) > 1
+    draft_id = acme.draft_ids[-1]
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    server = start_dashboard(port, castmill_home)
+    try:
+        wait_until_healthy(base_url, server, castmill_home)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            page.goto(f"{base_url}/review?draft={draft_id}")
+            page.get_by_role("textbox", name="Email").fill(acme.user_email)
+            page.get_by_role("textbox", name="Password").fill(PASSWORD)
+            page.get_by_role("button", name=re.compile("Sign in")).click()
+            expect(page.get_by_role("button", name=re.compile("Show the whole queue"))).to_be_visible()
+            expect(page).to_have_url(re.compile(rf"\?draft={draft_id}$"))
+            expect(page.get_by_label("Post", exact=True)).to_have_count(1)
+            browser.close()
+    finally:
+        stop(server)

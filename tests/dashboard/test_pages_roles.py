@@ -13,10 +13,10 @@ from tests.dashboard.conftest import APP, run_app, texts
 
 VIEWS = Path(APP).parent / "views"
 ALLOWED = {
-    "admin": {"review", "versions", "episodes", "calendar", "clients", "activity", "health"},
-    "va": {"review", "versions", "episodes", "calendar", "clients", "activity"},
-    "acme": {"review", "versions", "calendar", "activity"},
-    "budi": {"review", "versions", "calendar", "activity"},
+    "admin": {"review", "versions", "episodes", "calendar", "clients", "activity", "notifications", "health"},
+    "va": {"review", "versions", "episodes", "calendar", "clients", "activity", "notifications"},
+    "acme": {"review", "versions", "calendar", "activity", "notifications"},
+    "budi": {"review", "versions", "calendar", "activity", "notifications"},
 }
 
 

@@ -73,3 +73,21 @@ def test_one_clients_evergreen_never_lands_in_another_calendar(db, staff):
             assert as_utc(post.due_at).hour == (9 if owner is acme else 15)  # the owner's own slots
         only_acme = run(session, staff, at(T0 + days(40)), client_slug="acme")
         assert {o.client_slug for o in only_acme} == {"acme"}
+
+
+def test_the_evergreen_mark_of_one_post_for_whom_may_see_it(db, staff):
+    from pipeline.publish.evergreen import evergreen_of
+
+    with db.session() as session:
+        client = daily_client(session)
+        post = published(session, staff, client, "A keeper", T0)
+        assert evergreen_of(session, staff, post.id) is None
+        mark(session, staff, post.id)
+        info = evergreen_of(session, staff, post.id)
+        assert (info.post_id, info.client_slug, info.active, info.copies) == (post.id, "acme", True, 0)
+        unmark(session, staff, post.id)
+        assert evergreen_of(session, staff, post.id).active is False
+        assert evergreen_of(session, client_identity(session, "acme"), post.id).post_id == post.id
+        daily_client(session, "budi")
+        with pytest.raises(NotFoundError):
+            evergreen_of(session, client_identity(session, "budi"), post.id)
