@@ -1,6 +1,6 @@
 """The notification outbox: reminders to clients whose approval drafts wait for, and notices to the VA (an
-approval stalls, a client asks for changes, a post failed, was missed or stays unknown, a watched feed brought a
-new episode). One outbox for all.
+approval stalls, a client asks for changes, a post failed, was missed or stays unknown, a post's first comment
+failed for good, a watched feed brought a new episode). One outbox for all.
 
 One pass (``NoticeService.run``, from every scheduler tick):
 
@@ -47,12 +47,13 @@ from pipeline.access.permissions import require_staff
 from pipeline.core.clock import as_utc, to_local, to_utc
 from pipeline.core.settings import NetworkSettings, NotifySettings, Settings
 from pipeline.core.vocab import (APPROVAL_REMINDER, APPROVAL_STALLED, CHANGES_REQUESTED_NOTICE, CLIENT,
-                                 NEW_EPISODE_NOTICE, NOTICE_FAILED, NOTICE_PENDING,
+                                 COMMENT_FAILED_NOTICE, NEW_EPISODE_NOTICE, NOTICE_FAILED, NOTICE_PENDING,
                                  NOTICE_SENDING, NOTICE_SENT, NOTICE_SKIPPED, NOTICE_UNKNOWN, NOTIFY_DAILY,
                                  NOTIFY_EMAIL, NOTIFY_WEBHOOK, POST_NOTICE_KINDS, SCHEDULED, STAFF_ROLES)
 from pipeline.media.safe_fetch import safe_session
 from pipeline.platforms import UnknownPlatform, get_platform
 from pipeline.publish.attempts import SessionFactory, retry_when_locked
+from pipeline.publish.comments import FailedComment, claim_comments_to_report
 from pipeline.publish.notify import (DraftNotice, EmailChannel, ItemNotice, Notice, Notifier, NotifyError,
                                      NotifyUnknown, claim_posts_to_report, digest_key, load_notify_settings, post_json,
                                      post_notices, send_email)
@@ -66,7 +67,7 @@ log = logging.getLogger("castmill.notices")
 TEAM = "team"  # the recipient that is [notify]'s email_to and webhook_url
 DRAFT_KINDS = (APPROVAL_REMINDER, APPROVAL_STALLED)  # sent only while the draft still waits for the client
 POST_KINDS = tuple(POST_NOTICE_KINDS.values())  # told as the post is when the message leaves
-ITEM_KINDS = (NEW_EPISODE_NOTICE,)  # told in the words stored when queued
+ITEM_KINDS = (COMMENT_FAILED_NOTICE, NEW_EPISODE_NOTICE)  # told in the words stored when queued
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class NoticeService:
             rows += [self._row(CHANGES_REQUESTED_NOTICE, r, back.client_id, f"decision:{back.decision_id}",
                                _changes_summary(back), now, draft_id=back.draft_id) for r in staff]
         queued = _insert_rows(self.session_factory, rows)
-        return queued + (self._queue_posts(staff, now) if staff else 0)
+        return queued + (self._queue_posts(staff, now) + self._queue_comments(staff, now) if staff else 0)
 
     def queue_new_episode(self, session: Session, *, entry_id: int, client_id: int, episode_id: int | None,
                           summary: str, now: datetime) -> int:
@@ -243,6 +244,19 @@ class NoticeService:
                                   draft_id=notice.draft_id)
                         for notice in post_notices(session, post_ids) for r in staff]
                 return _insert_into(session, rows)
+
+        return claim_and_queue()
+
+    def _queue_comments(self, staff: list[Recipient], now: datetime) -> int:
+        """First comments that failed for good: claimed and queued for the staff in one transaction, once per post."""
+
+        @retry_when_locked
+        def claim_and_queue() -> int:
+            with self.session_factory() as session:
+                rows = [self._row(COMMENT_FAILED_NOTICE, r, comment.client_id, "comment", _comment_summary(comment),
+                                  now, post_id=comment.post_id)
+                        for comment in claim_comments_to_report(session, now=now) for r in staff]
+                return _insert_into(session, rows) if rows else 0
 
         return claim_and_queue()
 
@@ -507,6 +521,12 @@ def _stall_summary(draft: AwaitingClient, slot: datetime | None, client: Client,
 def _changes_summary(back: SentBack) -> str:
     return (f"{back.actor} asked for changes to the {_label(back.platform)} post for \u201c{back.episode_title}\u201d: "
             f"{_one_line(back.reason)}")
+
+
+def _comment_summary(comment: FailedComment) -> str:
+    outcome = "failed" if comment.status == "failed" else "may or may not be there"
+    return (f"the first comment of post {comment.post_id} on {_label(comment.platform)} {outcome}: "
+            f"{_one_line(comment.error) or 'no reason given'}")
 
 
 def _one_line(text: str, limit: int = 300) -> str:

@@ -114,10 +114,11 @@ class DraftNotice:
 
 @dataclass(frozen=True)
 class ItemNotice:
-    """A notice told in the words stored when it was queued: a watched feed brought an episode."""
+    """A notice told in the words stored when it was queued: a post's first comment failed for good, a watched
+    feed brought an episode."""
 
-    kind: str  # vocab.NEW_EPISODE_NOTICE
-    item: str  # what it is about, as the outbox keys it: "entry:<id>"
+    kind: str  # vocab.COMMENT_FAILED_NOTICE | NEW_EPISODE_NOTICE
+    item: str  # what it is about, as the outbox keys it: "post:<id>", "entry:<id>"
     client: str  # slug
     summary: str  # one line in the product's words
     link: str = ""  # the item in the dashboard

@@ -439,6 +439,8 @@ class ScheduledPost(Base):
     comment_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the comment may next be tried or looked up; while posting or checking, when that hold runs out.
     comment_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the VA's notice of the comment's failure was queued (migration 0020): it is reported once.
+    comment_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
