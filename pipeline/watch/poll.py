@@ -44,9 +44,9 @@ from pipeline.core.vocab import (ENTRY_DUPLICATE, ENTRY_FAILED, ENTRY_OLD, ENTRY
                                  ENTRY_QUEUED, FAILED)
 from pipeline.ingest.feeds import FeedFetch, FeedItem, fetch_feed_if_changed, parse_feed
 from pipeline.ingest.sources import Source
+from pipeline.publish.notices import NoticeService
 from pipeline.store.clients import get_client
 from pipeline.store.db import Database
-from pipeline.publish.notices import NoticeService
 from pipeline.store.models import Client, Episode, FeedEntry, FeedSubscription
 from pipeline.watch.notice import QUEUED, EpisodeNotice, tell_new_episode
 from pipeline.watch.options import POLL_LEASE, WatchOptions
@@ -108,7 +108,6 @@ class _Feed:
     client_id: int
     client: str
     url: str
-    title: str
     etag: str
     last_modified: str
     added_at: datetime
@@ -224,7 +223,7 @@ def _read_feed(db: Database, feed_id: int) -> _Feed:
     with db.session() as session:
         feed = session.get(FeedSubscription, feed_id)
         slug = session.scalar(select(Client.slug).where(Client.id == feed.client_id))
-        return _Feed(feed.id, feed.client_id, slug, feed.url, feed.title, feed.etag, feed.last_modified,
+        return _Feed(feed.id, feed.client_id, slug, feed.url, feed.etag, feed.last_modified,
                      as_utc(feed.added_at), feed.backfill, feed.backfilled_at is not None,
                      feed.last_success_at is not None, feed.failures)
 
