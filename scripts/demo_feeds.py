@@ -134,8 +134,8 @@ def show(report) -> None:
             click.echo(f"  {item.title!r}: same content as episode {item.episode_id}, processed before: "
                        "not processed again")
             continue
-        told = {"log": "logged ([notify] is not set up)", "": "no notify channel took it"}.get(
-            item.notified_via, f"sent by {item.notified_via}")
+        told = {"log": "logged (nobody to tell: no [notify] channel, no reachable staff user)",
+                "outbox": "queued in the notification outbox for the staff"}.get(item.notified_via, item.notified_via)
         click.echo(f"  {item.title!r}: {item.status} as episode {item.episode_id}"
                    + (f" ({item.error})" if item.error else "") + f"; the VA's notice: {told}")
 

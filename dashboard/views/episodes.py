@@ -1,5 +1,6 @@
 """Episodes (VA and admin): add episodes (upload or feed URL) to process here or on the job queue, the queue's
-jobs with their worker, batch status per stage, name the speakers, re-run a stage."""
+jobs with their worker, batch status per stage, name the speakers, re-run a stage. ``?episode=ID`` (the link in
+a new-episode notice) shows that episode alone."""
 
 import streamlit as st
 
@@ -89,6 +90,22 @@ def job_table(client: str | None) -> None:
             run_action(lambda _session: data.cancel_job(identity, job_id), f"Job {job_id} cancelled.")
 
 
+def focused(rows) -> list:
+    """The one episode ``?episode=ID`` names, with a way back to all; every row without it (or when it is not
+    among them)."""
+    raw = st.query_params.get("episode")
+    if raw is None:
+        return rows
+    chosen = [r for r in rows if str(r.id) == raw]
+    if not chosen:
+        st.warning(f"Episode {raw} is not among the episodes listed here.")
+        return rows
+    if st.button("Show every episode", key="unfocus_episode", icon=":material/arrow_back:"):
+        del st.query_params["episode"]
+        st.rerun()
+    return chosen
+
+
 def status_table(rows) -> None:
     st.dataframe(
         [
@@ -158,6 +175,7 @@ rows = data.episodes(chosen)
 if not rows:
     st.info("No episodes yet. Add some above, or with `castmill process --client SLUG FILES…`.")
     st.stop()
+rows = focused(rows)
 status_table(rows)
 for row in (r for r in rows if r.error):
     show_error(f"Episode {row.id} ({row.title}): {row.error}")

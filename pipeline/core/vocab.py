@@ -135,7 +135,10 @@ APPROVAL_REMINDER: Final = "approval_reminder"  # to the client: drafts wait for
 APPROVAL_STALLED: Final = "approval_stalled"  # to the VA: a client has not approved for a long time
 CHANGES_REQUESTED_NOTICE: Final = "changes_requested"  # to the VA: the client asked for changes
 POST_NOTICE_KINDS: Final = {POST_FAILED: "post_failed", MISSED: "post_missed", UNKNOWN: "post_unknown"}
-NOTICE_KINDS: Final = (APPROVAL_REMINDER, APPROVAL_STALLED, CHANGES_REQUESTED_NOTICE, *POST_NOTICE_KINDS.values())
+COMMENT_FAILED_NOTICE: Final = "comment_failed"  # to the VA: a post's first comment failed for good
+NEW_EPISODE_NOTICE: Final = "new_episode"  # to the VA: a watched feed brought an episode
+NOTICE_KINDS: Final = (APPROVAL_REMINDER, APPROVAL_STALLED, CHANGES_REQUESTED_NOTICE, *POST_NOTICE_KINDS.values(),
+                       COMMENT_FAILED_NOTICE, NEW_EPISODE_NOTICE)
 # A notification's life: pending -> sending -> sent; failed (retried with back-off while next_attempt_at is set);
 # unknown (handed to the server, its answer lost: never resent); skipped (no longer relevant, or nobody to tell).
 NOTICE_PENDING: Final = "pending"

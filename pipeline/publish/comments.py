@@ -14,6 +14,8 @@
   on a clear "not there", ``unknown`` again when the platform cannot tell. Never re-sent blind.
 
 The post itself is never touched: a failed comment leaves it ``published``. Every change is audited.
+A comment that failed for good (``failed``, or ``unknown`` after the platform could not say) is reported to
+the VA once: ``claim_comments_to_report`` marks it (``comment_notified_at``) for the notification outbox.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from pipeline.core.clock import Clock, as_utc, system_clock
 from pipeline.core.errors import CastmillError
@@ -37,6 +40,7 @@ log = logging.getLogger("castmill.scheduler")
 COMMENT_KIND = "comment"
 # Seconds before the platform is asked again when it could not say whether the comment exists.
 LOOKUP_RETRY_SECONDS = 3600.0
+LOOKUP_FAILED = "cannot look the comment up: "  # prefix of ``comment_error`` when the platform could not say
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,37 @@ def _finish(session_factory: SessionFactory, post_id: int, attempt_id: int | Non
     return CommentOutcome(post_id, status, attempt, error, remote_id)
 
 
+# --- comments the VA is told about ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FailedComment:
+    post_id: int
+    client_id: int
+    platform: str
+    status: str  # failed | unknown
+    error: str
+
+
+def _failed_for_good():
+    lookup_failed = and_(ScheduledPost.comment_status == "unknown",
+                         ScheduledPost.comment_error.startswith(LOOKUP_FAILED))
+    return and_(ScheduledPost.comment_notified_at.is_(None),
+                or_(ScheduledPost.comment_status == "failed", lookup_failed))
+
+
+def claim_comments_to_report(session: Session, *, now: datetime, limit: int = 200) -> list[FailedComment]:
+    """Mark the comments that failed for good and were not reported yet as reported; what they are. One
+    guarded UPDATE, so of two schedulers one gets each; the caller queues the notices in the same transaction."""
+    pending = select(ScheduledPost.id).where(_failed_for_good()).order_by(ScheduledPost.id).limit(limit)
+    rows = session.execute(
+        update(ScheduledPost).where(ScheduledPost.id.in_(pending.scalar_subquery()),
+                                    ScheduledPost.comment_notified_at.is_(None))
+        .values(comment_notified_at=as_utc(now))
+        .returning(ScheduledPost.id, ScheduledPost.client_id, ScheduledPost.platform, ScheduledPost.comment_status,
+                   ScheduledPost.comment_error), execution_options={"synchronize_session": False}).all()
+    return sorted((FailedComment(*row) for row in rows), key=lambda comment: comment.post_id)
+
+
 # --- reconciling one comment whose outcome is unknown ---------------------------------------------------
 
 def reconcile_comment(session_factory: SessionFactory, post_id: int, publisher_for: PublisherFactory,
@@ -210,13 +245,13 @@ def reconcile_comment(session_factory: SessionFactory, post_id: int, publisher_f
     target = _target(session_factory, post_id, publisher_for)
     if target.publisher is None:
         return _finish(session_factory, post_id, None, "unknown", clock(), attempt="reconcile_failed",
-                       error=f"cannot look the comment up: {target.problem}", from_status="checking",
+                       error=f"{LOOKUP_FAILED}{target.problem}", from_status="checking",
                        next_at=clock() + timedelta(seconds=LOOKUP_RETRY_SECONDS))
     try:
         found = target.publisher.find_comment(target.remote_id, target.text, key=target.key)
     except Exception as exc:  # the platform could not answer: stay unknown, never re-send blind
         return _finish(session_factory, post_id, None, "unknown", clock(), attempt="reconcile_failed",
-                       error=f"cannot look the comment up: {_clean(exc, target)}", from_status="checking",
+                       error=f"{LOOKUP_FAILED}{_clean(exc, target)}", from_status="checking",
                        next_at=clock() + timedelta(seconds=LOOKUP_RETRY_SECONDS))
     if found is not None:
         return _finish(session_factory, post_id, None, "posted", clock(), attempt="reconciled_published",
@@ -232,5 +267,5 @@ def _clean(exc: BaseException, target: _Target) -> str:
     return text.replace(token, "***") if token else text
 
 
-__all__ = ["COMMENT_KIND", "CommentOutcome", "claim_comments", "comment_key", "expire_comment_holds",
-           "post_comment", "reconcile_comment"]
+__all__ = ["COMMENT_KIND", "CommentOutcome", "FailedComment", "claim_comments", "claim_comments_to_report",
+           "comment_key", "expire_comment_holds", "post_comment", "reconcile_comment"]

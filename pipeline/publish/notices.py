@@ -1,11 +1,14 @@
 """The notification outbox: reminders to clients whose approval drafts wait for, and notices to the VA (an
-approval stalls, a client asks for changes, a post failed, was missed or stays unknown). One outbox for all.
+approval stalls, a client asks for changes, a post failed, was missed or stays unknown, a post's first comment
+failed for good, a watched feed brought a new episode). One outbox for all.
 
 One pass (``NoticeService.run``, from every scheduler tick):
 
 1. **queue**: each thing to tell becomes one ``Notification`` row per recipient, inserted with ON CONFLICT
    DO NOTHING on (kind, recipient, item, period_key). Two scheduler processes queueing the same reminder
-   therefore make one row: one reminder per draft per period, whatever runs.
+   therefore make one row: one reminder per draft per period, whatever runs. The feed watch queues its
+   new-episode notices itself (``queue_new_episode``, in the transaction that settles the feed entry), keyed
+   by the entry, so an episode is announced once whoever polls its feed.
 2. **send**: due rows are claimed by one guarded UPDATE (pending or failed-and-due -> sending, with a lease)
    and grouped by recipient: one message per recipient and pass. A digest user's rows all come due at
    their digest hour, so they arrive as one mail.
@@ -43,15 +46,17 @@ from pipeline.access.identity import Identity
 from pipeline.access.permissions import require_staff
 from pipeline.core.clock import as_utc, to_local, to_utc
 from pipeline.core.settings import NetworkSettings, NotifySettings, Settings
-from pipeline.core.vocab import (APPROVAL_REMINDER, APPROVAL_STALLED, CHANGES_REQUESTED_NOTICE, CLIENT, NOTICE_FAILED,
-                                 NOTICE_PENDING, NOTICE_SENDING, NOTICE_SENT, NOTICE_SKIPPED, NOTICE_UNKNOWN,
-                                 NOTIFY_DAILY, NOTIFY_EMAIL, NOTIFY_WEBHOOK, SCHEDULED, STAFF_ROLES)
+from pipeline.core.vocab import (APPROVAL_REMINDER, APPROVAL_STALLED, CHANGES_REQUESTED_NOTICE, CLIENT,
+                                 COMMENT_FAILED_NOTICE, NEW_EPISODE_NOTICE, NOTICE_FAILED, NOTICE_PENDING,
+                                 NOTICE_SENDING, NOTICE_SENT, NOTICE_SKIPPED, NOTICE_UNKNOWN, NOTIFY_DAILY,
+                                 NOTIFY_EMAIL, NOTIFY_WEBHOOK, POST_NOTICE_KINDS, SCHEDULED, STAFF_ROLES)
 from pipeline.media.safe_fetch import safe_session
 from pipeline.platforms import UnknownPlatform, get_platform
 from pipeline.publish.attempts import SessionFactory, retry_when_locked
-from pipeline.publish.notify import (DraftNotice, EmailChannel, Notice, Notifier, NotifyError, NotifyUnknown,
-                                     claim_posts_to_report, digest_key, load_notify_settings, post_json, post_notices,
-                                     send_email)
+from pipeline.publish.comments import FailedComment, claim_comments_to_report
+from pipeline.publish.notify import (DraftNotice, EmailChannel, ItemNotice, Notice, Notifier, NotifyError,
+                                     NotifyUnknown, claim_posts_to_report, digest_key, load_notify_settings, post_json,
+                                     post_notices, send_email)
 from pipeline.publish.options import NoticeOptions, default_worker_id
 from pipeline.publish.preferences import effective, preferences_by_user
 from pipeline.review.queries import AwaitingClient, SentBack, awaiting_client, sent_back_by_client
@@ -61,6 +66,8 @@ log = logging.getLogger("castmill.notices")
 
 TEAM = "team"  # the recipient that is [notify]'s email_to and webhook_url
 DRAFT_KINDS = (APPROVAL_REMINDER, APPROVAL_STALLED)  # sent only while the draft still waits for the client
+POST_KINDS = tuple(POST_NOTICE_KINDS.values())  # told as the post is when the message leaves
+ITEM_KINDS = (COMMENT_FAILED_NOTICE, NEW_EPISODE_NOTICE)  # told in the words stored when queued
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,12 @@ class NoticeService:
         """The post on the dashboard's calendar (``?post=ID``)."""
         return f"{self.public_url.rstrip('/')}/calendar?post={post_id}"
 
+    def episode_link(self, episode_id: int | None) -> str:
+        """The episode on the dashboard's Episodes page (``?episode=ID``); the page itself while it has no id
+        (queued, or its download failed)."""
+        page = f"{self.public_url.rstrip('/')}/episodes"
+        return page if episode_id is None else f"{page}?episode={episode_id}"
+
     # --- 1. queue ------------------------------------------------------------------------------------
 
     def queue(self, *, now: datetime) -> int:
@@ -140,7 +153,7 @@ class NoticeService:
             waiting = awaiting_client(session)
             slots = _slots(session, [w.draft_id for w in waiting])
             sent_back = sent_back_by_client(session)
-        staff = [r for r in audience if r.role == TEAM or r.role in STAFF_ROLES]
+        staff = _staff(audience)
         rows = []
         for draft in waiting:
             options = self.options.for_client(clients[draft.client_id].reminder_settings)
@@ -152,7 +165,18 @@ class NoticeService:
             rows += [self._row(CHANGES_REQUESTED_NOTICE, r, back.client_id, f"decision:{back.decision_id}",
                                _changes_summary(back), now, draft_id=back.draft_id) for r in staff]
         queued = _insert_rows(self.session_factory, rows)
-        return queued + (self._queue_posts(staff, now) if staff else 0)
+        return queued + (self._queue_posts(staff, now) + self._queue_comments(staff, now) if staff else 0)
+
+    def queue_new_episode(self, session: Session, *, entry_id: int, client_id: int, episode_id: int | None,
+                          summary: str, now: datetime) -> int:
+        """The VA's notice of a feed entry's new episode, queued in the caller's transaction (the one settling the
+        entry) for every staff recipient; returns how many there are (0: nobody can be told)."""
+        staff = _staff(self._audience(session))
+        rows = [self._row(NEW_EPISODE_NOTICE, r, client_id, "new", summary, as_utc(now), item=f"entry:{entry_id}",
+                          link=self.episode_link(episode_id)) for r in staff]
+        if rows:
+            _insert_into(session, rows)
+        return len(staff)
 
     def _audience(self, session: Session) -> list[Recipient]:
         """Everyone who can be told something now: the team (when [notify] has a channel) and every enabled user
@@ -223,10 +247,24 @@ class NoticeService:
 
         return claim_and_queue()
 
+    def _queue_comments(self, staff: list[Recipient], now: datetime) -> int:
+        """First comments that failed for good: claimed and queued for the staff in one transaction, once per post."""
+
+        @retry_when_locked
+        def claim_and_queue() -> int:
+            with self.session_factory() as session:
+                rows = [self._row(COMMENT_FAILED_NOTICE, r, comment.client_id, "comment", _comment_summary(comment),
+                                  now, post_id=comment.post_id)
+                        for comment in claim_comments_to_report(session, now=now) for r in staff]
+                return _insert_into(session, rows) if rows else 0
+
+        return claim_and_queue()
+
     def _row(self, kind: str, recipient: Recipient, client_id: int, period_key: str, summary: str, now: datetime, *,
-             draft_id: int | None = None, post_id: int | None = None) -> dict:
-        item = f"post:{post_id}" if post_id is not None else f"draft:{draft_id}"
-        link = self.post_link(post_id) if post_id is not None else self.draft_link(draft_id)
+             draft_id: int | None = None, post_id: int | None = None, item: str = "", link: str = "") -> dict:
+        """One outbox row; ``item`` and ``link`` default to the post's, else the draft's."""
+        item = item or (f"post:{post_id}" if post_id is not None else f"draft:{draft_id}")
+        link = link or (self.post_link(post_id) if post_id is not None else self.draft_link(draft_id))
         return dict(kind=kind, recipient=recipient.key, client_id=client_id, item=item, draft_id=draft_id,
                     post_id=post_id, period_key=period_key, summary=summary, link=link, status=NOTICE_PENDING,
                     attempts=0, last_error="", send_after=self._send_after(recipient, now), worker="", created_at=now)
@@ -481,9 +519,19 @@ def _stall_summary(draft: AwaitingClient, slot: datetime | None, client: Client,
 
 
 def _changes_summary(back: SentBack) -> str:
-    reason = " ".join(back.reason.split())
-    reason = reason if len(reason) <= 300 else reason[:299] + "\u2026"
-    return f"{back.actor} asked for changes to the {_label(back.platform)} post for \u201c{back.episode_title}\u201d: {reason}"
+    return (f"{back.actor} asked for changes to the {_label(back.platform)} post for \u201c{back.episode_title}\u201d: "
+            f"{_one_line(back.reason)}")
+
+
+def _comment_summary(comment: FailedComment) -> str:
+    outcome = "failed" if comment.status == "failed" else "may or may not be there"
+    return (f"the first comment of post {comment.post_id} on {_label(comment.platform)} {outcome}: "
+            f"{_one_line(comment.error) or 'no reason given'}")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def _digest_subject(notices: list) -> str:
@@ -504,17 +552,30 @@ def _webhook_payload(recipient: Recipient, notices: list, review_url: str) -> di
 
 
 def _notices(session: Session, rows: list[Notification]) -> list:
-    """The rows as the notices a channel sends: posts as they are now, drafts with the stored line."""
-    posts = {row.post_id: row.link for row in rows if row.post_id is not None}
+    """The rows as the notices a channel sends: failed, missed or unknown posts as they are now, the others with
+    the stored line."""
+    posts = {row.post_id: row.link for row in rows if row.kind in POST_KINDS}
     by_post = {n.post_id: n for n in post_notices(session, list(posts), posts)} if posts else {}
     slugs = dict(session.execute(select(Client.id, Client.slug)
                                  .where(Client.id.in_({row.client_id for row in rows}))).all())
-    draft_ids = {row.draft_id for row in rows if row.post_id is None}
+    draft_ids = {row.draft_id for row in rows if row.kind not in POST_KINDS + ITEM_KINDS}
     platforms = dict(session.execute(select(Draft.id, Draft.platform).where(Draft.id.in_(draft_ids))).all()) \
         if draft_ids else {}
-    return [by_post[row.post_id] if row.post_id is not None else
-            DraftNotice(row.kind, row.draft_id, slugs.get(row.client_id, "?"), platforms.get(row.draft_id, ""),
-                        row.summary, row.link) for row in rows]
+
+    def notice(row: Notification):
+        client = slugs.get(row.client_id, "?")
+        if row.kind in POST_KINDS:
+            return by_post[row.post_id]
+        if row.kind in ITEM_KINDS:
+            return ItemNotice(row.kind, row.item, client, row.summary, row.link, post_id=row.post_id)
+        return DraftNotice(row.kind, row.draft_id, client, platforms.get(row.draft_id, ""), row.summary, row.link)
+
+    return [notice(row) for row in rows]
+
+
+def _staff(audience: list[Recipient]) -> list[Recipient]:
+    """Who hears the VA's notices: the team and every staff user."""
+    return [r for r in audience if r.role == TEAM or r.role in STAFF_ROLES]
 
 
 def _still_relevant(session: Session, recipient: Recipient, rows: list[Notification]
@@ -567,7 +628,7 @@ class OutboxEntry:
     kind: str
     recipient: str  # the user's email, or "team"
     client_slug: str
-    item: str  # "draft:<id>" or "post:<id>"
+    item: str  # "draft:<id>", "post:<id>" or "entry:<id>" (a watched feed's entry)
     period_key: str
     status: str
     attempts: int

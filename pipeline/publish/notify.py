@@ -112,6 +112,23 @@ class DraftNotice:
             f"\n  {self.link}" if self.link else "")
 
 
+@dataclass(frozen=True)
+class ItemNotice:
+    """A notice told in the words stored when it was queued: a post's first comment failed for good, a watched
+    feed brought an episode."""
+
+    kind: str  # vocab.COMMENT_FAILED_NOTICE | NEW_EPISODE_NOTICE
+    item: str  # what it is about, as the outbox keys it: "post:<id>", "entry:<id>"
+    client: str  # slug
+    summary: str  # one line in the product's words
+    link: str = ""  # the item in the dashboard
+    post_id: int | None = None
+    draft_id: int | None = None
+
+    def line(self) -> str:
+        return f"{self.client}: {self.summary}" + (f"\n  {self.link}" if self.link else "")
+
+
 def _summary(notices: list) -> str:
     clients = sorted({n.client for n in notices})
     if all(isinstance(n, Notice) for n in notices):
@@ -145,8 +162,12 @@ def digest_key(notices: list) -> str:
     """The same for the same notices: a digest sent again after a lost answer carries the key it first had."""
     import hashlib
 
-    names = sorted(f"{n.kind}:{getattr(n, 'post_id', None) or getattr(n, 'draft_id', '')}" for n in notices)
+    names = sorted(f"{n.kind}:{_item_id(n)}" for n in notices)
     return hashlib.sha256("|".join(names).encode()).hexdigest()[:32]
+
+
+def _item_id(notice) -> str:
+    return str(getattr(notice, "post_id", None) or getattr(notice, "draft_id", None) or getattr(notice, "item", ""))
 
 
 def post_json(http: requests.Session, url: str, payload: dict, key: str = "") -> None:

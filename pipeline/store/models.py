@@ -439,6 +439,8 @@ class ScheduledPost(Base):
     comment_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the comment may next be tried or looked up; while posting or checking, when that hold runs out.
     comment_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the VA's notice of the comment's failure was queued (migration 0020): it is reported once.
+    comment_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -528,7 +530,7 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))  # vocab.NOTICE_KINDS
     recipient: Mapped[str] = mapped_column(String(64))  # "user:<id>", or "team" ([notify]'s email_to and webhook)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    item: Mapped[str] = mapped_column(String(40))  # "draft:<id>" or "post:<id>"
+    item: Mapped[str] = mapped_column(String(40))  # "draft:<id>", "post:<id>" or "entry:<id>" (a feed entry)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_posts.id", ondelete="CASCADE"), index=True)
     period_key: Mapped[str] = mapped_column(String(64))  # which reminder period, decision or failure it is about

@@ -16,7 +16,8 @@ One poll of one subscription (``poll_feed``):
    and enclosure, so it is processed once. The batch runner (``process_sources``) or the job queue then
    takes them; media identical to an episode the client has is the same episode (ingest's content hash),
    recorded as ``duplicate``, and not announced;
-5. the VA is told of each new episode (``notice.tell_new_episode``).
+5. the VA is told of each new episode: its notice is queued in the notification outbox in the transaction
+   that settles the entry (``notice.tell_new_episode``), and one send pass of the outbox follows the poll.
 
 ``poll_due`` polls every subscription that is due; ``castmill scheduler run`` calls it every minute.
 A subscription is claimed before it is polled (``polling_since`` set by one guarded UPDATE), so two
@@ -43,10 +44,11 @@ from pipeline.core.vocab import (ENTRY_DUPLICATE, ENTRY_FAILED, ENTRY_OLD, ENTRY
                                  ENTRY_QUEUED, FAILED)
 from pipeline.ingest.feeds import FeedFetch, FeedItem, fetch_feed_if_changed, parse_feed
 from pipeline.ingest.sources import Source
+from pipeline.publish.notices import NoticeService
 from pipeline.store.clients import get_client
 from pipeline.store.db import Database
 from pipeline.store.models import Client, Episode, FeedEntry, FeedSubscription
-from pipeline.watch.notice import EpisodeNotice, tell_new_episode
+from pipeline.watch.notice import QUEUED, EpisodeNotice, tell_new_episode
 from pipeline.watch.options import POLL_LEASE, WatchOptions
 
 log = logging.getLogger("castmill.feeds")
@@ -73,7 +75,7 @@ class PickedUp:
     status: str
     episode_id: int | None
     error: str
-    notified_via: str  # "webhook", "email", "log", "" (no channel took it), or "-" (nothing to tell)
+    notified_via: str  # "outbox" (queued for the staff), "log" (nobody to tell), or "-" (nothing to tell)
 
 
 @dataclass
@@ -106,7 +108,6 @@ class _Feed:
     client_id: int
     client: str
     url: str
-    title: str
     etag: str
     last_modified: str
     added_at: datetime
@@ -128,11 +129,13 @@ class _Plan:
 
 def poll_due(db: Database, settings: Settings, *, now: datetime | None = None, client_slug: str | None = None,
              force: bool = False, options: WatchOptions | None = None, processor: Processor | None = None,
-             stopping: Callable[[], bool] = lambda: False) -> list[PollReport]:
+             stopping: Callable[[], bool] = lambda: False, notices: NoticeService | None = None) -> list[PollReport]:
     """Poll each enabled subscription that is due (every one with ``force``), one after another; a feed
     that fails, in any way, is recorded on its subscription and the others are polled all the same.
-    ``stopping`` is asked before each feed (the scheduler's SIGTERM): the feeds not reached stay due."""
+    ``stopping`` is asked before each feed (the scheduler's SIGTERM): the feeds not reached stay due.
+    ``notices``: the outbox the new-episode notices go to (default: from the settings)."""
     options = options or WatchOptions.from_settings(settings)
+    notices = notices or NoticeService.from_settings(settings, db.session)
     now = as_utc(now or utcnow())
     reports = []
     for feed_id, seen in _candidates(db, now, client_slug, force):
@@ -141,7 +144,8 @@ def poll_due(db: Database, settings: Settings, *, now: datetime | None = None, c
         if not _claim(db, feed_id, seen, now):
             continue  # another scheduler took it
         try:
-            reports.append(poll_feed(db, settings, feed_id, now=now, options=options, processor=processor))
+            reports.append(poll_feed(db, settings, feed_id, now=now, options=options, processor=processor,
+                                     notices=notices))
         except Exception as exc:  # a bug or a lost database must not stop the other feeds, nor the scheduler
             log.exception("feed %d: poll failed", feed_id)
             reports.append(_failed_anyway(db, feed_id, now, options, exc))
@@ -183,9 +187,11 @@ def _claim(db: Database, feed_id: int, seen: datetime, now: datetime) -> bool:
 # --- one feed ----------------------------------------------------------------------------------------------
 
 def poll_feed(db: Database, settings: Settings, feed_id: int, *, now: datetime | None = None,
-              options: WatchOptions | None = None, processor: Processor | None = None) -> PollReport:
+              options: WatchOptions | None = None, processor: Processor | None = None,
+              notices: NoticeService | None = None) -> PollReport:
     """Poll one subscription now (see the module's docstring); failures are recorded, not raised."""
     options = options or WatchOptions.from_settings(settings)
+    notices = notices or NoticeService.from_settings(settings, db.session)
     now = as_utc(now or utcnow())
     feed = _read_feed(db, feed_id)
     _link_queued(db, feed, now)
@@ -197,15 +203,27 @@ def poll_feed(db: Database, settings: Settings, feed_id: int, *, now: datetime |
     if fetched.not_modified:
         return _record_success(db, feed, now, options, fetched, _Plan(), [])
     plan = _plan(db, feed, _unique(items), now, options)
-    picked = _process(db, settings, feed, plan.claimed, now, options, processor)
-    return _record_success(db, feed, now, options, fetched, plan, picked)
+    picked = _process(db, settings, feed, plan.claimed, now, options, processor, notices)
+    report = _record_success(db, feed, now, options, fetched, plan, picked)
+    if any(p.notified_via == QUEUED for p in picked):
+        _send_notices(notices, feed, now)
+    return report
+
+
+def _send_notices(notices: NoticeService, feed: _Feed, now: datetime) -> None:
+    """One send pass of the outbox, so the VA hears now; whatever it cannot send waits in the outbox for the
+    scheduler's passes (with back-off), so a failure here fails nothing."""
+    try:
+        notices.send(now=now)
+    except Exception:
+        log.exception("feed %d: the outbox's send pass failed; its notices wait for the next pass", feed.id)
 
 
 def _read_feed(db: Database, feed_id: int) -> _Feed:
     with db.session() as session:
         feed = session.get(FeedSubscription, feed_id)
         slug = session.scalar(select(Client.slug).where(Client.id == feed.client_id))
-        return _Feed(feed.id, feed.client_id, slug, feed.url, feed.title, feed.etag, feed.last_modified,
+        return _Feed(feed.id, feed.client_id, slug, feed.url, feed.etag, feed.last_modified,
                      as_utc(feed.added_at), feed.backfill, feed.backfilled_at is not None,
                      feed.last_success_at is not None, feed.failures)
 
@@ -330,7 +348,7 @@ def _insert(session: Session, feed: _Feed, item: FeedItem, status: str, now: dat
 # --- processing and telling ------------------------------------------------------------------------------
 
 def _process(db: Database, settings: Settings, feed: _Feed, claimed: list[tuple[int, FeedItem]], now: datetime,
-             options: WatchOptions, processor: Processor | None) -> list[PickedUp]:
+             options: WatchOptions, processor: Processor | None, notices: NoticeService) -> list[PickedUp]:
     if not claimed:
         return []
     processor = processor or (queue_items if options.queue else process_items)
@@ -343,27 +361,23 @@ def _process(db: Database, settings: Settings, feed: _Feed, claimed: list[tuple[
         failure = ItemResult(ENTRY_FAILED, error=f"processing stopped: {type(exc).__name__}: {str(exc)[:200]}")
     else:
         failure = ItemResult(ENTRY_FAILED, error="not processed")
-    return [_settle(db, settings, feed, entry_id, item, results.get(item.url, failure), now)
+    return [_settle(db, notices, feed, entry_id, item, results.get(item.url, failure), now)
             for entry_id, item in claimed]
 
 
-def _settle(db: Database, settings: Settings, feed: _Feed, entry_id: int, item: FeedItem, result: ItemResult,
+def _settle(db: Database, notices: NoticeService, feed: _Feed, entry_id: int, item: FeedItem, result: ItemResult,
             now: datetime) -> PickedUp:
-    """Record the entry's outcome, and tell the VA of a new episode (once)."""
+    """Record the entry's outcome and, in the same transaction, queue the VA's notice of a new episode (once)."""
+    via = "-"
     with db.session() as session:
         entry = session.get(FeedEntry, entry_id)
         entry.status, entry.error, entry.updated_at = result.status, result.error, now
         entry.episode_id = result.episode_id or entry.episode_id
-        tell = result.new_episode and entry.notified_at is None
         episode_id = entry.episode_id
-    via = "-"
-    if tell:
-        via = tell_new_episode(settings, EpisodeNotice(
-            client=feed.client, title=item.title, status=result.status, episode_id=episode_id, feed_id=feed.id,
-            feed_title=feed.title, published=as_utc(item.published).isoformat() if item.published else None,
-            error=result.error))
-        with db.session() as session:
-            entry = session.get(FeedEntry, entry_id)
+        if result.new_episode and entry.notified_at is None:
+            via = tell_new_episode(session, notices, EpisodeNotice(
+                entry_id, feed.client_id, feed.client, item.title, result.status, episode_id, feed.id, result.error),
+                now=now)
             entry.notified_at, entry.notified_via = now, via
     log.info("feed %d (%s): %r %s%s", feed.id, feed.client, item.title, result.status,
              f": {result.error}" if result.error else "")

@@ -23,7 +23,7 @@ def acme(castmill_home):
 def test_init_creates_and_reports_the_database(castmill_home):
     result = castmill("init")
     assert result.exit_code == 0
-    assert "revision 0019" in result.stdout
+    assert "revision 0020" in result.stdout
     assert (castmill_home / "castmill.db").is_file()
 
 

@@ -51,6 +51,24 @@ def test_lists_episodes_with_stage_status_progress_and_errors(fresh_db):
     assert any(plain(e.value) == "Episode 2 (Broken): /b.mp3: file is empty" for e in app.error)
 
 
+def test_a_notices_link_shows_its_episode_alone_until_asked_for_all(fresh_db):
+    with fresh_db.session() as session:
+        client, _ = upsert_client(session, build_profile(slug="acme", name="Acme"))
+        episodes = [Episode(client=client, source_uri=f"/{n}.mp3", media_path=f"/{n}.mp3", sha256=n * 64,
+                            title=f"Episode {n}") for n in "abc"]
+        session.add_all(episodes)
+        session.flush()
+        wanted = episodes[1].id
+    add_staff(fresh_db)
+    app = run_app(sign_in(fresh_db, "va@castmill.test"), page=PAGE, query={"episode": str(wanted)})
+    assert list(app.dataframe[0].value["title"]) == ["Episode b"]
+    app.button(key="unfocus_episode").click().run()
+    assert list(app.dataframe[0].value["title"]) == ["Episode a", "Episode b", "Episode c"]
+    missing = run_app(sign_in(fresh_db, "va@castmill.test"), page=PAGE, query={"episode": "999"})
+    assert "Episode 999 is not among" in missing.warning[0].value
+    assert len(missing.dataframe[0].value) == 3
+
+
 def test_client_filter_hides_other_clients(fresh_db):
     with fresh_db.session() as session:
         for slug in ("acme", "zeta"):

@@ -45,7 +45,7 @@ def _exercise(db: Database) -> None:
 
 def test_sqlite_is_migrated_on_first_use_with_wal_and_foreign_keys(fresh_db):
     assert TABLES <= set(inspect(fresh_db.engine).get_table_names())
-    assert current_revision(fresh_db.engine) == head_revision(fresh_db.engine) == "0019"
+    assert current_revision(fresh_db.engine) == head_revision(fresh_db.engine) == "0020"
     with fresh_db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -63,8 +63,8 @@ def test_migrations_match_the_models(fresh_db):
 
 
 def test_migrate_is_idempotent(fresh_db):
-    assert migrate(fresh_db.engine) == "0019"
-    assert migrate(fresh_db.engine) == "0019"
+    assert migrate(fresh_db.engine) == "0020"
+    assert migrate(fresh_db.engine) == "0020"
 
 
 def test_safe_url_hides_passwords():
@@ -81,7 +81,7 @@ def test_postgresql_migrates_and_stores(postgres_url):
     db = Database(postgres_url)
     try:
         assert TABLES <= set(inspect(db.engine).get_table_names())
-        assert current_revision(db.engine) == "0019"
+        assert current_revision(db.engine) == "0020"
         _exercise(db)
     finally:
         db.dispose()
@@ -90,7 +90,7 @@ def test_postgresql_migrates_and_stores(postgres_url):
 @pytest.mark.slow
 def test_cli_runs_on_postgresql(castmill_home, postgres_url, monkeypatch, sample_episode):
     monkeypatch.setenv("CASTMILL_DATABASE_URL", postgres_url)
-    assert "revision 0019" in castmill("init").stdout
+    assert "revision 0020" in castmill("init").stdout
     castmill("client", "add", "acme", "--name", "Acme")
     result, report = castmill_json("process", "--client", "acme", str(sample_episode))
     assert result.exit_code == 0, result.stderr

@@ -41,10 +41,11 @@ def test_a_new_episode_is_processed_once_through_every_stage_and_the_va_is_told(
         assert {s.stage: s.status for s in picked.stages} == dict.fromkeys(STAGES, "done")
         assert picked.source_uri == host.enclosure_url("new")
     assert host.downloads == ["/media/new.mp3"]  # the old episode was never fetched
-    [notice] = host.notices
-    assert notice["event"] == "new_episode" and notice["episode"]["episode_id"] == picked.id
+    [notice] = host.notices  # the team's webhook, through the notification outbox
+    [item] = notice["items"]
+    assert item["kind"] == "new_episode" and item["link"].endswith(f"/episodes?episode={picked.id}")
     assert "Episode two: hiring" in notice["text"] and "acme" in notice["text"]
-    assert [e.notified_via for e in entries(db, status="processed")] == ["webhook"]
+    assert [e.notified_via for e in entries(db, status="processed")] == ["outbox"]
 
     [again] = poll(db, settings, clock, processor=None)
     assert again.result == "not modified" and again.picked_up == []
