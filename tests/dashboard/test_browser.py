@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 STARTUP_SECONDS = 60
 UI_TIMEOUT_MS = 30_000
-
 
 
 def start_dashboard(port: int, home: Path) -> subprocess.Popen:
@@ -54,6 +54,24 @@ def wait_until_healthy(base_url: str, server: subprocess.Popen, home: Path) -> N
     raise AssertionError(f"streamlit did not answer within {STARTUP_SECONDS} s")
 
 
+@contextmanager
+def signed_in_page(url: str, email: str):
+    """Chromium on ``url``, signed in as ``email`` through the form shown there; yields the page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        expect.set_options(timeout=UI_TIMEOUT_MS)  # expect() has its own 5 s default; a busy machine needs more
+        page.goto(url)
+        page.get_by_role("textbox", name="Email").fill(email)
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.get_by_role("button", name=re.compile("Sign in")).click()
+        yield page
+        browser.close()
+
+
 def stop(server: subprocess.Popen) -> None:
     server.terminate()
     try:
@@ -65,7 +83,7 @@ def stop(server: subprocess.Popen) -> None:
 
 @pytest.mark.slow
 def test_a_client_edits_and_approves_a_draft_in_a_real_browser(fresh_db, castmill_home):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     # A one-stage client: its drafts wait for the client, and its own edit stays with the client.
     acme = seed_client(fresh_db, "acme", stages=1, timezone="America/New_York", platforms=("linkedin",),
@@ -78,15 +96,7 @@ def test_a_client_edits_and_approves_a_draft_in_a_real_browser(fresh_db, castmil
     server = start_dashboard(port, castmill_home)
     try:
         wait_until_healthy(base_url, server, castmill_home)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)  # expect() has its own 5 s default; a busy machine needs more
-            page.goto(base_url)
-            page.get_by_role("textbox", name="Email").fill(acme.user_email)
-            page.get_by_role("textbox", name="Password").fill(PASSWORD)
-            page.get_by_role("button", name=re.compile("Sign in")).click()
+        with signed_in_page(base_url, acme.user_email) as page:
             expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
 
             box = page.get_by_label("Post", exact=True)
@@ -103,7 +113,6 @@ def test_a_client_edits_and_approves_a_draft_in_a_real_browser(fresh_db, castmil
             page.get_by_role("button", name=re.compile("Approve$")).click()
             expect(page.get_by_text(f"Draft {draft_id} approved (version 2).")).to_be_visible()
             expect(page.get_by_text("Nothing waiting for you here.")).to_be_visible()
-            browser.close()
     finally:
         stop(server)
 
@@ -124,7 +133,7 @@ def test_a_client_edits_and_approves_a_draft_in_a_real_browser(fresh_db, castmil
 def test_a_notices_link_opened_signed_out_opens_its_draft_after_sign_in(fresh_db, castmill_home):
     """The browser asks for /review by its path (not a page hash, as AppTest does): signed out, the sign-in
     form shows on that address, and the draft opens alone once signed in."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     acme = seed_client(fresh_db, "acme", stages=1, platforms=("linkedin",), highlights=2)
     assert len(acme.draft_ids) > 1
@@ -134,18 +143,9 @@ def test_a_notices_link_opened_signed_out_opens_its_draft_after_sign_in(fresh_db
     server = start_dashboard(port, castmill_home)
     try:
         wait_until_healthy(base_url, server, castmill_home)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            page.goto(f"{base_url}/review?draft={draft_id}")
-            page.get_by_role("textbox", name="Email").fill(acme.user_email)
-            page.get_by_role("textbox", name="Password").fill(PASSWORD)
-            page.get_by_role("button", name=re.compile("Sign in")).click()
+        with signed_in_page(f"{base_url}/review?draft={draft_id}", acme.user_email) as page:
             expect(page.get_by_role("button", name=re.compile("Show the whole queue"))).to_be_visible()
             expect(page).to_have_url(re.compile(rf"\?draft={draft_id}$"))
             expect(page.get_by_label("Post", exact=True)).to_have_count(1)
-            browser.close()
     finally:
         stop(server)
