@@ -136,18 +136,19 @@ def list_evergreen(session: Session, identity: Identity, client_slug: str | None
     if client_slug:
         query = query.where(Client.slug == client_slug)
     rows = session.execute(query.order_by(EvergreenPost.id)).all()
-    return [EvergreenInfo(row.id, slug, row.post_id, row.platform, row.active, row.stop_reason,
-                          len(_copies(session, row))) for row, slug in rows]
+    return [_info(session, row, slug) for row, slug in rows]
 
 
 def evergreen_of(session: Session, identity: Identity, post_id: int) -> EvergreenInfo | None:
     """The evergreen mark of one post ``identity`` may see (None: never marked); another client's is "no post"."""
     post = _visible_post(session, identity, post_id)
     row = session.scalar(select(EvergreenPost).where(EvergreenPost.post_id == post.id))
-    if row is None:
-        return None
-    return EvergreenInfo(row.id, session.get(Client, row.client_id).slug, row.post_id, row.platform, row.active,
-                         row.stop_reason, len(_copies(session, row)))
+    return None if row is None else _info(session, row, session.get(Client, row.client_id).slug)
+
+
+def _info(session: Session, row: EvergreenPost, client_slug: str) -> EvergreenInfo:
+    return EvergreenInfo(row.id, client_slug, row.post_id, row.platform, row.active, row.stop_reason,
+                         len(_copies(session, row)))
 
 
 def _state(row: EvergreenPost) -> dict:
