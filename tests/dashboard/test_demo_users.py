@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,18 +11,14 @@ from sqlalchemy import func, select
 from pipeline.access import auth
 from pipeline.store.clients import build_profile, upsert_client
 from pipeline.store.models import User
+from tests.helpers.scripts import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_users.py"
 LINE = re.compile(r"^  (\S+@\S+) / (\S+) / (admin|va|client)$", re.M)
 
 
 @pytest.fixture
 def demo_users(monkeypatch):
-    spec = importlib.util.spec_from_file_location("demo_users", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "demo_users", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("demo_users", monkeypatch)
 
 
 def run(demo_users, *args):

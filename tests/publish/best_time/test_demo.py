@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,18 +10,14 @@ from sqlalchemy import func, select
 
 from pipeline.store.models import DraftVersion, Episode, ScheduledPost, SlotProposal
 from tests.helpers.calendar import add_client
+from tests.helpers.scripts import load_script
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "demo_best_time.py"
 SLOTS = [{"platform": "linkedin", "days": ["tue", "thu"], "time": "09:00"},
          {"platform": "x", "days": ["mon", "wed", "fri"], "time": "12:30"}]
 
 
 def load_demo(monkeypatch):
-    spec = importlib.util.spec_from_file_location("demo_best_time", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "demo_best_time", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("demo_best_time", monkeypatch)
 
 
 def test_the_demo_seeds_once_proposes_and_writes_the_report(fresh_db, settings, monkeypatch):

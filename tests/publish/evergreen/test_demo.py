@@ -3,11 +3,8 @@ after the posts already scheduled there (a copy never directly follows the origi
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -15,17 +12,12 @@ from sqlalchemy import select
 from pipeline.core.clock import as_utc
 from pipeline.store.models import DraftVersion, EvergreenRepost, ScheduledPost
 from tests.helpers.calendar import add_client, add_draft, add_post, approve
+from tests.helpers.scripts import load_script
 from tests.publish.evergreen.helpers import EVERY_DAY, published
-
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "demo_evergreen.py"
 
 
 def load_demo(monkeypatch):
-    spec = importlib.util.spec_from_file_location("demo_evergreen", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "demo_evergreen", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("demo_evergreen", monkeypatch)
 
 
 def test_the_demo_marks_a_published_post_and_schedules_its_copy_after_the_filled_calendar(db, staff, monkeypatch):
